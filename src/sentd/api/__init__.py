@@ -1,0 +1,1 @@
+"""HTTP: routing, request schemas, the envelope, authentication dependencies."""

@@ -1,0 +1,81 @@
+"""Dependencies every route uses: the database, authentication, profile scope, permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Request
+
+from sentd.auth.permissions import Permission, allows
+from sentd.auth.principal import Principal
+from sentd.db.database import Database
+from sentd.db.repos import customers
+from sentd.errors.exceptions import ApiError
+from sentd.guards.idempotency import HEADER as IDEMPOTENCY_HEADER
+from sentd.guards.idempotency import check_format
+from sentd.ids import parse_uuid
+
+PROFILE_HEADER = "x-profile-id"
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def authenticate(request: Request) -> Principal:
+    state = request.app.state
+    client = request.client.host if request.client else "unknown"
+    retry_after = await state.auth_throttle.retry_after(client)
+    if retry_after is not None:
+        raise ApiError(
+            "BUSINESS_002",
+            {"x-api-key": ["Too many failed authentication attempts from this client"]},
+            headers={"Retry-After": str(retry_after)},
+        )
+    api_key = request.headers.get("x-api-key")
+    if not api_key:
+        raise ApiError("AUTH_001", {"x-api-key": ["The x-api-key header is missing"]})
+    principal: Principal | None = await state.authenticator.authenticate(api_key)
+    if principal is None:
+        await state.auth_throttle.record_failure(client)
+        raise ApiError("AUTH_002")
+    profile_header = request.headers.get(PROFILE_HEADER)
+    if profile_header is not None:
+        principal = await _act_as_profile(request, principal, profile_header)
+    request.state.principal = principal
+    return principal
+
+
+async def _act_as_profile(request: Request, principal: Principal, header: str) -> Principal:
+    if not principal.is_organization_key:
+        raise ApiError(
+            "AUTH_004", {PROFILE_HEADER: ["Only an organization key may act as a profile"]}
+        )
+    profile_id = parse_uuid(header)
+    if profile_id is None:
+        raise ApiError("VALIDATION_003", {PROFILE_HEADER: ["Not a UUID"]})
+    async with get_db(request).connection() as conn:
+        profile = await customers.get_profile_of(conn, principal.organization_id, profile_id)
+    if profile is None:
+        raise ApiError("RESOURCE_004", {PROFILE_HEADER: [f"No profile {profile_id}"]})
+    request.state.response_headers["X-Profile-Id"] = str(profile_id)
+    return principal.acting_as(profile_id)
+
+
+def require(permission: Permission) -> Any:
+    """`principal: Principal = require(Permission.X)` authenticates and checks the role."""
+
+    async def check(principal: Principal = Depends(authenticate)) -> Principal:
+        if not allows(principal.role, permission):
+            raise ApiError(
+                "AUTH_004", {"role": [f"The {principal.role} role may not do this ({permission})"]}
+            )
+        return principal
+
+    return Depends(check)
+
+
+async def idempotency_key(request: Request) -> str | None:
+    """The request's `Idempotency-Key`, format-checked (`VALIDATION_007`)."""
+    return check_format(request.headers.get(IDEMPOTENCY_HEADER))

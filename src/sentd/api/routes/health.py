@@ -1,0 +1,79 @@
+"""Probes for load balancers and operators: liveness, readiness and a status summary."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from sentd import __version__
+from sentd.api.deps import get_db
+from sentd.api.envelope import ok
+from sentd.db.database import Database
+from sentd.db.pool import is_database_failure
+from sentd.db.repos import heartbeats
+from sentd.errors.exceptions import ApiError
+from sentd.workers.runner import HEARTBEAT_STALE_S
+
+router = APIRouter(tags=["health"])
+PROBE_TIMEOUT_S = 2.0
+
+
+async def _database_latency_ms(db: Database) -> float | None:
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_S), db.connection() as conn:
+            await conn.fetchval("SELECT 1")
+    except Exception as exc:
+        if is_database_failure(exc):
+            return None
+        raise
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+@router.get("/healthcheck")
+async def healthcheck(request: Request) -> Response:
+    return ok(request, {"status": "ok"})
+
+
+@router.get("/health/live")
+async def live(request: Request) -> Response:
+    return ok(request, {"status": "alive"})
+
+
+@router.get("/health/ready")
+async def ready(request: Request, db: Database = Depends(get_db)) -> Response:
+    latency = await _database_latency_ms(db)
+    if latency is None:
+        raise ApiError("INTERNAL_005", {"database": ["The database is not reachable"]})
+    return ok(request, {"status": "ready", "database": {"status": "ok", "latency_ms": latency}})
+
+
+@router.get("/status")
+async def status(request: Request, db: Database = Depends(get_db)) -> Response:
+    latency = await _database_latency_ms(db)
+    loops: list[dict[str, Any]] = []
+    if latency is not None:
+        async with db.connection() as conn:
+            rows = await heartbeats.alive(conn, HEARTBEAT_STALE_S)
+        loops = [
+            {"name": r["loop_name"], "process": r["process"], "last_beat_at": r["last_beat_at"]}
+            for r in rows
+        ]
+    data = {
+        "status": "ok" if latency is not None else "degraded",
+        "version": __version__,
+        "components": {
+            "database": {
+                "status": "ok" if latency is not None else "unreachable",
+                "latency_ms": latency,
+                "embedded": request.app.state.settings.embedded,
+            },
+            "worker_loops": {"alive": loops},
+            "queues": {},
+        },
+    }
+    return ok(request, data)

@@ -1,0 +1,78 @@
+"""`create_app()`: the ASGI application — middleware, routers, and what lives for its lifetime."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import asyncpg
+from fastapi import FastAPI
+
+from sentd import __version__
+from sentd.api import exception_handlers
+from sentd.api.middleware import RequestContextMiddleware
+from sentd.api.routes import accounts, error_pages, health
+from sentd.auth.authenticator import Authenticator
+from sentd.config import Settings, get_settings
+from sentd.db.database import Database
+from sentd.db.location import resolve_database_url
+from sentd.guards.auth_throttle import AuthFailureThrottle
+from sentd.guards.limiter import make_storage
+from sentd.workers.runner import LoopRunner, default_loops
+
+log = logging.getLogger("sentd")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    run_workers: bool = False,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dsn = database_url or resolve_database_url(settings)
+        db = await Database.connect(dsn, settings)
+        app.state.db = db
+        app.state.authenticator = Authenticator(db, settings.auth_cache_ttl_s)
+        app.state.auth_throttle = AuthFailureThrottle(
+            make_storage(settings.redis_url), settings.auth_failure_limit, settings.limits_namespace
+        )
+        listener = await asyncpg.connect(dsn)
+        await listener.add_listener("sentd_key_revoked", app.state.authenticator.on_revoked)
+        runner = LoopRunner(db, default_loops()) if run_workers else None
+        if runner:
+            await runner.start()
+        try:
+            yield
+        finally:
+            if runner:
+                await runner.stop()
+            with contextlib.suppress(Exception):
+                await listener.close()
+            await db.close()
+
+    app = FastAPI(
+        title="sentd",
+        version=__version__,
+        description="Self-hosted Sent API v3",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    exception_handlers.install(app)
+    app.add_middleware(RequestContextMiddleware, public_url=settings.public_url)
+    for router in (health.router, error_pages.router, accounts.router):
+        app.include_router(router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (multi-process `sentd serve --workers N`)."""
+    import os
+
+    return create_app(run_workers=os.environ.get("SENTD_RUN_WORKERS") == "1")

@@ -1,0 +1,1 @@
+"""API keys, principals, roles and the permission matrix."""

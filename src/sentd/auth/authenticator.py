@@ -1,0 +1,72 @@
+"""From an `x-api-key` value to a `Principal`, with a short-lived cache.
+
+A cache hit costs no database round trip. Entries live `ttl` seconds (`SENTD_AUTH_CACHE_TTL_S`);
+revoking a key sends `NOTIFY sentd_key_revoked`, and every API process listening drops the entry
+at once, so a revoked key stops working immediately, not after the TTL. Expiry is checked on every
+request, cached or not. A cache miss also records `last_used_at`, so that column is exact to
+within the TTL.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sentd.auth import keys as key_format
+from sentd.auth.permissions import Role
+from sentd.auth.principal import Principal
+from sentd.db.database import Database
+from sentd.db.repos import api_keys
+
+
+class Authenticator:
+    def __init__(self, db: Database, ttl_s: float) -> None:
+        self._db = db
+        self._ttl_s = ttl_s
+        self._cache: dict[bytes, tuple[float, Principal, datetime | None]] = {}
+
+    async def authenticate(self, plaintext: str) -> Principal | None:
+        if not key_format.is_well_formed(plaintext):
+            return None
+        digest = key_format.digest(plaintext)
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > now:
+            _, principal, expires_at = cached
+            if expires_at is None or expires_at > datetime.now(UTC):
+                return principal
+            self._cache.pop(digest, None)
+            return None
+        async with self._db.connection() as conn:
+            row = await api_keys.touch_active(conn, digest)
+        if row is None:
+            self._cache.pop(digest, None)
+            return None
+        principal = _principal(row)
+        if self._ttl_s > 0:
+            self._cache[digest] = (now + self._ttl_s, principal, row["expires_at"])
+        return principal
+
+    def forget(self, digest: bytes) -> None:
+        self._cache.pop(digest, None)
+
+    def on_revoked(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        """asyncpg LISTEN callback for `sentd_key_revoked` (payload: the key's digest in hex)."""
+        try:
+            self.forget(bytes.fromhex(payload))
+        except ValueError:
+            self._cache.clear()
+
+
+def _principal(row: Any) -> Principal:
+    return Principal(
+        key_id=row["id"],
+        user_id=row["user_id"],
+        role=Role(row["role"]),
+        livemode=row["livemode"],
+        key_customer_id=row["customer_id"],
+        key_customer_kind=row["customer_kind"],
+        organization_id=row["organization_id"],
+        customer_id=row["customer_id"],
+    )

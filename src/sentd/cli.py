@@ -1,0 +1,356 @@
+"""The `sentd` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from sentd import logs
+from sentd.config import Settings, get_settings
+from sentd.db import migrate as migrations
+from sentd.db.database import Database
+from sentd.db.location import resolve_database_url
+from sentd.db.scope import Scope
+from sentd.money import units_to_micros
+
+app = typer.Typer(help="sentd: a self-hosted Sent API v3 server.", no_args_is_help=True)
+db_app = typer.Typer(help="The database sentd uses.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+billing_app = typer.Typer(help="Balances.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(billing_app, name="billing")
+
+T = TypeVar("T")
+Mode = Annotated[str, typer.Option("--mode", help="live or test")]
+
+
+def main() -> None:
+    app()
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(1)
+
+
+def _livemode(mode: str) -> bool:
+    if mode not in ("live", "test"):
+        _fail(f"--mode must be live or test, not {mode!r}")
+    return mode == "live"
+
+
+def _database(settings: Settings, *, migrate: bool) -> str:
+    """Resolve the database (starting the embedded one if needed) and bring its schema to head.
+
+    `migrate=False` migrates only the embedded database and otherwise checks the schema is current.
+    """
+    if settings.embedded:
+        _say(f"Starting the embedded PostgreSQL in {settings.data_dir.resolve() / 'pg'} ...")
+    try:
+        dsn = resolve_database_url(settings)
+    except Exception as exc:
+        _fail(f"cannot reach the database: {exc}")
+    if migrate or settings.embedded:
+        _say("Applying schema migrations ...")
+        migrations.upgrade(dsn)
+        return dsn
+    current, head = migrations.current_revision(dsn), migrations.head_revision()
+    if current != head:
+        _fail(
+            f"the database schema is at {current or 'nothing'}, sentd needs {head}: "
+            "run `sentd migrate` first"
+        )
+    return dsn
+
+
+def _run(
+    settings: Settings, work: Callable[[Database], Awaitable[T]], *, migrate: bool = False
+) -> T:
+    dsn = _database(settings, migrate=migrate)
+
+    async def go() -> T:
+        db = await Database.connect(dsn, settings.model_copy(update={"db_pool_min_size": 1}))
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(go())
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Run no worker loops")] = False,
+) -> None:
+    """Serve the API (and, unless --no-worker, the worker loops in the same process)."""
+    import uvicorn
+
+    from sentd.app import create_app
+
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_json)
+    dsn = _database(settings, migrate=False)
+    host, port = host or settings.host, port or settings.port
+    _say(f"Serving the Sent API v3 on http://{host}:{port} (database: {_redact(dsn)})")
+    common: dict[str, Any] = {"host": host, "port": port, "log_config": None, "access_log": False}
+    if sys.platform != "win32":
+        common |= {"loop": "uvloop", "http": "httptools"}
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit lets the
+    # exit handlers run, which stop the embedded PostgreSQL when this was its last process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if workers > 1:
+        if not settings.redis_url:
+            _say("warning: several processes without SENTD_REDIS_URL: rate limits are per process")
+        os.environ["SENTD_RESOLVED_DATABASE_URL"] = dsn
+        os.environ["SENTD_RUN_WORKERS"] = "0" if no_worker else "1"
+        uvicorn.run("sentd.app:create_app_from_env", factory=True, workers=workers, **common)
+    else:
+        uvicorn.run(create_app(settings, database_url=dsn, run_workers=not no_worker), **common)
+
+
+@app.command()
+def worker() -> None:
+    """Run the worker loops only (no HTTP), until SIGTERM or Ctrl-C."""
+    from sentd.workers.runner import LoopRunner, default_loops
+
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_json)
+
+    async def work(db: Database) -> None:
+        runner = LoopRunner(db, default_loops())
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await runner.start()
+        _say("Worker loops running; Ctrl-C to stop.")
+        await stop.wait()
+        await runner.stop()
+
+    _run(settings, work)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest revision."""
+    settings = get_settings()
+    dsn = _database(settings, migrate=True)
+    _say(f"Schema at {migrations.current_revision(dsn)} (database: {_redact(dsn)}).")
+
+
+@app.command()
+def init(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    new_keys: Annotated[bool, typer.Option("--new-keys", help="Issue a fresh key pair")] = False,
+) -> None:
+    """Create the demo organization, its owner, live and test keys, and credited balances."""
+    from sentd.services.accounts import bootstrap_demo
+
+    settings = get_settings()
+    demo = units_to_micros(settings.demo_balance)
+    result = _run(
+        settings,
+        lambda db: bootstrap_demo(
+            db, demo_balance_micros=demo, currency=settings.currency, new_keys=new_keys
+        ),
+        migrate=True,
+    )
+    if as_json:
+        _print_json(
+            {
+                "organization_id": str(result.organization_id),
+                "owner_email": result.owner_email,
+                "live_key": result.live_key,
+                "test_key": result.test_key,
+            }
+        )
+        return
+    typer.echo(("Created" if result.created else "Found") + " the demo organization.")
+    typer.echo(f"  organization  {result.organization_id}")
+    typer.echo(f"  owner         {result.owner_email}")
+    if result.live_key and result.test_key:
+        typer.echo(f"  live key      {result.live_key}")
+        typer.echo(f"  test key      {result.test_key}")
+        typer.echo("Keys are shown only once: store them now.")
+        typer.echo(f'Try: curl -H "x-api-key: {result.test_key}" http://127.0.0.1:8000/v3/me')
+    else:
+        typer.echo(
+            "Its keys were shown when it was created; `sentd init --new-keys` issues new ones."
+        )
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the URI of the database in use (embedded or external)."""
+    settings = get_settings()
+    typer.echo(resolve_database_url(settings) if settings.embedded else settings.database_url)
+
+
+@keys_app.command("create")
+def keys_create(
+    customer: Annotated[
+        str | None, typer.Option(help="Customer id (default: the only org)")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="Profile id (a profile key)")] = None,
+    user: Annotated[str | None, typer.Option(help="User email (default: the owner)")] = None,
+    mode: Mode = "live",
+    name: Annotated[str | None, typer.Option(help="A label for the key")] = None,
+    expires_at: Annotated[
+        datetime | None,
+        typer.Option(
+            help="ISO-8601 expiry", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Issue an API key; it is printed once."""
+    from sentd.services import keys
+
+    customer_id = _uuid_option(profile or customer, "--profile" if profile else "--customer")
+    livemode = _livemode(mode)
+
+    async def work(db: Database) -> Any:
+        try:
+            return await keys.create(
+                db,
+                customer_id=customer_id,
+                user_email=user,
+                livemode=livemode,
+                name=name,
+                expires_at=expires_at,
+            )
+        except keys.KeyIssueError as exc:
+            _fail(str(exc))
+
+    issued = _run(get_settings(), work)
+    if as_json:
+        _print_json({"key": issued.plaintext, **_key_json(issued.record)})
+    else:
+        typer.echo(issued.plaintext)
+
+
+@keys_app.command("list")
+def keys_list(
+    customer: Annotated[str | None, typer.Option(help="Only this customer's keys")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List keys (prefix, customer, mode, user, state); plaintext keys are never stored."""
+    from sentd.services import keys
+
+    customer_id = _uuid_option(customer, "--customer")
+    records = _run(get_settings(), lambda db: keys.list_keys(db, customer_id))
+    rows = [_key_json(r) | {"user_email": r["user_email"]} for r in records]
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        typer.echo(
+            f"{r['id']}  {r['prefix']}…  {r['mode']:<4}  customer {r['customer_id']}  "
+            f"{r['user_email']}  {r['state']}"
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_or_id: Annotated[str, typer.Argument(help="The key itself or its id")]) -> None:
+    """Revoke a key at once, in every running API process."""
+    from sentd.services import keys
+
+    record = _run(get_settings(), lambda db: keys.revoke(db, key_or_id))
+    if record is None:
+        _fail("no such key")
+    typer.echo(f"revoked {record['id']} ({record['prefix']}…)")
+
+
+@billing_app.command("credit")
+def billing_credit(
+    customer: Annotated[str, typer.Argument(help="Customer id")],
+    amount: Annotated[str, typer.Argument(help="Amount in currency units, e.g. 25 or 0.05")],
+    mode: Mode = "live",
+) -> None:
+    """Add credit to a customer's balance in one mode."""
+    from sentd.services import billing
+
+    customer_id = _uuid_option(customer, "CUSTOMER")
+    assert customer_id is not None
+    try:
+        micros = units_to_micros(amount)
+    except ValueError as exc:
+        _fail(str(exc))
+    settings = get_settings()
+    scope = Scope(customer_id, _livemode(mode))
+
+    async def work(db: Database) -> Any:
+        try:
+            return await billing.credit(
+                db, scope, micros, currency=settings.currency, reference="sentd billing credit"
+            )
+        except billing.UnknownCustomer:
+            _fail(f"no customer {customer_id}")
+
+    row = _run(settings, work)
+    typer.echo(
+        f"{scope.mode} balance of {customer_id}: {row['amount_micros'] / 1_000_000:.6f} "
+        f"{row['currency']}"
+    )
+
+
+def _uuid_option(value: str | None, flag: str) -> uuid.UUID | None:
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        _fail(f"{flag} must be a UUID, not {value!r}")
+        raise
+
+
+def _key_json(record: Any) -> dict[str, Any]:
+    state = "revoked" if record["revoked_at"] else "active"
+    if (
+        state == "active"
+        and record["expires_at"]
+        and record["expires_at"] <= datetime.now(record["expires_at"].tzinfo)
+    ):
+        state = "expired"
+    return {
+        "id": str(record["id"]),
+        "prefix": record["prefix"],
+        "customer_id": str(record["customer_id"]),
+        "mode": "live" if record["livemode"] else "test",
+        "name": record["name"],
+        "state": state,
+        "created_at": record["created_at"],
+        "expires_at": record["expires_at"],
+        "last_used_at": record["last_used_at"],
+    }
+
+
+def _redact(dsn: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(dsn)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return dsn

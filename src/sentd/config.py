@@ -1,0 +1,50 @@
+"""Settings, read from `SENTD_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SENTD_", extra="ignore")
+
+    # Storage. With no database_url sentd runs an embedded PostgreSQL under data_dir.
+    database_url: str | None = None
+    data_dir: Path = Path("./var")
+    db_pool_min_size: int = Field(default=2, ge=0)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    db_pool_acquire_timeout_s: float = Field(default=5.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=10_000, ge=0)
+
+    redis_url: str | None = None
+    limits_namespace: str = "sentd"  # prefix of rate-limit keys in the shared storage
+
+    # HTTP.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None  # base of doc_url links; the request's own base when unset
+    request_timeout: float = Field(default=30.0, gt=0)
+
+    # Authentication.
+    auth_cache_ttl_s: float = Field(default=5.0, ge=0)
+    auth_failure_limit: str = "20/minute"  # failed authentications per client address
+
+    # Demo organization created by `sentd init`.
+    demo_balance: str = "25.00"
+    currency: str = "USD"
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def embedded(self) -> bool:
+        return not self.database_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Storage: the PostgreSQL pool, the embedded server, repositories and migrations."""

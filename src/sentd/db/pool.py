@@ -1,0 +1,48 @@
+"""The one asyncpg pool of a process, and the test for "this failure is the database's"."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import asyncpg
+
+from sentd.config import Settings
+
+Pool = asyncpg.Pool
+Connection = asyncpg.Connection
+
+
+async def _init_connection(conn: Any) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(dsn: str, settings: Settings) -> Any:
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+        init=_init_connection,
+        server_settings={
+            "application_name": "sentd",
+            "statement_timeout": str(settings.db_statement_timeout_ms),
+        },
+        timeout=settings.db_pool_acquire_timeout_s,
+    )
+
+
+DATABASE_FAILURES: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+    asyncio.TimeoutError,
+)
+
+
+def is_database_failure(exc: BaseException) -> bool:
+    """True when `exc` means the database could not do its part (lost, timed out, refused)."""
+    return isinstance(exc, DATABASE_FAILURES)

@@ -1,0 +1,1 @@
+"""One module of SQL per aggregate. Functions take a connection and return plain records."""

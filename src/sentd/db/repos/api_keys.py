@@ -1,0 +1,78 @@
+"""API keys, stored as SHA-256 digests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sentd.ids import new_id
+
+_COLUMNS = (
+    "k.id, k.customer_id, k.user_id, k.livemode, k.name, k.prefix, k.created_at, k.expires_at, "
+    "k.revoked_at, k.last_used_at"
+)
+
+
+async def insert(
+    conn: Any,
+    *,
+    customer_id: uuid.UUID,
+    user_id: uuid.UUID,
+    livemode: bool,
+    prefix: str,
+    digest: bytes,
+    name: str | None,
+    expires_at: datetime | None,
+) -> Any:
+    return await conn.fetchrow(
+        f"INSERT INTO api_keys AS k (id, customer_id, user_id, livemode, name, prefix, key_hash, "
+        f"expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_COLUMNS}",
+        new_id(),
+        customer_id,
+        user_id,
+        livemode,
+        name,
+        prefix,
+        digest,
+        expires_at,
+    )
+
+
+async def touch_active(conn: Any, digest: bytes) -> Any:
+    """Mark the usable key with this digest as used now and return what authentication needs.
+
+    None when no key has the digest, or it is revoked or expired, or its customer or user is gone.
+    """
+    return await conn.fetchrow(
+        """
+        UPDATE api_keys AS k SET last_used_at = now()
+        FROM users AS u, customers AS c
+        WHERE k.key_hash = $1 AND u.id = k.user_id AND c.id = k.customer_id
+          AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+          AND c.deleted_at IS NULL AND u.status = 'active'
+        RETURNING k.id, k.user_id, k.livemode, k.expires_at, k.customer_id, u.role,
+                  c.kind AS customer_kind, COALESCE(c.organization_id, c.id) AS organization_id
+        """,
+        digest,
+    )
+
+
+async def list_all(conn: Any, customer_id: uuid.UUID | None = None) -> list[Any]:
+    rows: list[Any] = await conn.fetch(
+        f"SELECT {_COLUMNS}, u.email AS user_email "
+        f"FROM api_keys k JOIN users u ON u.id = k.user_id "
+        f"WHERE $1::uuid IS NULL OR k.customer_id = $1 ORDER BY k.created_at, k.id",
+        customer_id,
+    )
+    return rows
+
+
+async def revoke(conn: Any, *, key_id: uuid.UUID | None = None, digest: bytes | None = None) -> Any:
+    """Revoke by id or by digest; return the key, or None when there is none."""
+    return await conn.fetchrow(
+        f"UPDATE api_keys AS k SET revoked_at = COALESCE(k.revoked_at, now()) "
+        f"WHERE k.id = $1 OR k.key_hash = $2 RETURNING {_COLUMNS}, k.key_hash",
+        key_id,
+        digest,
+    )

@@ -1,0 +1,31 @@
+"""Worker-loop heartbeats, so `/status` can tell which loops are alive in any process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def beat(conn: Any, loop_name: str, process: str) -> None:
+    await conn.execute(
+        "INSERT INTO worker_heartbeats (loop_name, process) VALUES ($1, $2) "
+        "ON CONFLICT (loop_name, process) DO UPDATE SET last_beat_at = now()",
+        loop_name,
+        process,
+    )
+
+
+async def alive(conn: Any, within_s: float) -> list[Any]:
+    rows: list[Any] = await conn.fetch(
+        "SELECT loop_name, process, last_beat_at FROM worker_heartbeats "
+        "WHERE last_beat_at > now() - make_interval(secs => $1) ORDER BY loop_name, process",
+        within_s,
+    )
+    return rows
+
+
+async def forget_older_than(conn: Any, seconds: float) -> str:
+    status: str = await conn.execute(
+        "DELETE FROM worker_heartbeats WHERE last_beat_at < now() - make_interval(secs => $1)",
+        seconds,
+    )
+    return status

@@ -1,0 +1,1 @@
+"""Error catalog for sentd: error specs and the HTML pages that document them."""

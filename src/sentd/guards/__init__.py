@@ -1,0 +1,1 @@
+"""Request guarantees that routes opt into: throttles, idempotency, limits."""

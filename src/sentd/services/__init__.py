@@ -1,0 +1,1 @@
+"""Domain operations. Each runs in one transaction and knows nothing of HTTP."""

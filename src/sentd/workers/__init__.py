@@ -1,0 +1,1 @@
+"""Background loops: each claims its due work from the database on an interval."""

@@ -1,0 +1,85 @@
+"""Run a set of loops, each on its interval, until stopped; beat a heartbeat for `/status`.
+
+A loop's tick that raises is logged and retried on the next interval: one bad tick never stops
+the loop. Loops added by later subsystems (dispatcher, webhook delivery, scheduler) plug in here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sentd.db.database import Database
+from sentd.db.repos import heartbeats
+
+log = logging.getLogger("sentd.workers")
+
+Tick = Callable[[Database], Awaitable[None]]
+HEARTBEAT_INTERVAL_S = 5.0
+HEARTBEAT_STALE_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    name: str
+    interval_s: float
+    tick: Tick
+
+
+def process_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class LoopRunner:
+    def __init__(self, db: Database, loops: list[Loop]) -> None:
+        self._db = db
+        self._loops = loops
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._heartbeat_task: asyncio.Task[None] | None = None
+        self._process = process_name()
+
+    async def start(self) -> None:
+        for loop in self._loops:
+            self._tasks[loop.name] = asyncio.create_task(self._run(loop), name=f"sentd-{loop.name}")
+        self._heartbeat_task = asyncio.create_task(self._beat(), name="sentd-heartbeat")
+
+    async def stop(self) -> None:
+        tasks = [*self._tasks.values(), *([self._heartbeat_task] if self._heartbeat_task else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._heartbeat_task = None
+
+    async def _run(self, loop: Loop) -> None:
+        while True:
+            try:
+                await loop.tick(self._db)
+            except Exception:
+                log.exception("loop %s: tick failed; retrying in %.1fs", loop.name, loop.interval_s)
+            await asyncio.sleep(loop.interval_s)
+
+    async def _beat(self) -> None:
+        while True:
+            try:
+                async with self._db.connection() as conn:
+                    for name, task in self._tasks.items():
+                        if not task.done():
+                            await heartbeats.beat(conn, name, self._process)
+            except Exception:
+                log.exception("heartbeat failed")
+            await asyncio.sleep(HEARTBEAT_INTERVAL_S)
+
+
+async def janitor_tick(db: Database) -> None:
+    """Remove what has outlived its use. For now: heartbeats of processes long gone."""
+    async with db.connection() as conn:
+        await heartbeats.forget_older_than(conn, 24 * 3600)
+
+
+def default_loops() -> list[Loop]:
+    return [Loop("janitor", 60.0, janitor_tick)]
