@@ -18,7 +18,7 @@ from sentd.config import Settings, get_settings
 from sentd.db.database import Database
 from sentd.db.location import resolve_database_url
 from sentd.guards.auth_throttle import AuthFailureThrottle
-from sentd.guards.limiter import make_storage
+from sentd.guards.limiter import LimiterStorage
 from sentd.workers.runner import LoopRunner, default_loops
 
 log = logging.getLogger("sentd")
@@ -38,8 +38,9 @@ def create_app(
         db = await Database.connect(dsn, settings)
         app.state.db = db
         app.state.authenticator = Authenticator(db, settings.auth_cache_ttl_s)
+        limiter_storage = LimiterStorage(settings.redis_url)
         app.state.auth_throttle = AuthFailureThrottle(
-            make_storage(settings.redis_url), settings.auth_failure_limit, settings.limits_namespace
+            limiter_storage.storage, settings.auth_failure_limit, settings.limits_namespace
         )
         listener = await asyncpg.connect(dsn)
         await listener.add_listener("sentd_key_revoked", app.state.authenticator.on_revoked)
@@ -53,6 +54,7 @@ def create_app(
                 await runner.stop()
             with contextlib.suppress(Exception):
                 await listener.close()
+            await limiter_storage.close()
             await db.close()
 
     app = FastAPI(

@@ -58,6 +58,7 @@ class RequestContextMiddleware:
                 scope["method"],
                 scope["path"],
                 code,
+                extra={"request_id": request_id},
             )
             if response_started:
                 raise

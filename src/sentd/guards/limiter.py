@@ -1,16 +1,29 @@
 """The `limits` storage of a process: Redis when `SENTD_REDIS_URL` is set (shared by every process),
-memory otherwise (per process)."""
+memory otherwise (per process). The Redis connections are ours, so shutdown closes them."""
 
 from __future__ import annotations
 
-from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
+from typing import Any
+
+import redis.asyncio
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 
 
-def make_storage(redis_url: str | None) -> Storage:
-    if redis_url:
-        uri = redis_url if redis_url.startswith("async+") else "async+" + redis_url
-        storage = storage_from_string(uri)
-        assert isinstance(storage, Storage)
-        return storage
-    return MemoryStorage()
+class LimiterStorage:
+    def __init__(self, redis_url: str | None) -> None:
+        self._pool: redis.asyncio.ConnectionPool | None = None
+        self.storage: Storage
+        if redis_url:
+            self._pool = redis.asyncio.ConnectionPool.from_url(redis_url)
+            options: dict[str, Any] = {"connection_pool": self._pool}
+            self.storage = RedisStorage("async+" + redis_url, implementation="redispy", **options)
+        else:
+            self.storage = MemoryStorage()
+
+    @property
+    def shared(self) -> bool:
+        return self._pool is not None
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.disconnect()

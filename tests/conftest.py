@@ -1,0 +1,90 @@
+"""Session fixtures: a migrated test database, a live sentd server, HTTP clients."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from sentd.app import create_app
+from sentd.config import Settings
+from tests import databases
+from tests.live_server import LiveServer
+from tests.probe_routes import router as probe_router
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture(scope="session")
+def admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return databases.server_url(tmp_path_factory.mktemp("embedded"))
+
+
+@pytest.fixture(scope="session")
+def database_url(admin_url: str) -> Iterator[str]:
+    url = databases.create_database(admin_url)
+    yield url
+    databases.drop_database(admin_url, url)
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "auth_failure_limit": "10000/minute",
+        "limits_namespace": f"sentd-test-{uuid.uuid4().hex[:8]}",
+        "redis_url": None,
+        "db_pool_min_size": 1,
+        "db_pool_max_size": 5,
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+def build_app(database_url: str, **overrides: object) -> FastAPI:
+    app = create_app(make_settings(database_url, **overrides), database_url=database_url)
+    app.include_router(probe_router)
+    return app
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str) -> Iterator[LiveServer]:
+    live = LiveServer(build_app(database_url)).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis of SENTD_TEST_REDIS_URL: required in CI, skipped with a reason elsewhere."""
+    url = os.environ.get("SENTD_TEST_REDIS_URL")
+    problem = None
+    if not url:
+        problem = "SENTD_TEST_REDIS_URL is not set"
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(url).ping()
+        except redis.RedisError as exc:
+            problem = f"Redis at {url} is unreachable: {exc}"
+    if problem:
+        if IN_CI:
+            pytest.fail(f"CI needs Redis: {problem}")
+        pytest.skip(problem)
+    assert url is not None
+    return url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    Path(config.rootpath / "var").mkdir(exist_ok=True)

@@ -1,0 +1,102 @@
+"""Factories: organizations, users, profiles and keys, made through sentd's own services."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sentd.db.database import Database
+from sentd.db.repos import balances, customers, users
+from sentd.db.scope import Scope
+from sentd.services import accounts, keys
+from tests.live_server import LiveServer
+
+
+@dataclass
+class Org:
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    live_key: str
+    test_key: str
+
+
+def _db(server: LiveServer) -> Database:
+    db: Database = server.app.state.db
+    return db
+
+
+def make_org(
+    server: LiveServer, *, live_micros: int = 10_000_000, test_micros: int = 5_000_000
+) -> Org:
+    async def go() -> Org:
+        async with _db(server).transaction() as conn:
+            suffix = uuid.uuid4().hex[:8]
+            org, owner = await accounts.create_organization(
+                conn,
+                name=f"Org {suffix}",
+                owner_email=f"owner-{suffix}@example.com",
+                currency="USD",
+            )
+            for livemode, amount in ((True, live_micros), (False, test_micros)):
+                await balances.apply(
+                    conn,
+                    Scope(org["id"], livemode),
+                    amount_micros=amount,
+                    currency="USD",
+                    reason="test",
+                    reference=None,
+                )
+            live = await keys.issue(conn, customer_id=org["id"], user_id=owner["id"], livemode=True)
+            test = await keys.issue(
+                conn, customer_id=org["id"], user_id=owner["id"], livemode=False
+            )
+        return Org(org["id"], owner["id"], live.plaintext, test.plaintext)
+
+    return server.run(go())
+
+
+def make_key(
+    server: LiveServer,
+    org: Org,
+    *,
+    role: str = "owner",
+    customer_id: uuid.UUID | None = None,
+    livemode: bool = True,
+    expires_at: datetime | None = None,
+) -> str:
+    """A key for `customer_id` (default: the org) issued to a user with `role`."""
+
+    async def go() -> str:
+        async with _db(server).transaction() as conn:
+            user_id = org.owner_id
+            if role != "owner":
+                user = await users.insert(
+                    conn,
+                    organization_id=org.id,
+                    email=f"{role}-{uuid.uuid4().hex[:8]}@example.com",
+                    name=None,
+                    role=role,
+                )
+                user_id = user["id"]
+            issued = await keys.issue(
+                conn,
+                customer_id=customer_id or org.id,
+                user_id=user_id,
+                livemode=livemode,
+                expires_at=expires_at,
+            )
+        return issued.plaintext
+
+    return server.run(go())
+
+
+def make_profile(server: LiveServer, org: Org, *, name: str = "Profile") -> Any:
+    async def go() -> Any:
+        async with _db(server).transaction() as conn:
+            return await customers.insert_profile(
+                conn, organization_id=org.id, name=name, short_name="PROF"
+            )
+
+    return server.run(go())
