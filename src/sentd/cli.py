@@ -113,7 +113,13 @@ def serve(
     dsn = _database(settings, migrate=False)
     host, port = host or settings.host, port or settings.port
     _say(f"Serving the Sent API v3 on http://{host}:{port} (database: {_redact(dsn)})")
-    common: dict[str, Any] = {"host": host, "port": port, "log_config": None, "access_log": False}
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
     if sys.platform != "win32":
         common |= {"loop": "uvloop", "http": "httptools"}
     # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit lets the

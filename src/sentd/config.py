@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     # HTTP.
     host: str = "127.0.0.1"
     port: int = 8000
+    forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-For is believed
     public_url: str | None = None  # base of doc_url links; the request's own base when unset
     request_timeout: float = Field(default=30.0, gt=0)
 
