@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
+import psycopg
+import sqlalchemy.exc
 import typer
 
 from sentd import logs
@@ -62,13 +64,13 @@ def _database(settings: Settings, *, migrate: bool) -> str:
         _say(f"Starting the embedded PostgreSQL in {settings.data_dir.resolve() / 'pg'} ...")
     try:
         dsn = resolve_database_url(settings)
-    except Exception as exc:
-        _fail(f"cannot reach the database: {exc}")
-    if migrate or settings.embedded:
-        _say("Applying schema migrations ...")
-        migrations.upgrade(dsn)
-        return dsn
-    current, head = migrations.current_revision(dsn), migrations.head_revision()
+        if migrate or settings.embedded:
+            _say("Applying schema migrations ...")
+            migrations.upgrade(dsn)
+            return dsn
+        current, head = migrations.current_revision(dsn), migrations.head_revision()
+    except (OSError, psycopg.Error, sqlalchemy.exc.SQLAlchemyError) as exc:
+        _fail(f"cannot reach the database {_redact(settings.database_url or 'embedded')}: {exc}")
     if current != head:
         _fail(
             f"the database schema is at {current or 'nothing'}, sentd needs {head}: "
@@ -288,7 +290,7 @@ def keys_revoke(key_or_id: Annotated[str, typer.Argument(help="The key itself or
     typer.echo(f"revoked {record['id']} ({record['prefix']}…)")
 
 
-@billing_app.command("credit")
+@billing_app.command("credit", context_settings={"ignore_unknown_options": True})
 def billing_credit(
     customer: Annotated[str, typer.Argument(help="Customer id")],
     amount: Annotated[str, typer.Argument(help="Amount in currency units, e.g. 25 or 0.05")],
