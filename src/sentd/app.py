@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -74,7 +75,9 @@ def create_app(
 
 
 def create_app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory` (multi-process `sentd serve --workers N`)."""
-    import os
-
-    return create_app(run_workers=os.environ.get("SENTD_RUN_WORKERS") == "1")
+    """Factory for the processes of `sentd serve --workers N`: the parent resolved the database
+    (starting the embedded one if needed) and passes its URI down."""
+    return create_app(
+        database_url=os.environ.get("SENTD_RESOLVED_DATABASE_URL"),
+        run_workers=os.environ.get("SENTD_RUN_WORKERS") == "1",
+    )
