@@ -23,7 +23,10 @@ def assert_envelope(response: httpx.Response) -> dict[str, Any]:
     assert set(body) == {"success", "data", "error", "meta"}
     meta = body["meta"]
     assert meta["version"] == "v3"
-    assert meta["request_id"] == response.headers["x-request-id"]
+    # A replay carries the first response's body, whose request id X-Original-Request-Id names.
+    replayed = response.headers.get("idempotent-replayed") == "true"
+    request_id_header = "x-original-request-id" if replayed else "x-request-id"
+    assert meta["request_id"] == response.headers[request_id_header]
     assert datetime.fromisoformat(meta["timestamp"]).tzinfo is not None
     return body
 

@@ -100,3 +100,48 @@ def make_profile(server: LiveServer, org: Org, *, name: str = "Profile") -> Any:
             )
 
     return server.run(go())
+
+
+def table_counts(server: LiveServer) -> dict[str, int]:
+    """Rows in every table of the schema, to show an operation changed nothing."""
+
+    async def go() -> dict[str, int]:
+        async with _db(server).connection() as conn:
+            tables = await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+            )
+            return {
+                t["tablename"]: await conn.fetchval(f'SELECT count(*) FROM "{t["tablename"]}"')
+                for t in tables
+            }
+
+    return server.run(go())
+
+
+def ledger_rows(server: LiveServer, org: Org, reason: str = "probe") -> int:
+    async def go() -> int:
+        async with _db(server).connection() as conn:
+            count: int = await conn.fetchval(
+                "SELECT count(*) FROM ledger_entries WHERE customer_id = $1 AND reason = $2",
+                org.id,
+                reason,
+            )
+            return count
+
+    return server.run(go())
+
+
+def set_limits(server: LiveServer, org: Org, plan: str | None = None, **overrides: int) -> None:
+    from sentd.services.plans import set_plan
+
+    settings = server.app.state.settings
+    server.run(
+        set_plan(
+            _db(server),
+            org.id,
+            plan=plan,
+            overrides=overrides,
+            reset=False,
+            request_rates=settings.request_rates,
+        )
+    )

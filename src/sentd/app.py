@@ -15,12 +15,17 @@ from sentd.api import exception_handlers
 from sentd.api.middleware import RequestContextMiddleware
 from sentd.api.routes import accounts, error_pages, health
 from sentd.auth.authenticator import Authenticator
+from sentd.clock import Clock
 from sentd.config import Settings, get_settings
 from sentd.db.database import Database
 from sentd.db.location import resolve_database_url
+from sentd.db.repos import system_flags
 from sentd.guards.auth_throttle import AuthFailureThrottle
+from sentd.guards.idempotency import Idempotency
 from sentd.guards.limiter import LimiterStorage
-from sentd.workers.runner import LoopRunner, default_loops
+from sentd.guards.maintenance import MaintenanceSwitch
+from sentd.guards.rate_limits import RateLimiter
+from sentd.workers.runner import LoopRunner, WorkerContext, default_loops
 
 log = logging.getLogger("sentd")
 
@@ -33,26 +38,38 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
 
+    clock = Clock()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dsn = database_url or resolve_database_url(settings)
         db = await Database.connect(dsn, settings)
-        app.state.db = db
-        app.state.authenticator = Authenticator(db, settings.auth_cache_ttl_s)
         limiter_storage = LimiterStorage(settings.redis_url)
-        app.state.auth_throttle = AuthFailureThrottle(
+        state = app.state
+        state.db = db
+        state.authenticator = Authenticator(db, settings.auth_cache_ttl_s, settings.request_rates)
+        state.auth_throttle = AuthFailureThrottle(
             limiter_storage.storage, settings.auth_failure_limit, settings.limits_namespace
         )
+        state.rate_limiter = RateLimiter(limiter_storage.storage, settings.limits_namespace)
+        state.idempotency = Idempotency(
+            db, clock, ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s
+        )
+        state.maintenance = MaintenanceSwitch(db)
+        await state.maintenance.start()
         listener = await asyncpg.connect(dsn)
-        await listener.add_listener("sentd_key_revoked", app.state.authenticator.on_revoked)
-        runner = LoopRunner(db, default_loops()) if run_workers else None
-        if runner:
+        await listener.add_listener("sentd_key_revoked", state.authenticator.on_revoked)
+        await listener.add_listener(system_flags.CHANNEL, state.maintenance.on_notify)
+        runner = None
+        if run_workers:
+            runner = LoopRunner(WorkerContext(db, settings, state.idempotency), default_loops())
             await runner.start()
         try:
             yield
         finally:
             if runner:
                 await runner.stop()
+            await state.maintenance.stop()
             with contextlib.suppress(Exception):
                 await listener.close()
             await limiter_storage.close()
@@ -67,8 +84,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.clock = clock
     exception_handlers.install(app)
-    app.add_middleware(RequestContextMiddleware, public_url=settings.public_url)
+    app.add_middleware(RequestContextMiddleware, settings=settings)
     for router in (health.router, error_pages.router, accounts.router):
         app.include_router(router)
     return app

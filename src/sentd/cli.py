@@ -31,6 +31,8 @@ billing_app = typer.Typer(help="Balances.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(billing_app, name="billing")
+accounts_app = typer.Typer(help="Organizations: plans and limits.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
 
 T = TypeVar("T")
 Mode = Annotated[str, typer.Option("--mode", help="live or test")]
@@ -140,13 +142,18 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the worker loops only (no HTTP), until SIGTERM or Ctrl-C."""
-    from sentd.workers.runner import LoopRunner, default_loops
+    from sentd.clock import Clock
+    from sentd.guards.idempotency import Idempotency
+    from sentd.workers.runner import LoopRunner, WorkerContext, default_loops
 
     settings = get_settings()
     logs.configure(settings.log_level, settings.log_json)
 
     async def work(db: Database) -> None:
-        runner = LoopRunner(db, default_loops())
+        idempotency = Idempotency(
+            db, Clock(), ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s
+        )
+        runner = LoopRunner(WorkerContext(db, settings, idempotency), default_loops())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -321,6 +328,76 @@ def billing_credit(
         f"{scope.mode} balance of {customer_id}: {row['amount_micros'] / 1_000_000:.6f} "
         f"{row['currency']}"
     )
+
+
+@app.command()
+def maintenance(
+    state: Annotated[str, typer.Argument(help="on or off")],
+) -> None:
+    """Switch maintenance mode: /v3 answers 503 INTERNAL_005 in every process; probes still work."""
+    from sentd.guards.maintenance import set_maintenance
+
+    if state not in ("on", "off"):
+        _fail(f"say on or off, not {state!r}")
+    _run(get_settings(), lambda db: set_maintenance(db, state == "on"))
+    typer.echo(f"maintenance mode {state}")
+
+
+@accounts_app.command("set-plan")
+def accounts_set_plan(
+    customer: Annotated[str, typer.Argument(help="Organization id (or a profile's: its org)")],
+    plan: Annotated[str | None, typer.Argument(help="starter, growth or enterprise")] = None,
+    contacts: Annotated[int | None, typer.Option(help="Contacts quota")] = None,
+    templates: Annotated[int | None, typer.Option(help="Templates quota")] = None,
+    webhooks: Annotated[int | None, typer.Option(help="Webhooks quota")] = None,
+    profiles: Annotated[int | None, typer.Option(help="Sender profiles quota")] = None,
+    messages_per_day: Annotated[int | None, typer.Option(help="Messages a day")] = None,
+    messages_per_minute: Annotated[int | None, typer.Option(help="Messages a minute")] = None,
+    requests_per_minute: Annotated[
+        int | None, typer.Option(help="Standard requests a minute")
+    ] = None,
+    requests_burst: Annotated[int | None, typer.Option(help="Standard requests a second")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Drop every override first")] = False,
+) -> None:
+    """Set an organization's plan and override any of its limits (takes effect within the
+    key cache TTL)."""
+    from sentd.plans import PLANS
+    from sentd.services import plans as plan_service
+
+    if plan is not None and plan not in PLANS:
+        _fail(f"plan must be one of {', '.join(PLANS)}, not {plan!r}")
+    customer_id = _uuid_option(customer, "CUSTOMER")
+    assert customer_id is not None
+    overrides = {
+        "contacts": contacts,
+        "templates": templates,
+        "webhooks": webhooks,
+        "profiles": profiles,
+        "messages_per_day": messages_per_day,
+        "messages_per_minute": messages_per_minute,
+        "requests_per_minute": requests_per_minute,
+        "requests_burst": requests_burst,
+    }
+    settings = get_settings()
+
+    async def work(db: Database) -> Any:
+        try:
+            return await plan_service.set_plan(
+                db,
+                customer_id,
+                plan=plan,
+                overrides={k: v for k, v in overrides.items() if v is not None},
+                reset=reset,
+                request_rates=settings.request_rates,
+            )
+        except plan_service.UnknownOrganization:
+            _fail(f"no organization or profile {customer_id}")
+
+    result = _run(settings, work)
+    typer.echo(f"organization {result.organization_id}: plan {result.plan}")
+    for name, value in result.limits.items():
+        marker = " (override)" if name in result.overrides else ""
+        typer.echo(f"  {name:<22} {value}{marker}")
 
 
 def _uuid_option(value: str | None, flag: str) -> uuid.UUID | None:

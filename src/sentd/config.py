@@ -17,7 +17,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     db_pool_min_size: int = Field(default=2, ge=0)
     db_pool_max_size: int = Field(default=10, ge=1)
-    db_pool_acquire_timeout_s: float = Field(default=5.0, gt=0)
+    db_connect_timeout_s: float = Field(default=5.0, gt=0)
+    # Load shedding: a request that cannot get a pooled connection within this bound answers
+    # 503 INTERNAL_005 instead of queueing; nor may more than max_in_flight run at once.
+    db_acquire_timeout_s: float = Field(default=2.0, gt=0)
+    max_in_flight: int = Field(default=512, ge=1)
     db_statement_timeout_ms: int = Field(default=10_000, ge=0)
 
     redis_url: str | None = None
@@ -28,7 +32,19 @@ class Settings(BaseSettings):
     port: int = 8000
     forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-For is believed
     public_url: str | None = None  # base of doc_url links; the request's own base when unset
-    request_timeout: float = Field(default=30.0, gt=0)
+    request_timeout: float = Field(default=30.0, gt=0)  # server-side deadline → 504
+    maintenance_retry_after_s: int = Field(default=30, ge=1)
+
+    # Idempotency records: kept this long; an in-flight record whose process died may be taken
+    # over after the lease (longer than any request may run).
+    idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
+    idempotency_lease_s: float = Field(default=60.0, gt=0)
+
+    # Request rates per organization and mode: standard routes and sensitive ones.
+    rate_standard_per_minute: int = Field(default=200, ge=1)
+    rate_standard_burst: int = Field(default=50, ge=1)
+    rate_sensitive_per_minute: int = Field(default=10, ge=1)
+    rate_sensitive_burst: int = Field(default=5, ge=1)
 
     # Authentication.
     auth_cache_ttl_s: float = Field(default=5.0, ge=0)
@@ -40,6 +56,15 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    @property
+    def request_rates(self) -> dict[str, int]:
+        return {
+            "requests_per_minute": self.rate_standard_per_minute,
+            "requests_burst": self.rate_standard_burst,
+            "sensitive_per_minute": self.rate_sensitive_per_minute,
+            "sensitive_burst": self.rate_sensitive_burst,
+        }
 
     @property
     def embedded(self) -> bool:

@@ -20,7 +20,7 @@ def test_unexpected_exception_is_internal_001(
     client: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="sentd.http"):
-        response = client.get("/_probe/boom")
+        response = client.get("/v3/_probe/boom")
     assert_error(response, "INTERNAL_001")
     assert not any(leak in response.text for leak in LEAKS)
     request_id = response.headers["x-request-id"]

@@ -13,7 +13,7 @@ VALID = {"to": ["+14155550100"], "template": {"id": str(uuid.uuid4())}}
 
 
 def post(client: httpx.Client, body: object, **headers: str) -> httpx.Response:
-    return client.post("/_probe/validation", json=body, headers=headers)
+    return client.post("/v3/_probe/validation", json=body, headers=headers)
 
 
 def test_valid_body_passes(client: httpx.Client) -> None:
@@ -22,7 +22,7 @@ def test_valid_body_passes(client: httpx.Client) -> None:
 
 def test_malformed_json_is_validation_001(client: httpx.Client) -> None:
     response = client.post(
-        "/_probe/validation", content=b'{"to": [', headers={"content-type": "application/json"}
+        "/v3/_probe/validation", content=b'{"to": [', headers={"content-type": "application/json"}
     )
     error = assert_error(response, "VALIDATION_001")
     assert error["details"]
@@ -62,7 +62,7 @@ def test_bad_enum_is_validation_006(client: httpx.Client) -> None:
 @pytest.mark.parametrize("key", ["", "a" * 256, "has space", "at@sign", "hash#", "naïve"])
 def test_bad_idempotency_key_is_validation_007(client: httpx.Client, key: str) -> None:
     response = client.post(
-        "/_probe/validation",
+        "/v3/_probe/validation",
         json=VALID,
         headers={"Idempotency-Key": key.encode()},
     )

@@ -20,7 +20,7 @@ def test_messaging_routes_by_role(
 ) -> None:
     org = make_org(server)
     key = make_key(server, org, role=role)
-    response = client.get("/_probe/messaging", headers={"x-api-key": key})
+    response = client.get("/v3/_probe/messaging", headers={"x-api-key": key})
     if allowed:
         assert assert_ok(response) == {"role": role}
     else:

@@ -11,45 +11,28 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import psycopg
-import pytest
 
 from sentd.services.accounts import DEMO_OWNER_EMAIL
-from tests import databases
-from tests.conftest import build_app
+from tests.cli.support import (
+    DEMO_MICROS,
+    EXPIRED,
+    SENTD,
+    cli_env,
+    cli_json,
+    free_port,
+    run_cli,
+    wait_healthy,
+)
 from tests.contract import assert_error, assert_ok
-from tests.live_server import LiveServer
-
-SENTD = str(Path(sys.executable).parent / "sentd")
-DEMO_MICROS = 25_000_000
-EXPIRED = "2000-01-01T00:00:00+00:00"
-
-
-def cli_env(**values: str) -> dict[str, str]:
-    """The caller's environment without any SENTD_* setting, plus `values`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SENTD_")}
-    return env | {"SENTD_LOG_JSON": "false", "SENTD_LOG_LEVEL": "WARNING"} | values
-
-
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([SENTD, *args], env=env, capture_output=True, text=True, timeout=60)
-
-
-def cli_json(env: dict[str, str], *args: str) -> Any:
-    result = run_cli(env, *args)
-    assert result.returncode == 0, f"sentd {' '.join(args)} failed:\n{result.stderr}"
-    return json.loads(result.stdout)
 
 
 def me(http: httpx.Client, key: str) -> httpx.Response:
@@ -71,36 +54,6 @@ def organization_count(url: str) -> int:
         row = conn.execute("SELECT count(*) FROM customers WHERE kind = 'organization'").fetchone()
     assert row is not None
     return int(row[0])
-
-
-@pytest.fixture
-def db_url(admin_url: str) -> Iterator[str]:
-    url = databases.create_database(admin_url, migrate=False)
-    yield url
-    databases.drop_database(admin_url, url)
-
-
-@pytest.fixture
-def env(db_url: str, tmp_path: Path) -> dict[str, str]:
-    return cli_env(SENTD_DATABASE_URL=db_url, SENTD_DATA_DIR=str(tmp_path / "var"))
-
-
-@pytest.fixture
-def demo(env: dict[str, str]) -> dict[str, Any]:
-    """`sentd init --json` on the fresh database."""
-    result: dict[str, Any] = cli_json(env, "init", "--json")
-    return result
-
-
-@pytest.fixture
-def http(db_url: str, demo: dict[str, Any]) -> Iterator[httpx.Client]:
-    # A long cache TTL: a revoked key can only stop working at once through the NOTIFY.
-    server = LiveServer(build_app(db_url, auth_cache_ttl_s=300.0)).start()
-    try:
-        with httpx.Client(base_url=server.base_url, timeout=30) as client:
-            yield client
-    finally:
-        server.stop()
 
 
 def test_init_bootstraps_once_and_new_keys_issues_a_fresh_pair(
@@ -284,26 +237,6 @@ def assert_stopped(pgdata: Path, timeout: float = 5.0) -> None:
     while (left := postmasters(pgdata)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not left, f"PostgreSQL for {pgdata} still running: pids {left}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_healthy(base_url: str, serve: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert serve.poll() is None, f"sentd serve exited with {serve.returncode}"
-        try:
-            if httpx.get(f"{base_url}/healthcheck", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"sentd serve did not answer {base_url}/healthcheck within {timeout} s")
 
 
 def test_embedded_lifecycle(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from sentd.db.repos import customers
 from sentd.errors.exceptions import ApiError
 from sentd.guards.idempotency import HEADER as IDEMPOTENCY_HEADER
 from sentd.guards.idempotency import check_format
+from sentd.guards.rate_limits import RateClass
 from sentd.ids import parse_uuid
 
 PROFILE_HEADER = "x-profile-id"
@@ -63,10 +64,19 @@ async def _act_as_profile(request: Request, principal: Principal, header: str) -
     return principal.acting_as(profile_id)
 
 
-def require(permission: Permission) -> Any:
-    """`principal: Principal = require(Permission.X)` authenticates and checks the role."""
+def require(permission: Permission, rate: RateClass = RateClass.STANDARD) -> Any:
+    """`principal: Principal = require(Permission.X)`: authenticates, counts the request against
+    the organization's rate limit of class `rate`, and checks the role."""
 
-    async def check(principal: Principal = Depends(authenticate)) -> Principal:
+    async def check(request: Request, principal: Principal = Depends(authenticate)) -> Principal:
+        verdict = await request.app.state.rate_limiter.hit_request(principal, rate)
+        request.state.response_headers.update(verdict.headers())
+        if not verdict.allowed:
+            raise ApiError(
+                "BUSINESS_002",
+                {"rate_limit": [f"More than {verdict.limit} {rate} requests a minute"]},
+                headers={"Retry-After": str(verdict.retry_after)},
+            )
         if not allows(principal.role, permission):
             raise ApiError(
                 "AUTH_004", {"role": [f"The {principal.role} role may not do this ({permission})"]}

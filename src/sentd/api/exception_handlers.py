@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sentd.api.envelope import error_response, request_id_of
+from sentd.api.responses import PrebuiltResponse
 from sentd.api.validation import api_error_from
 from sentd.errors.exceptions import ApiError
 
@@ -45,7 +46,13 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return await handle_api_error(request, error)
 
 
+async def handle_prebuilt(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PrebuiltResponse)
+    return exc.response
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(PrebuiltResponse, handle_prebuilt)
     app.add_exception_handler(ApiError, handle_api_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(HTTPException, handle_http_exception)

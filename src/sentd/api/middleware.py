@@ -1,8 +1,14 @@
-"""The outermost layer of every HTTP request: request id, standard headers, and the last line of
-defence that turns any unhandled exception into an `INTERNAL_00x` envelope without a traceback."""
+"""The outermost layer of every HTTP request.
+
+It gives the request its id and the standard headers, and it keeps the promises no route should
+have to remember: maintenance mode and load shedding (503 `INTERNAL_005`) for `/v3`, the
+server-side deadline (504 `INTERNAL_004`), and the last line of defence that turns any unhandled
+exception into `INTERNAL_001`/`INTERNAL_002` without a traceback.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -11,18 +17,22 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sentd.api.envelope import API_VERSION, error_response
+from sentd.config import Settings
+from sentd.db.database import PoolExhausted
 from sentd.db.pool import is_database_failure
 from sentd.errors.exceptions import ApiError
 from sentd.ids import new_request_id
 from sentd.logs import request_id_var
 
 log = logging.getLogger("sentd.http")
+API_PREFIX = "/v3/"
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, public_url: str | None = None) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.public_url = public_url
+        self.settings = settings
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,22 +58,79 @@ class RequestContextMiddleware:
                     headers[name] = value
             await send(message)
 
+        async def answer(error: ApiError) -> None:
+            base_url = self.settings.public_url or str(Request(scope).base_url)
+            response = error_response(error, request_id, base_url)
+            await response(scope, receive, send_with_headers)
+
         token = request_id_var.set(request_id)
+        is_api = scope["path"].startswith(API_PREFIX)
+        self.in_flight += is_api
+        deadline = asyncio.timeout(self.settings.request_timeout)
         try:
-            await self.app(scope, receive, send_with_headers)
+            refusal = self._refusal(scope) if is_api else None
+            if refusal is not None:
+                await answer(refusal)
+                return
+            async with deadline:
+                await self.app(scope, receive, send_with_headers)
         except Exception as exc:
-            code = "INTERNAL_002" if is_database_failure(exc) else "INTERNAL_001"
-            log.exception(
-                "request failed: %s %s -> %s",
+            if response_started:
+                log.exception("failed after the response started", extra={"request_id": request_id})
+                raise
+            await answer(self._error_for(exc, scope, request_id, deadline.expired()))
+        finally:
+            self.in_flight -= is_api
+            request_id_var.reset(token)
+
+    def _refusal(self, scope: Scope) -> ApiError | None:
+        """Maintenance mode or too many requests in flight: answer 503 before doing any work."""
+        app = scope.get("app")
+        maintenance = getattr(getattr(app, "state", None), "maintenance", None)
+        if maintenance is not None and maintenance.on:
+            return ApiError(
+                "INTERNAL_005",
+                {"service": ["sentd is in maintenance mode"]},
+                headers={"Retry-After": str(self.settings.maintenance_retry_after_s)},
+            )
+        if self.in_flight > self.settings.max_in_flight:
+            return ApiError(
+                "INTERNAL_005",
+                {"service": ["Too many requests in flight; retry shortly"]},
+                headers={"Retry-After": "1"},
+            )
+        return None
+
+    def _error_for(
+        self, exc: Exception, scope: Scope, request_id: str, timed_out: bool
+    ) -> ApiError:
+        if timed_out:
+            log.warning(
+                "deadline of %.1fs passed: %s %s",
+                self.settings.request_timeout,
                 scope["method"],
                 scope["path"],
-                code,
                 extra={"request_id": request_id},
             )
-            if response_started:
-                raise
-            base_url = self.public_url or str(Request(scope).base_url)
-            response = error_response(ApiError(code), request_id, base_url)
-            await response(scope, receive, send_with_headers)
-        finally:
-            request_id_var.reset(token)
+            return ApiError(
+                "INTERNAL_004",
+                {"request": [f"Not finished within {self.settings.request_timeout:g} seconds"]},
+            )
+        if isinstance(exc, PoolExhausted):
+            log.warning(
+                "no database connection free: shedding load", extra={"request_id": request_id}
+            )
+            return ApiError(
+                "INTERNAL_005",
+                {"service": ["The server is overloaded; retry shortly"]},
+                headers={"Retry-After": "1"},
+            )
+        code = "INTERNAL_002" if is_database_failure(exc) else "INTERNAL_001"
+        log.exception(
+            "request failed: %s %s -> %s",
+            scope["method"],
+            scope["path"],
+            code,
+            extra={"request_id": request_id},
+        )
+        return ApiError(code)

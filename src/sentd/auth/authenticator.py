@@ -18,12 +18,14 @@ from sentd.auth.permissions import Role
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
 from sentd.db.repos import api_keys
+from sentd.plans import effective_limits
 
 
 class Authenticator:
-    def __init__(self, db: Database, ttl_s: float) -> None:
+    def __init__(self, db: Database, ttl_s: float, request_rates: dict[str, int]) -> None:
         self._db = db
         self._ttl_s = ttl_s
+        self._request_rates = request_rates
         self._cache: dict[bytes, tuple[float, Principal, datetime | None]] = {}
 
     async def authenticate(self, plaintext: str) -> Principal | None:
@@ -43,7 +45,7 @@ class Authenticator:
         if row is None:
             self._cache.pop(digest, None)
             return None
-        principal = _principal(row)
+        principal = _principal(row, self._request_rates)
         if self._ttl_s > 0:
             self._cache[digest] = (now + self._ttl_s, principal, row["expires_at"])
         return principal
@@ -59,7 +61,7 @@ class Authenticator:
             self._cache.clear()
 
 
-def _principal(row: Any) -> Principal:
+def _principal(row: Any, request_rates: dict[str, int]) -> Principal:
     return Principal(
         key_id=row["id"],
         user_id=row["user_id"],
@@ -69,4 +71,6 @@ def _principal(row: Any) -> Principal:
         key_customer_kind=row["customer_kind"],
         organization_id=row["organization_id"],
         customer_id=row["customer_id"],
+        plan=row["plan"],
+        limits=effective_limits(row["plan"], row["limit_overrides"] or {}, request_rates),
     )

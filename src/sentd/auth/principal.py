@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from sentd.auth.permissions import Role
 from sentd.db.scope import Scope
+from sentd.plans import Limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,8 @@ class Principal:
     key_customer_kind: str  # "organization" or "profile"
     organization_id: uuid.UUID  # the organization at the root, for both kinds of key
     customer_id: uuid.UUID  # the customer this request acts as (x-profile-id may change it)
+    plan: str
+    limits: Limits  # the organization's, shared by its profiles
 
     @property
     def scope(self) -> Scope:

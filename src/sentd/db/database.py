@@ -10,24 +10,35 @@ from sentd.config import Settings
 from sentd.db.pool import create_pool
 
 
+class PoolExhausted(Exception):
+    """No pooled connection became free within the acquire bound: the process is overloaded."""
+
+
 class Database:
-    def __init__(self, pool: Any, dsn: str) -> None:
+    def __init__(self, pool: Any, dsn: str, acquire_timeout_s: float = 2.0) -> None:
         self.pool = pool
         self.dsn = dsn
+        self.acquire_timeout_s = acquire_timeout_s
 
     @classmethod
     async def connect(cls, dsn: str, settings: Settings) -> Database:
-        return cls(await create_pool(dsn, settings), dsn)
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
-        async with self.pool.acquire() as conn, conn.transaction():
-            yield conn
+        return cls(await create_pool(dsn, settings), dsn, settings.db_acquire_timeout_s)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
         """A connection without a transaction: for single-statement reads."""
-        async with self.pool.acquire() as conn:
+        try:
+            conn = await self.pool.acquire(timeout=self.acquire_timeout_s)
+        except TimeoutError as exc:
+            raise PoolExhausted from exc
+        try:
+            yield conn
+        finally:
+            await self.pool.release(conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        async with self.connection() as conn, conn.transaction():
             yield conn
 
     async def close(self) -> None:

@@ -31,7 +31,7 @@ async def create_pool(dsn: str, settings: Settings) -> Any:
             "application_name": "sentd",
             "statement_timeout": str(settings.db_statement_timeout_ms),
         },
-        timeout=settings.db_pool_acquire_timeout_s,
+        timeout=settings.db_connect_timeout_s,
     )
 
 

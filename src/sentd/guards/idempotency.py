@@ -1,13 +1,32 @@
-"""The `Idempotency-Key` header: 1–255 letters, digits, `-` and `_`."""
+"""Idempotency keys: at most one execution per (customer, mode, key), and the same answer after.
+
+A request with a key first *claims* it (a committed in-flight record). The operation's response is
+stored in the operation's own transaction, so the stored answer exists exactly when the
+operation's writes do. A repeat while the first runs gets 409 `CONFLICT_001`; a repeat after gets
+the stored response, byte for byte. A claim whose request ended without a stored answer is
+released; one whose process died is taken over once its lease runs out.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
+from sentd.clock import Clock
+from sentd.db.database import Database
+from sentd.db.repos import idempotency_keys
+from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
 
 HEADER = "Idempotency-Key"
 _FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+
+# Responses that the operation decided are stored; the rest (400, 401, 403, 429, 5xx) are not,
+# so a retry runs again.
+STORED_ERROR_STATUSES = frozenset({404, 409, 422})
+STORED_HEADERS = ("content-type", "location", "x-sandbox", "x-profile-id")
 
 
 def check_format(value: str | None) -> str | None:
@@ -20,3 +39,102 @@ def check_format(value: str | None) -> str | None:
             {HEADER: ["Use 1 to 255 characters: letters, digits, '-' and '_'"]},
         )
     return value
+
+
+def should_store(status: int) -> bool:
+    return 200 <= status < 300 or status in STORED_ERROR_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    original_request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    scope: Scope
+    key: str
+    request_id: str
+
+
+def _in_flight() -> ApiError:
+    return ApiError(
+        "CONFLICT_001",
+        {HEADER: ["A request with this key is still being processed; retry shortly"]},
+        headers={"Retry-After": "1"},
+    )
+
+
+class Idempotency:
+    def __init__(self, db: Database, clock: Clock, *, ttl_s: float, lease_s: float) -> None:
+        self._db = db
+        self._clock = clock
+        self._ttl = timedelta(seconds=ttl_s)
+        self._lease = timedelta(seconds=lease_s)
+
+    async def begin(self, claim: Claim, *, method: str, path: str) -> StoredResponse | None:
+        """Claim the key (None) or return the stored response to replay; CONFLICT_001 while
+        another request holds it."""
+        for _ in range(3):
+            async with self._db.transaction() as conn:
+                claimed = await idempotency_keys.claim(
+                    conn,
+                    claim.scope,
+                    claim.key,
+                    method=method,
+                    path=path,
+                    request_id=claim.request_id,
+                    now=self._clock.now(),
+                    lease=self._lease,
+                    ttl=self._ttl,
+                )
+                if claimed:
+                    return None
+                row = await idempotency_keys.get(conn, claim.scope, claim.key)
+            if row is None:
+                continue  # released between the two statements: claim again
+            if row["state"] != "completed":
+                raise _in_flight()
+            return StoredResponse(
+                row["response_status"],
+                dict(row["response_headers"] or {}),
+                bytes(row["response_body"]),
+                row["owner_request_id"],
+            )
+        raise _in_flight()
+
+    async def complete_in(
+        self, conn: Any, claim: Claim, status: int, headers: dict[str, str], body: bytes
+    ) -> None:
+        """Store the response inside the operation's transaction. If the claim was lost (its
+        lease ran out and another request took the key), the operation must not commit."""
+        stored = await idempotency_keys.complete(
+            conn,
+            claim.scope,
+            claim.key,
+            request_id=claim.request_id,
+            status=status,
+            headers=headers,
+            body=body,
+        )
+        if not stored:
+            raise _in_flight()
+
+    async def complete(
+        self, claim: Claim, status: int, headers: dict[str, str], body: bytes
+    ) -> None:
+        async with self._db.transaction() as conn:
+            await self.complete_in(conn, claim, status, headers, body)
+
+    async def release(self, claim: Claim) -> None:
+        async with self._db.transaction() as conn:
+            await idempotency_keys.release(
+                conn, claim.scope, claim.key, request_id=claim.request_id
+            )
+
+    async def delete_expired(self) -> int:
+        async with self._db.transaction() as conn:
+            return await idempotency_keys.delete_expired(conn, self._clock.now())

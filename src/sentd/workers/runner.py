@@ -13,12 +13,24 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sentd.config import Settings
 from sentd.db.database import Database
 from sentd.db.repos import heartbeats
+from sentd.guards.idempotency import Idempotency
 
 log = logging.getLogger("sentd.workers")
 
-Tick = Callable[[Database], Awaitable[None]]
+
+@dataclass(frozen=True, slots=True)
+class WorkerContext:
+    """What a loop's tick may use."""
+
+    db: Database
+    settings: Settings
+    idempotency: Idempotency
+
+
+Tick = Callable[[WorkerContext], Awaitable[None]]
 HEARTBEAT_INTERVAL_S = 5.0
 HEARTBEAT_STALE_S = 30.0
 
@@ -35,8 +47,9 @@ def process_name() -> str:
 
 
 class LoopRunner:
-    def __init__(self, db: Database, loops: list[Loop]) -> None:
-        self._db = db
+    def __init__(self, context: WorkerContext, loops: list[Loop]) -> None:
+        self._context = context
+        self._db = context.db
         self._loops = loops
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._heartbeat_task: asyncio.Task[None] | None = None
@@ -58,7 +71,7 @@ class LoopRunner:
     async def _run(self, loop: Loop) -> None:
         while True:
             try:
-                await loop.tick(self._db)
+                await loop.tick(self._context)
             except Exception:
                 log.exception("loop %s: tick failed; retrying in %.1fs", loop.name, loop.interval_s)
             await asyncio.sleep(loop.interval_s)
@@ -75,9 +88,12 @@ class LoopRunner:
             await asyncio.sleep(HEARTBEAT_INTERVAL_S)
 
 
-async def janitor_tick(db: Database) -> None:
-    """Remove what has outlived its use. For now: heartbeats of processes long gone."""
-    async with db.connection() as conn:
+async def janitor_tick(context: WorkerContext) -> None:
+    """Remove what has outlived its use: expired idempotency records, old heartbeats."""
+    removed = await context.idempotency.delete_expired()
+    if removed:
+        log.info("janitor: removed %d expired idempotency records", removed)
+    async with context.db.connection() as conn:
         await heartbeats.forget_older_than(conn, 24 * 3600)
 
 

@@ -47,12 +47,14 @@ async def touch_active(conn: Any, digest: bytes) -> Any:
     return await conn.fetchrow(
         """
         UPDATE api_keys AS k SET last_used_at = now()
-        FROM users AS u, customers AS c
+        FROM users AS u, customers AS c, customers AS o
         WHERE k.key_hash = $1 AND u.id = k.user_id AND c.id = k.customer_id
+          AND o.id = COALESCE(c.organization_id, c.id)
           AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
-          AND c.deleted_at IS NULL AND u.status = 'active'
+          AND c.deleted_at IS NULL AND o.deleted_at IS NULL AND u.status = 'active'
         RETURNING k.id, k.user_id, k.livemode, k.expires_at, k.customer_id, u.role,
-                  c.kind AS customer_kind, COALESCE(c.organization_id, c.id) AS organization_id
+                  c.kind AS customer_kind, o.id AS organization_id,
+                  o.plan AS plan, o.limits AS limit_overrides
         """,
         digest,
     )

@@ -1,0 +1,53 @@
+"""An organization's plan and its limit overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sentd.db.database import Database
+from sentd.plans import effective_limits
+
+
+class UnknownOrganization(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    organization_id: uuid.UUID
+    plan: str
+    overrides: dict[str, int]
+    limits: dict[str, int]
+
+
+async def set_plan(
+    db: Database,
+    customer_id: uuid.UUID,
+    *,
+    plan: str | None,
+    overrides: dict[str, int],
+    reset: bool,
+    request_rates: dict[str, int],
+) -> PlanView:
+    async with db.transaction() as conn:
+        org = await conn.fetchrow(
+            "SELECT o.id, o.plan, o.limits FROM customers c "
+            "JOIN customers o ON o.id = COALESCE(c.organization_id, c.id) "
+            "WHERE c.id = $1 AND c.deleted_at IS NULL FOR UPDATE OF o",
+            customer_id,
+        )
+        if org is None:
+            raise UnknownOrganization(str(customer_id))
+        merged: dict[str, Any] = ({} if reset else dict(org["limits"] or {})) | overrides
+        row = await conn.fetchrow(
+            "UPDATE customers SET plan = $2, limits = $3, updated_at = now() WHERE id = $1 "
+            "RETURNING id, plan, limits",
+            org["id"],
+            plan or org["plan"],
+            merged,
+        )
+    limits = effective_limits(row["plan"], row["limits"], request_rates)
+    return PlanView(row["id"], row["plan"], dict(row["limits"]), dataclasses.asdict(limits))

@@ -1,0 +1,111 @@
+"""Rate limits per organization and mode: headers, 429 BUSINESS_002, bursts, shared via Redis."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+
+from tests.conftest import build_app
+from tests.contract import assert_error, assert_ok
+from tests.factories import make_org, make_profile, set_limits
+from tests.live_server import LiveServer
+
+
+def me(client: httpx.Client, key: str, **headers: str) -> httpx.Response:
+    return client.get("/v3/me", headers={"x-api-key": key, **headers})
+
+
+def test_headers_on_every_authenticated_response(server: LiveServer, client: httpx.Client) -> None:
+    org = make_org(server)
+    first, second = me(client, org.live_key), me(client, org.live_key)
+    assert first.headers["x-ratelimit-limit"] == "200"
+    assert (
+        int(second.headers["x-ratelimit-remaining"])
+        == int(first.headers["x-ratelimit-remaining"]) - 1
+    )
+    reset = int(first.headers["x-ratelimit-reset"])
+    assert time.time() < reset <= time.time() + 61
+    assert "x-ratelimit-limit" not in client.get("/healthcheck").headers
+
+
+def test_over_the_minute_limit_is_429(server: LiveServer, client: httpx.Client) -> None:
+    org = make_org(server)
+    set_limits(server, org, requests_per_minute=3)
+    for remaining in (2, 1, 0):
+        assert me(client, org.live_key).headers["x-ratelimit-remaining"] == str(remaining)
+    response = me(client, org.live_key)
+    error = assert_error(response, "BUSINESS_002")
+    assert "rate_limit" in error["details"]
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+    assert response.headers["x-ratelimit-remaining"] == "0"
+    # Test mode has a pool of its own.
+    assert_ok(me(client, org.test_key))
+
+
+def test_burst_is_limited_per_second(server: LiveServer, client: httpx.Client) -> None:
+    org = make_org(server)
+    set_limits(server, org, requests_burst=2)
+    statuses = [me(client, org.live_key).status_code for _ in range(3)]
+    if statuses != [200, 200, 429]:  # the three may straddle a second boundary on a slow box
+        statuses = [me(client, org.live_key).status_code for _ in range(3)]
+    assert 429 in statuses
+    time.sleep(1.1)
+    assert_ok(me(client, org.live_key))
+
+
+def test_profiles_share_the_organizations_pool(server: LiveServer, client: httpx.Client) -> None:
+    org = make_org(server)
+    profile = make_profile(server, org)
+    set_limits(server, org, requests_per_minute=2)
+    assert_ok(me(client, org.live_key))
+    assert_ok(me(client, org.live_key, **{"x-profile-id": str(profile["id"])}))
+    assert_error(me(client, org.live_key, **{"x-profile-id": str(profile["id"])}), "BUSINESS_002")
+
+
+def test_sensitive_routes_have_their_own_lower_limit(
+    server: LiveServer, client: httpx.Client
+) -> None:
+    org = make_org(server)
+    headers = {"x-api-key": org.live_key}
+    responses = [client.post("/v3/_probe/sensitive", json={}, headers=headers) for _ in range(6)]
+    assert [r.status_code for r in responses[:5]] == [200] * 5
+    assert responses[0].headers["x-ratelimit-limit"] == "10"
+    assert_error(responses[5], "BUSINESS_002")
+    assert_ok(me(client, org.live_key))  # standard routes are a separate pool
+
+
+def test_messages_are_counted_by_cost(server: LiveServer) -> None:
+    org = make_org(server)
+    set_limits(server, org, messages_per_minute=10)
+    principal = server.run(server.app.state.authenticator.authenticate(org.live_key))
+    limiter = server.app.state.rate_limiter
+    assert server.run(limiter.hit_messages(principal, 6)).remaining == 4
+    blocked = server.run(limiter.hit_messages(principal, 5))
+    assert not blocked.allowed and blocked.retry_after is not None and blocked.retry_after >= 1
+    assert server.run(limiter.hit_messages(principal, 4)).remaining == 0
+
+
+@pytest.mark.redis
+def test_limits_are_shared_by_processes_through_redis(database_url: str, redis_url: str) -> None:
+    namespace = f"sentd-test-{uuid.uuid4().hex[:8]}"
+    first = LiveServer(
+        build_app(database_url, redis_url=redis_url, limits_namespace=namespace)
+    ).start()
+    second = LiveServer(
+        build_app(database_url, redis_url=redis_url, limits_namespace=namespace)
+    ).start()
+    try:
+        org = make_org(first)
+        set_limits(first, org, requests_per_minute=3)
+        with httpx.Client() as client:
+            get = lambda base: client.get(f"{base}/v3/me", headers={"x-api-key": org.live_key})  # noqa: E731
+            assert_ok(get(first.base_url))
+            assert_ok(get(second.base_url))
+            assert get(first.base_url).headers["x-ratelimit-remaining"] == "0"
+            assert_error(get(second.base_url), "BUSINESS_002")
+    finally:
+        first.stop()
+        second.stop()
