@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -25,7 +26,13 @@ from sentd.guards.idempotency import Idempotency
 from sentd.guards.limiter import LimiterStorage
 from sentd.guards.maintenance import MaintenanceSwitch
 from sentd.guards.rate_limits import RateLimiter
-from sentd.workers.runner import LoopRunner, WorkerContext, default_loops
+from sentd.workers.runner import (
+    LoopRunner,
+    WorkerContext,
+    api_heartbeat,
+    default_loops,
+    instance_name,
+)
 
 log = logging.getLogger("sentd")
 
@@ -60,6 +67,9 @@ def create_app(
         listener = await asyncpg.connect(dsn)
         await listener.add_listener("sentd_key_revoked", state.authenticator.on_revoked)
         await listener.add_listener(system_flags.CHANNEL, state.maintenance.on_notify)
+        heartbeat = asyncio.create_task(
+            api_heartbeat(db, instance_name(), warn_if_shared_without_redis=not settings.redis_url)
+        )
         runner = None
         if run_workers:
             runner = LoopRunner(WorkerContext(db, settings, state.idempotency), default_loops())
@@ -69,6 +79,9 @@ def create_app(
         finally:
             if runner:
                 await runner.stop()
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
             await state.maintenance.stop()
             with contextlib.suppress(Exception):
                 await listener.close()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
 import httpx
 import pytest
 
+from tests import databases
 from tests.conftest import build_app
 from tests.contract import assert_error, assert_ok
 from tests.factories import make_org, make_profile, set_limits
@@ -109,3 +111,28 @@ def test_limits_are_shared_by_processes_through_redis(database_url: str, redis_u
     finally:
         first.stop()
         second.stop()
+
+
+def test_warns_when_processes_share_a_database_without_redis(
+    admin_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = databases.create_database(admin_url)
+    first = LiveServer(build_app(url)).start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="sentd.workers"):
+            second = LiveServer(build_app(url)).start()
+            try:
+                deadline = time.monotonic() + 12
+                while "rate limits and the auth-failure throttle are counted per process" not in (
+                    caplog.text
+                ):
+                    assert time.monotonic() < deadline, "no warning about per-process limits"
+                    time.sleep(0.1)
+                with httpx.Client(base_url=second.base_url) as client:
+                    status = assert_ok(client.get("/status"))
+                assert len(status["components"]["api_processes"]["alive"]) == 2
+            finally:
+                second.stop()
+    finally:
+        first.stop()
+        databases.drop_database(admin_url, url)

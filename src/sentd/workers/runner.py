@@ -17,6 +17,7 @@ from sentd.config import Settings
 from sentd.db.database import Database
 from sentd.db.repos import heartbeats
 from sentd.guards.idempotency import Idempotency
+from sentd.ids import random_token
 
 log = logging.getLogger("sentd.workers")
 
@@ -42,8 +43,9 @@ class Loop:
     tick: Tick
 
 
-def process_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def instance_name() -> str:
+    """Host, pid and a short random tag: unique even for two apps in one process (tests)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{random_token(4)}"
 
 
 class LoopRunner:
@@ -53,7 +55,7 @@ class LoopRunner:
         self._loops = loops
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._heartbeat_task: asyncio.Task[None] | None = None
-        self._process = process_name()
+        self._process = instance_name()
 
     async def start(self) -> None:
         for loop in self._loops:
@@ -86,6 +88,31 @@ class LoopRunner:
             except Exception:
                 log.exception("heartbeat failed")
             await asyncio.sleep(HEARTBEAT_INTERVAL_S)
+
+
+async def api_heartbeat(db: Database, process: str, *, warn_if_shared_without_redis: bool) -> None:
+    """Beat as an API process every few seconds (so `/status` lists it) and warn once when other
+    API processes share the database while rate-limit counters live in each process's memory."""
+    warned = False
+    while True:
+        try:
+            async with db.connection() as conn:
+                await heartbeats.beat(conn, "api", process)
+                others = [
+                    r
+                    for r in await heartbeats.alive(conn, HEARTBEAT_STALE_S)
+                    if r["loop_name"] == "api" and r["process"] != process
+                ]
+            if others and warn_if_shared_without_redis and not warned:
+                log.warning(
+                    "%d other API process(es) use this database but SENTD_REDIS_URL is not set: "
+                    "rate limits and the auth-failure throttle are counted per process",
+                    len(others),
+                )
+                warned = True
+        except Exception:
+            log.warning("API heartbeat failed", exc_info=True)
+        await asyncio.sleep(HEARTBEAT_INTERVAL_S)
 
 
 async def janitor_tick(context: WorkerContext) -> None:

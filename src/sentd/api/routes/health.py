@@ -55,14 +55,16 @@ async def ready(request: Request, db: Database = Depends(get_db)) -> Response:
 @router.get("/status")
 async def status(request: Request, db: Database = Depends(get_db)) -> Response:
     latency = await _database_latency_ms(db)
-    loops: list[dict[str, Any]] = []
+    rows = []
     if latency is not None:
         async with db.connection() as conn:
             rows = await heartbeats.alive(conn, HEARTBEAT_STALE_S)
-        loops = [
-            {"name": r["loop_name"], "process": r["process"], "last_beat_at": r["last_beat_at"]}
-            for r in rows
-        ]
+    api_processes = [r["process"] for r in rows if r["loop_name"] == "api"]
+    loops: list[dict[str, Any]] = [
+        {"name": r["loop_name"], "process": r["process"], "last_beat_at": r["last_beat_at"]}
+        for r in rows
+        if r["loop_name"] != "api"
+    ]
     data = {
         "status": "ok" if latency is not None else "degraded",
         "version": __version__,
@@ -72,6 +74,7 @@ async def status(request: Request, db: Database = Depends(get_db)) -> Response:
                 "latency_ms": latency,
                 "embedded": request.app.state.settings.embedded,
             },
+            "api_processes": {"alive": api_processes},
             "worker_loops": {"alive": loops},
             "queues": {},
         },
