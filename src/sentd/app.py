@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sentd import __version__
 from sentd.api import exception_handlers
 from sentd.api.middleware import RequestContextMiddleware
-from sentd.api.routes import accounts, error_pages, health
+from sentd.api.routes import accounts, error_pages, health, profiles, users
 from sentd.auth.authenticator import Authenticator
 from sentd.clock import Clock
 from sentd.config import Settings, get_settings
@@ -100,7 +100,13 @@ def create_app(
     app.state.clock = clock
     exception_handlers.install(app)
     app.add_middleware(RequestContextMiddleware, settings=settings)
-    for router in (health.router, error_pages.router, accounts.router):
+    for router in (
+        health.router,
+        error_pages.router,
+        accounts.router,
+        profiles.router,
+        users.router,
+    ):
         app.include_router(router)
     return app
 

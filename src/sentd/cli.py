@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sys
-import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
-import psycopg
-import sqlalchemy.exc
 import typer
 
 from sentd import logs
-from sentd.config import Settings, get_settings
+from sentd.cli_support import (
+    database,
+    fail,
+    parse_mode,
+    print_json,
+    redact,
+    run,
+    say,
+    uuid_option,
+)
+from sentd.cli_users import users_app
+from sentd.config import get_settings
 from sentd.db import migrate as migrations
 from sentd.db.database import Database
 from sentd.db.location import resolve_database_url
@@ -33,71 +39,15 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(billing_app, name="billing")
 accounts_app = typer.Typer(help="Organizations: plans and limits.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+profiles_app = typer.Typer(help="Sender profiles: the review step.", no_args_is_help=True)
+app.add_typer(profiles_app, name="profiles")
+app.add_typer(users_app, name="users")
 
-T = TypeVar("T")
 Mode = Annotated[str, typer.Option("--mode", help="live or test")]
 
 
 def main() -> None:
     app()
-
-
-def _say(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(1)
-
-
-def _livemode(mode: str) -> bool:
-    if mode not in ("live", "test"):
-        _fail(f"--mode must be live or test, not {mode!r}")
-    return mode == "live"
-
-
-def _database(settings: Settings, *, migrate: bool) -> str:
-    """Resolve the database (starting the embedded one if needed) and bring its schema to head.
-
-    `migrate=False` migrates only the embedded database and otherwise checks the schema is current.
-    """
-    if settings.embedded:
-        _say(f"Starting the embedded PostgreSQL in {settings.data_dir.resolve() / 'pg'} ...")
-    try:
-        dsn = resolve_database_url(settings)
-        if migrate or settings.embedded:
-            _say("Applying schema migrations ...")
-            migrations.upgrade(dsn)
-            return dsn
-        current, head = migrations.current_revision(dsn), migrations.head_revision()
-    except (OSError, psycopg.Error, sqlalchemy.exc.SQLAlchemyError) as exc:
-        _fail(f"cannot reach the database {_redact(settings.database_url or 'embedded')}: {exc}")
-    if current != head:
-        _fail(
-            f"the database schema is at {current or 'nothing'}, sentd needs {head}: "
-            "run `sentd migrate` first"
-        )
-    return dsn
-
-
-def _run(
-    settings: Settings, work: Callable[[Database], Awaitable[T]], *, migrate: bool = False
-) -> T:
-    dsn = _database(settings, migrate=migrate)
-
-    async def go() -> T:
-        db = await Database.connect(dsn, settings.model_copy(update={"db_pool_min_size": 1}))
-        try:
-            return await work(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(go())
-
-
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, default=str))
 
 
 @app.command()
@@ -114,9 +64,9 @@ def serve(
 
     settings = get_settings()
     logs.configure(settings.log_level, settings.log_json)
-    dsn = _database(settings, migrate=False)
+    dsn = database(settings, migrate=False)
     host, port = host or settings.host, port or settings.port
-    _say(f"Serving the Sent API v3 on http://{host}:{port} (database: {_redact(dsn)})")
+    say(f"Serving the Sent API v3 on http://{host}:{port} (database: {redact(dsn)})")
     common: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -131,7 +81,7 @@ def serve(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if workers > 1:
         if not settings.redis_url:
-            _say("warning: several processes without SENTD_REDIS_URL: rate limits are per process")
+            say("warning: several processes without SENTD_REDIS_URL: rate limits are per process")
         os.environ["SENTD_RESOLVED_DATABASE_URL"] = dsn
         os.environ["SENTD_RUN_WORKERS"] = "0" if no_worker else "1"
         uvicorn.run("sentd.app:create_app_from_env", factory=True, workers=workers, **common)
@@ -159,19 +109,19 @@ def worker() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await runner.start()
-        _say("Worker loops running; Ctrl-C to stop.")
+        say("Worker loops running; Ctrl-C to stop.")
         await stop.wait()
         await runner.stop()
 
-    _run(settings, work)
+    run(settings, work)
 
 
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the newest revision."""
     settings = get_settings()
-    dsn = _database(settings, migrate=True)
-    _say(f"Schema at {migrations.current_revision(dsn)} (database: {_redact(dsn)}).")
+    dsn = database(settings, migrate=True)
+    say(f"Schema at {migrations.current_revision(dsn)} (database: {redact(dsn)}).")
 
 
 @app.command()
@@ -184,7 +134,7 @@ def init(
 
     settings = get_settings()
     demo = units_to_micros(settings.demo_balance)
-    result = _run(
+    result = run(
         settings,
         lambda db: bootstrap_demo(
             db, demo_balance_micros=demo, currency=settings.currency, new_keys=new_keys
@@ -192,7 +142,7 @@ def init(
         migrate=True,
     )
     if as_json:
-        _print_json(
+        print_json(
             {
                 "organization_id": str(result.organization_id),
                 "owner_email": result.owner_email,
@@ -242,8 +192,8 @@ def keys_create(
     """Issue an API key; it is printed once."""
     from sentd.services import keys
 
-    customer_id = _uuid_option(profile or customer, "--profile" if profile else "--customer")
-    livemode = _livemode(mode)
+    customer_id = uuid_option(profile or customer, "--profile" if profile else "--customer")
+    is_live = parse_mode(mode)
 
     async def work(db: Database) -> Any:
         try:
@@ -251,16 +201,16 @@ def keys_create(
                 db,
                 customer_id=customer_id,
                 user_email=user,
-                livemode=livemode,
+                livemode=is_live,
                 name=name,
                 expires_at=expires_at,
             )
         except keys.KeyIssueError as exc:
-            _fail(str(exc))
+            fail(str(exc))
 
-    issued = _run(get_settings(), work)
+    issued = run(get_settings(), work)
     if as_json:
-        _print_json({"key": issued.plaintext, **_key_json(issued.record)})
+        print_json({"key": issued.plaintext, **_key_json(issued.record)})
     else:
         typer.echo(issued.plaintext)
 
@@ -273,11 +223,11 @@ def keys_list(
     """List keys (prefix, customer, mode, user, state); plaintext keys are never stored."""
     from sentd.services import keys
 
-    customer_id = _uuid_option(customer, "--customer")
-    records = _run(get_settings(), lambda db: keys.list_keys(db, customer_id))
+    customer_id = uuid_option(customer, "--customer")
+    records = run(get_settings(), lambda db: keys.list_keys(db, customer_id))
     rows = [_key_json(r) | {"user_email": r["user_email"]} for r in records]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     for r in rows:
         typer.echo(
@@ -291,9 +241,9 @@ def keys_revoke(key_or_id: Annotated[str, typer.Argument(help="The key itself or
     """Revoke a key at once, in every running API process."""
     from sentd.services import keys
 
-    record = _run(get_settings(), lambda db: keys.revoke(db, key_or_id))
+    record = run(get_settings(), lambda db: keys.revoke(db, key_or_id))
     if record is None:
-        _fail("no such key")
+        fail("no such key")
     typer.echo(f"revoked {record['id']} ({record['prefix']}…)")
 
 
@@ -306,14 +256,14 @@ def billing_credit(
     """Add credit to a customer's balance in one mode."""
     from sentd.services import billing
 
-    customer_id = _uuid_option(customer, "CUSTOMER")
+    customer_id = uuid_option(customer, "CUSTOMER")
     assert customer_id is not None
     try:
         micros = units_to_micros(amount)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     settings = get_settings()
-    scope = Scope(customer_id, _livemode(mode))
+    scope = Scope(customer_id, parse_mode(mode))
 
     async def work(db: Database) -> Any:
         try:
@@ -321,9 +271,9 @@ def billing_credit(
                 db, scope, micros, currency=settings.currency, reference="sentd billing credit"
             )
         except billing.UnknownCustomer:
-            _fail(f"no customer {customer_id}")
+            fail(f"no customer {customer_id}")
 
-    row = _run(settings, work)
+    row = run(settings, work)
     typer.echo(
         f"{scope.mode} balance of {customer_id}: {row['amount_micros'] / 1_000_000:.6f} "
         f"{row['currency']}"
@@ -338,8 +288,8 @@ def maintenance(
     from sentd.guards.maintenance import set_maintenance
 
     if state not in ("on", "off"):
-        _fail(f"say on or off, not {state!r}")
-    _run(get_settings(), lambda db: set_maintenance(db, state == "on"))
+        fail(f"say on or off, not {state!r}")
+    run(get_settings(), lambda db: set_maintenance(db, state == "on"))
     typer.echo(f"maintenance mode {state}")
 
 
@@ -365,8 +315,8 @@ def accounts_set_plan(
     from sentd.services import plans as plan_service
 
     if plan is not None and plan not in PLANS:
-        _fail(f"plan must be one of {', '.join(PLANS)}, not {plan!r}")
-    customer_id = _uuid_option(customer, "CUSTOMER")
+        fail(f"plan must be one of {', '.join(PLANS)}, not {plan!r}")
+    customer_id = uuid_option(customer, "CUSTOMER")
     assert customer_id is not None
     overrides = {
         "contacts": contacts,
@@ -391,23 +341,13 @@ def accounts_set_plan(
                 request_rates=settings.request_rates,
             )
         except plan_service.UnknownOrganization:
-            _fail(f"no organization or profile {customer_id}")
+            fail(f"no organization or profile {customer_id}")
 
-    result = _run(settings, work)
+    result = run(settings, work)
     typer.echo(f"organization {result.organization_id}: plan {result.plan}")
     for name, value in result.limits.items():
         marker = " (override)" if name in result.overrides else ""
         typer.echo(f"  {name:<22} {value}{marker}")
-
-
-def _uuid_option(value: str | None, flag: str) -> uuid.UUID | None:
-    if value is None:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        _fail(f"{flag} must be a UUID, not {value!r}")
-        raise
 
 
 def _key_json(record: Any) -> dict[str, Any]:
@@ -429,13 +369,3 @@ def _key_json(record: Any) -> dict[str, Any]:
         "expires_at": record["expires_at"],
         "last_used_at": record["last_used_at"],
     }
-
-
-def _redact(dsn: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(dsn)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return dsn

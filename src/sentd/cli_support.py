@@ -1,0 +1,98 @@
+"""Helpers shared by the command modules: output, errors, and running work on the database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+import psycopg
+import sqlalchemy.exc
+import typer
+
+from sentd.config import Settings
+from sentd.db import migrate as migrations
+from sentd.db.database import Database
+from sentd.db.location import resolve_database_url
+
+T = TypeVar("T")
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def fail(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(1)
+
+
+def parse_mode(mode: str) -> bool:
+    if mode not in ("live", "test"):
+        fail(f"--mode must be live or test, not {mode!r}")
+    return mode == "live"
+
+
+def database(settings: Settings, *, migrate: bool) -> str:
+    """Resolve the database (starting the embedded one if needed) and bring its schema to head.
+
+    `migrate=False` migrates only the embedded database and otherwise checks the schema is current.
+    """
+    if settings.embedded:
+        say(f"Starting the embedded PostgreSQL in {settings.data_dir.resolve() / 'pg'} ...")
+    try:
+        dsn = resolve_database_url(settings)
+        if migrate or settings.embedded:
+            say("Applying schema migrations ...")
+            migrations.upgrade(dsn)
+            return dsn
+        current, head = migrations.current_revision(dsn), migrations.head_revision()
+    except (OSError, psycopg.Error, sqlalchemy.exc.SQLAlchemyError) as exc:
+        fail(f"cannot reach the database {redact(settings.database_url or 'embedded')}: {exc}")
+    if current != head:
+        fail(
+            f"the database schema is at {current or 'nothing'}, sentd needs {head}: "
+            "run `sentd migrate` first"
+        )
+    return dsn
+
+
+def run(
+    settings: Settings, work: Callable[[Database], Awaitable[T]], *, migrate: bool = False
+) -> T:
+    dsn = database(settings, migrate=migrate)
+
+    async def go() -> T:
+        db = await Database.connect(dsn, settings.model_copy(update={"db_pool_min_size": 1}))
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(go())
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def uuid_option(value: str | None, flag: str) -> uuid.UUID | None:
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        fail(f"{flag} must be a UUID, not {value!r}")
+        raise
+
+
+def redact(dsn: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(dsn)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return dsn
