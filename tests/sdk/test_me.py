@@ -7,14 +7,13 @@ import sent_dm
 
 from tests.factories import make_org, make_profile
 from tests.live_server import LiveServer
+from tests.sdk.conftest import SdkFactory
 
 
 @pytest.mark.parametrize("strict", [False, True])
-def test_me_retrieve(server: LiveServer, strict: bool) -> None:
+def test_me_retrieve(server: LiveServer, sdk: SdkFactory, strict: bool) -> None:
     org = make_org(server)
-    client = sent_dm.Sent(
-        base_url=server.base_url, api_key=org.live_key, _strict_response_validation=strict
-    )
+    client = sdk(org.live_key, strict=strict)
     response = client.me.retrieve()
     assert response.success is True
     assert response.data is not None
@@ -25,20 +24,18 @@ def test_me_retrieve(server: LiveServer, strict: bool) -> None:
     assert response.meta.request_id is not None and response.meta.request_id.startswith("req_")
 
 
-def test_me_retrieve_as_profile(server: LiveServer) -> None:
+def test_me_retrieve_as_profile(server: LiveServer, sdk: SdkFactory) -> None:
     org = make_org(server)
     profile = make_profile(server, org)
-    client = sent_dm.Sent(
-        base_url=server.base_url, api_key=org.test_key, _strict_response_validation=True
-    )
+    client = sdk(org.test_key, strict=True)
     data = client.me.retrieve(x_profile_id=str(profile["id"])).data
     assert data is not None
     assert data.type == "profile" and data.organization_id == str(org.id)
     assert data.settings is not None and data.settings.billing_model == "profile"
 
 
-def test_wrong_key_raises_authentication_error(server: LiveServer) -> None:
-    client = sent_dm.Sent(base_url=server.base_url, api_key="sk_live_" + "W" * 40)
+def test_wrong_key_raises_authentication_error(server: LiveServer, sdk: SdkFactory) -> None:
+    client = sdk("sk_live_" + "W" * 40)
     with pytest.raises(sent_dm.AuthenticationError) as raised:
         client.me.retrieve()
     assert raised.value.status_code == 401
@@ -48,10 +45,10 @@ def test_wrong_key_raises_authentication_error(server: LiveServer) -> None:
     assert body["error"]["message"] == "Invalid or expired API key"
 
 
-def test_foreign_profile_raises_not_found(server: LiveServer) -> None:
+def test_foreign_profile_raises_not_found(server: LiveServer, sdk: SdkFactory) -> None:
     org, other = make_org(server), make_org(server)
     foreign = make_profile(server, other)
-    client = sent_dm.Sent(base_url=server.base_url, api_key=org.live_key, max_retries=0)
+    client = sdk(org.live_key, max_retries=0)
     with pytest.raises(sent_dm.NotFoundError) as raised:
         client.me.retrieve(x_profile_id=str(foreign["id"]))
     assert isinstance(raised.value.body, dict)

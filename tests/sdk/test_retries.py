@@ -11,11 +11,12 @@ import sent_dm
 
 from tests.factories import ledger_rows, make_org
 from tests.live_server import LiveServer
+from tests.sdk.conftest import SdkFactory
 
 URL = "/v3/_probe/credits"
 
 
-def test_sdk_retries_a_conflict_and_gets_the_replay(server: LiveServer) -> None:
+def test_sdk_retries_a_conflict_and_gets_the_replay(server: LiveServer, sdk: SdkFactory) -> None:
     org = make_org(server)
     key = "sdk-retry-1"
     headers = {"x-api-key": org.live_key, "Idempotency-Key": key}
@@ -29,7 +30,7 @@ def test_sdk_retries_a_conflict_and_gets_the_replay(server: LiveServer) -> None:
     thread = threading.Thread(target=slow_first)
     thread.start()
     time.sleep(0.2)  # the first request now holds the key
-    client = sent_dm.Sent(base_url=server.base_url, api_key=org.live_key)
+    client = sdk(org.live_key)
     started = time.monotonic()
     response = client.post(
         URL,
@@ -48,9 +49,9 @@ def test_sdk_retries_a_conflict_and_gets_the_replay(server: LiveServer) -> None:
     assert ledger_rows(server, org) == 1
 
 
-def test_sdk_does_not_retry_a_decided_error(server: LiveServer) -> None:
+def test_sdk_does_not_retry_a_decided_error(server: LiveServer, sdk: SdkFactory) -> None:
     org = make_org(server)
-    client = sent_dm.Sent(base_url=server.base_url, api_key=org.live_key)
+    client = sdk(org.live_key)
     try:
         client.post(
             URL, cast_to=httpx.Response, body={"amount_micros": 1, "fail_with": "RESOURCE_007"}
