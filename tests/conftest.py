@@ -40,13 +40,16 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "redis_url": None,
         "db_pool_min_size": 1,
         "db_pool_max_size": 5,
+        "webhook_allow_private": True,  # test receivers listen on loopback
+        "template_review_delay_s": 0.2,
     }
     values.update(overrides)
     return Settings.model_validate(values)
 
 
-def build_app(database_url: str, **overrides: object) -> FastAPI:
-    app = create_app(make_settings(database_url, **overrides), database_url=database_url)
+def build_app(database_url: str, *, run_workers: bool = False, **overrides: object) -> FastAPI:
+    settings = make_settings(database_url, **overrides)
+    app = create_app(settings, database_url=database_url, run_workers=run_workers)
     app.include_router(probe_router)
     return app
 

@@ -72,7 +72,9 @@ def create_app(
         )
         runner = None
         if run_workers:
-            runner = LoopRunner(WorkerContext(db, settings, state.idempotency), default_loops())
+            runner = LoopRunner(
+                WorkerContext(db, settings, state.idempotency, clock), default_loops()
+            )
             await runner.start()
         try:
             yield

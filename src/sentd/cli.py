@@ -100,10 +100,11 @@ def worker() -> None:
     logs.configure(settings.log_level, settings.log_json)
 
     async def work(db: Database) -> None:
+        clock = Clock()
         idempotency = Idempotency(
-            db, Clock(), ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s
+            db, clock, ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s
         )
-        runner = LoopRunner(WorkerContext(db, settings, idempotency), default_loops())
+        runner = LoopRunner(WorkerContext(db, settings, idempotency, clock), default_loops())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -291,6 +292,31 @@ def maintenance(
         fail(f"say on or off, not {state!r}")
     run(get_settings(), lambda db: set_maintenance(db, state == "on"))
     typer.echo(f"maintenance mode {state}")
+
+
+@profiles_app.command("review")
+def profiles_review(
+    profile: Annotated[str, typer.Argument(help="Profile id")],
+    approve: Annotated[bool, typer.Option("--approve", help="Approve the profile")] = False,
+    reject: Annotated[str | None, typer.Option("--reject", help="Reject, with this reason")] = None,
+) -> None:
+    """Decide a profile that awaits review (the manual review backend)."""
+    from sentd.clock import Clock
+    from sentd.services import profiles
+
+    if approve == (reject is not None):
+        fail("say --approve or --reject REASON")
+    profile_id = uuid_option(profile, "PROFILE")
+    assert profile_id is not None
+    row = run(
+        get_settings(),
+        lambda db: profiles.record_review(
+            db, profile_id, approved=approve, reason=reject, now=Clock().now()
+        ),
+    )
+    if row is None:
+        fail(f"profile {profile_id} is not awaiting review")
+    typer.echo(f"profile {profile_id}: {row['status']}")
 
 
 @accounts_app.command("set-plan")

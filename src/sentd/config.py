@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,14 @@ class Settings(BaseSettings):
     # Authentication.
     auth_cache_ttl_s: float = Field(default=5.0, ge=0)
     auth_failure_limit: str = "20/minute"  # failed authentications per client address
+
+    # Outbound calls to customer URLs (webhooks, review callbacks).
+    webhook_allow_private: bool = False  # allow private/loopback destinations (local testing)
+
+    # Reviews of sender profiles (and templates): "simulator" decides by itself after
+    # template_review_delay_s; "manual" waits for `sentd profiles review`.
+    profile_review_backend: Literal["simulator", "manual"] = "simulator"
+    template_review_delay_s: float = Field(default=2.0, ge=0)
 
     # Demo organization created by `sentd init`.
     demo_balance: str = "25.00"

@@ -92,3 +92,30 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(
         if serve.poll() is None:
             serve.kill()
         log.close()
+
+
+def test_profiles_review_by_hand(
+    env: dict[str, str], demo: dict[str, Any], http: httpx.Client
+) -> None:
+    headers = {"x-api-key": demo["live_key"]}
+    body = {
+        "name": "Shop",
+        "short_name": "SHOP",
+        "billing_model": "organization",
+        "brand": {
+            "contact": {"name": "Ana"},
+            "compliance": {"brandRelationship": "SMALL_ACCOUNT", "vertical": "RETAIL"},
+        },
+    }
+    profile = assert_ok(http.post("/v3/profiles", json=body, headers=headers), 201)["id"]
+    not_yet = run_cli(env, "profiles", "review", profile, "--approve")
+    assert not_yet.returncode == 1 and "not awaiting review" in not_yet.stderr
+    complete = {"webHookUrl": "https://example.com/hook"}
+    assert_ok(http.post(f"/v3/profiles/{profile}/complete", json=complete, headers=headers), 202)
+    both = run_cli(env, "profiles", "review", profile, "--approve", "--reject", "no")
+    assert both.returncode == 1
+    result = run_cli(env, "profiles", "review", profile, "--reject", "Brand unclear")
+    assert result.returncode == 0, result.stderr
+    assert "rejected" in result.stdout
+    data = assert_ok(http.get(f"/v3/profiles/{profile}", headers=headers))
+    assert data["status"] == "rejected"

@@ -455,6 +455,33 @@ _SPECS: tuple[ErrorSpec, ...] = (
         ),
         in_catalog=False,
     ),
+    # --- sentd extensions: accounts (users of an organization) ----------------
+    ErrorSpec(
+        code="ACCOUNT_001",
+        status=422,
+        message="Cannot remove or change your own membership",
+        title="Accounts",
+        cause="The request would remove the calling key's own user from the organization "
+        "or change that user's role; sentd never lets a user act on their own membership.",
+        remediation=(
+            "Ask another owner or admin of the organization to make the change.",
+            "Check that the user id in the path is not the id of the key's own user.",
+        ),
+        in_catalog=False,
+    ),
+    ErrorSpec(
+        code="ACCOUNT_002",
+        status=422,
+        message="Cannot remove or demote the last admin",
+        title="Accounts",
+        cause="The user is the organization's only active admin; removing them or giving "
+        "them another role would leave the organization without one.",
+        remediation=(
+            "Invite another user as admin, or promote an existing user, first.",
+            "Once a second admin is active, remove or demote this one.",
+        ),
+        in_catalog=False,
+    ),
 )
 
 CATALOG: dict[str, ErrorSpec] = {spec.code: spec for spec in _SPECS}

@@ -12,6 +12,7 @@ from sentd.db.repos import balances, customers, users
 from sentd.db.scope import Scope
 from sentd.money import micros_to_units
 from sentd.services import keys
+from sentd.services.profiles import DEFAULT_SETTINGS, SETTING_FLAGS
 
 DEMO_ORGANIZATION_NAME = "Demo Organization"
 DEMO_OWNER_EMAIL = "owner@demo.sentd.local"
@@ -92,16 +93,8 @@ async def bootstrap_demo(
 
 
 def _settings_view(customer: Any) -> dict[str, Any]:
-    settings = customer["settings"] or {}
-    return {
-        "allow_contact_sharing": bool(settings.get("allow_contact_sharing", False)),
-        "allow_template_sharing": bool(settings.get("allow_template_sharing", False)),
-        "inherit_contacts": bool(settings.get("inherit_contacts", True)),
-        "inherit_templates": bool(settings.get("inherit_templates", True)),
-        "inherit_tcr_brand": bool(settings.get("inherit_tcr_brand", True)),
-        "inherit_tcr_campaign": bool(settings.get("inherit_tcr_campaign", True)),
-        "billing_model": settings.get("billing_model", "profile"),
-    }
+    settings = {**DEFAULT_SETTINGS, **(customer["settings"] or {})}
+    return {name: settings[name] for name in ("billing_model", *SETTING_FLAGS)}
 
 
 def _channels_view() -> dict[str, Any]:

@@ -27,3 +27,19 @@ async def credit(
             reason="credit",
             reference=reference,
         )
+
+
+def funding_scopes(customer: Any, livemode: bool) -> list[Scope]:
+    """Whose balances pay for a customer's messages, in the order to draw on them: an
+    organization pays for itself; a profile by its billing model — `profile` (its own balance),
+    `organization` (its organization's), `profile_and_organization` (its own first, then the
+    organization's)."""
+    if customer["kind"] == "organization":
+        return [Scope(customer["id"], livemode)]
+    own, parent = Scope(customer["id"], livemode), Scope(customer["organization_id"], livemode)
+    model = (customer["settings"] or {}).get("billing_model", "profile")
+    if model == "organization":
+        return [parent]
+    if model == "profile_and_organization":
+        return [own, parent]
+    return [own]

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sentd.clock import Clock
 from sentd.config import Settings
 from sentd.db.database import Database
 from sentd.db.repos import heartbeats
@@ -29,6 +30,7 @@ class WorkerContext:
     db: Database
     settings: Settings
     idempotency: Idempotency
+    clock: Clock
 
 
 Tick = Callable[[WorkerContext], Awaitable[None]]
@@ -125,4 +127,10 @@ async def janitor_tick(context: WorkerContext) -> None:
 
 
 def default_loops() -> list[Loop]:
-    return [Loop("janitor", 60.0, janitor_tick)]
+    from sentd.workers import profile_review
+
+    return [
+        Loop("janitor", 60.0, janitor_tick),
+        Loop("profile_review", 0.5, profile_review.decide_due_reviews),
+        Loop("profile_review_callbacks", 0.5, profile_review.deliver_review_callbacks),
+    ]

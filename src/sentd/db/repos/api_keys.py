@@ -78,3 +78,19 @@ async def revoke(conn: Any, *, key_id: uuid.UUID | None = None, digest: bytes | 
         key_id,
         digest,
     )
+
+
+async def revoke_all_of_customer(conn: Any, customer_id: uuid.UUID) -> list[bytes]:
+    """Revoke every active key of a customer; return their digests."""
+    rows = await conn.fetch(
+        "UPDATE api_keys SET revoked_at = now() WHERE customer_id = $1 AND revoked_at IS NULL "
+        "RETURNING key_hash",
+        customer_id,
+    )
+    return [bytes(r["key_hash"]) for r in rows]
+
+
+async def notify_revoked(conn: Any, digests: list[bytes]) -> None:
+    """Tell every API process to drop these keys from its cache (delivered at commit)."""
+    for digest in digests:
+        await conn.execute("SELECT pg_notify('sentd_key_revoked', $1)", digest.hex())

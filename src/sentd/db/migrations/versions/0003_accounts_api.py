@@ -29,6 +29,9 @@ def upgrade() -> None:
 
         ALTER TABLE users
             ADD COLUMN invitation_token_hash  bytea UNIQUE,
+            -- The plaintext token, kept only while the invitation is pending (cleared on accept
+            -- and on removal) so that `sentd users invitations` can list it; see docs/users.md.
+            ADD COLUMN invitation_token       text,
             ADD COLUMN invitation_expires_at  timestamptz,
             ADD COLUMN removed_at             timestamptz;
         """
@@ -39,7 +42,7 @@ def downgrade() -> None:
     op.execute(
         """
         ALTER TABLE users DROP COLUMN removed_at, DROP COLUMN invitation_expires_at,
-            DROP COLUMN invitation_token_hash;
+            DROP COLUMN invitation_token, DROP COLUMN invitation_token_hash;
         ALTER TABLE customers DROP COLUMN review_reason, DROP COLUMN review_webhook_url,
             DROP COLUMN allow_number_change_during_onboarding, DROP COLUMN whatsapp_phone_number,
             DROP COLUMN sending_phone_number, DROP COLUMN whatsapp_account,

@@ -1,0 +1,1 @@
+"""Request bodies, as the official SDKs send them."""

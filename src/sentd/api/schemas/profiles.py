@@ -1,0 +1,157 @@
+"""Bodies of the profile routes. The `brand` island is camelCase on the wire (as the SDKs send it);
+everything else is snake_case. Unknown keys are ignored and `null` is accepted for every optional
+field."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from sentd.phones import E164
+
+BillingModel = Literal["profile", "organization", "profile_and_organization"]
+BrandRelationship = Literal[
+    "BASIC_ACCOUNT", "MEDIUM_ACCOUNT", "LARGE_ACCOUNT", "SMALL_ACCOUNT", "KEY_ACCOUNT"
+]
+Vertical = Literal[
+    "PROFESSIONAL", "REAL_ESTATE", "HEALTHCARE", "HUMAN_RESOURCES", "ENERGY", "ENTERTAINMENT",
+    "RETAIL", "TRANSPORTATION", "AGRICULTURE", "INSURANCE", "POSTAL", "EDUCATION", "HOSPITALITY",
+    "FINANCIAL", "POLITICAL", "GAMBLING", "LEGAL", "CONSTRUCTION", "NGO", "MANUFACTURING",
+    "GOVERNMENT", "TECHNOLOGY", "COMMUNICATION",
+]  # fmt: skip
+EntityType = Literal[
+    "PRIVATE_PROFIT", "PUBLIC_PROFIT", "NON_PROFIT", "SOLE_PROPRIETOR", "GOVERNMENT"
+]
+
+_SHORT_NAME = re.compile(r"^[A-Za-z0-9 ]+$")
+
+
+def _short_name(value: str) -> str:
+    if not 3 <= len(value) <= 11:
+        raise PydanticCustomError("out_of_range", "Use 3 to 11 characters")
+    if not _SHORT_NAME.fullmatch(value) or not any(c.isalpha() for c in value):
+        raise PydanticCustomError(
+            "short_name", "Use letters, digits and spaces, with at least one letter"
+        )
+    return value
+
+
+ShortName = Annotated[str, AfterValidator(_short_name)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class CamelBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class BillingContact(Body):
+    email: str
+    name: str
+    address: str | None = None
+    phone: str | None = None
+
+
+class PaymentDetails(Body):
+    card_number: Annotated[str, Field(pattern=r"^[0-9 ]{12,23}$")]
+    cvc: Annotated[str, Field(pattern=r"^[0-9]{3,4}$")]
+    expiry: Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])/[0-9]{2}$")]
+    zip_code: str
+
+
+class DestinationCountry(CamelBody):
+    id: str | None = None
+    is_main: bool | None = Field(default=None, alias="isMain")
+
+
+class BrandCompliance(CamelBody):
+    brand_relationship: BrandRelationship = Field(alias="brandRelationship")
+    vertical: Vertical
+    destination_countries: list[DestinationCountry] | None = Field(
+        default=None, alias="destinationCountries"
+    )
+    is_tcr_application: bool | None = Field(default=None, alias="isTcrApplication")
+    notes: str | None = None
+    phone_number_prefix: str | None = Field(default=None, alias="phoneNumberPrefix")
+
+
+class BrandContact(CamelBody):
+    name: str
+    business_name: str | None = Field(default=None, alias="businessName")
+    email: str | None = None
+    phone: str | None = None
+    phone_country_code: str | None = Field(default=None, alias="phoneCountryCode")
+    role: str | None = None
+
+
+class BrandBusiness(CamelBody):
+    city: str | None = None
+    country: str | None = None
+    country_of_registration: str | None = Field(default=None, alias="countryOfRegistration")
+    entity_type: EntityType | None = Field(default=None, alias="entityType")
+    legal_name: str | None = Field(default=None, alias="legalName")
+    postal_code: str | None = Field(default=None, alias="postalCode")
+    state: str | None = None
+    street: str | None = None
+    tax_id: str | None = Field(default=None, alias="taxId")
+    tax_id_type: str | None = Field(default=None, alias="taxIdType")
+    url: str | None = None
+
+
+class Brand(CamelBody):
+    compliance: BrandCompliance
+    contact: BrandContact
+    business: BrandBusiness | None = None
+
+
+class WhatsappBusinessAccount(Body):
+    waba_id: str
+    access_token: str
+    phone_number_id: str | None = None
+
+
+class ProfileFields(Body):
+    """What create and update share."""
+
+    short_name: ShortName | None = None
+    description: str | None = None
+    icon: str | None = None
+    billing_model: BillingModel | None = None
+    billing_contact: BillingContact | None = None
+    payment_details: PaymentDetails | None = None
+    brand: Brand | None = None
+    inherit_tcr_brand: bool | None = None
+    inherit_tcr_campaign: bool | None = None
+    inherit_contacts: bool | None = None
+    inherit_templates: bool | None = None
+    allow_contact_sharing: bool | None = None
+    allow_template_sharing: bool | None = None
+    sandbox: bool | None = None
+
+
+class ProfileCreate(ProfileFields):
+    name: str = Field(min_length=1, max_length=200)
+    whatsapp_business_account: WhatsappBusinessAccount | None = None
+
+
+class ProfileUpdate(ProfileFields):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    allow_number_change_during_onboarding: bool | None = None
+    sending_phone_number: E164 | None = None
+    whatsapp_phone_number: E164 | None = None
+    sending_phone_number_profile_id: str | None = None  # deprecated: accepted, ignored
+    sending_whatsapp_number_profile_id: str | None = None  # deprecated: accepted, ignored
+
+
+class ProfileComplete(CamelBody):
+    web_hook_url: str = Field(alias="webHookUrl", min_length=1)
+    sandbox: bool | None = None
+
+
+class ProfileDelete(Body):
+    sandbox: bool | None = None

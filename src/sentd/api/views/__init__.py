@@ -1,0 +1,1 @@
+"""Response data: how a record reads on the wire."""

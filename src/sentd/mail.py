@@ -1,0 +1,64 @@
+"""Outgoing mail. sentd has one backend today, `console`: it writes each message to the log.
+
+An invitation's log line carries the command that accepts it, so an operator without a mail
+server can pass it on (or run `sentd users invitations` to see every pending one).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+log = logging.getLogger("sentd.mail")
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationMail:
+    email: str
+    name: str | None
+    role: str
+    organization_id: uuid.UUID
+    token: str
+    expires_at: datetime
+
+    @property
+    def accept_command(self) -> str:
+        return f"sentd users accept {self.token}"
+
+
+class Mailer(Protocol):
+    def send_invitation(self, mail: InvitationMail) -> None: ...
+
+
+class ConsoleMailer:
+    """Logs each message at INFO on the `sentd.mail` logger instead of sending it."""
+
+    def send_invitation(self, mail: InvitationMail) -> None:
+        log.info(
+            "Invitation for %s to join organization %s as %s: accept it with `%s` before %s",
+            mail.email,
+            mail.organization_id,
+            mail.role,
+            mail.accept_command,
+            mail.expires_at.isoformat(),
+            extra={
+                "mail": "invitation",
+                "invitee_email": mail.email,
+                "organization_id": str(mail.organization_id),
+                "accept_command": mail.accept_command,
+                "expires_at": mail.expires_at.isoformat(),
+            },
+        )
+
+
+BACKENDS: dict[str, type[ConsoleMailer]] = {"console": ConsoleMailer}
+
+
+def get_mailer(backend: str = "console") -> Mailer:
+    try:
+        return BACKENDS[backend]()
+    except KeyError:
+        raise ValueError(f"unknown mail backend {backend!r}") from None

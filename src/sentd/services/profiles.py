@@ -1,0 +1,269 @@
+"""Sender profiles: create, read, update, delete, and the review that approves them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sentd.api.schemas.profiles import Brand, ProfileCreate, ProfileFields, ProfileUpdate
+from sentd.auth.principal import Principal
+from sentd.db.database import Database
+from sentd.db.repos import api_keys, balances, profiles
+from sentd.db.scope import Scope
+from sentd.errors.exceptions import ApiError
+from sentd.services import quotas
+
+SETTING_FLAGS = (
+    "inherit_contacts",
+    "inherit_templates",
+    "inherit_tcr_brand",
+    "inherit_tcr_campaign",
+    "allow_contact_sharing",
+    "allow_template_sharing",
+)
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "billing_model": "profile",
+    "inherit_contacts": True,
+    "inherit_templates": True,
+    "inherit_tcr_brand": False,
+    "inherit_tcr_campaign": False,
+    "allow_contact_sharing": False,
+    "allow_template_sharing": False,
+}
+
+
+def _not_found(profile_id: uuid.UUID) -> ApiError:
+    return ApiError("RESOURCE_004", {"profile_id": [f"No profile {profile_id}"]})
+
+
+def require_organization_key(principal: Principal) -> None:
+    """Profiles are managed at the organization level: not with a profile's key, nor while an
+    organization key acts as a profile (`x-profile-id`)."""
+    if principal.acts_as_profile:
+        raise ApiError(
+            "AUTH_004",
+            {"x-api-key": ["Managing profiles needs an organization key, not acting as a profile"]},
+        )
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+async def get(conn: Any, principal: Principal, profile_id: uuid.UUID) -> Any:
+    """A profile the principal may see: any of its organization's at the organization level,
+    only itself when acting as a profile (its own key, or `x-profile-id`)."""
+    if principal.acts_as_profile and profile_id != principal.customer_id:
+        raise _not_found(profile_id)
+    row = await profiles.get(conn, principal.organization_id, profile_id)
+    if row is None:
+        raise _not_found(profile_id)
+    return row
+
+
+async def page(conn: Any, principal: Principal, limit: int, offset: int) -> tuple[list[Any], int]:
+    only = principal.customer_id if principal.acts_as_profile else None
+    return await profiles.page(conn, principal.organization_id, only, limit, offset)
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _brand_record(brand: Brand, previous: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    compliance = brand.compliance.model_dump(exclude={"destination_countries"})
+    compliance["destination_countries"] = [
+        {"id": c.id, "isMain": c.is_main} for c in brand.compliance.destination_countries or []
+    ]
+    return {
+        "id": (previous or {}).get("id") or str(uuid.uuid4()),
+        "contact": brand.contact.model_dump(),
+        "business": brand.business.model_dump() if brand.business else None,
+        "compliance": compliance,
+        "created_at": (previous or {}).get("created_at") or now.isoformat(),
+        "updated_at": now.isoformat(),
+    }
+
+
+def _check_billing(settings: dict[str, Any], billing_contact: Any, has_payment: bool) -> None:
+    model = settings["billing_model"]
+    if model in ("profile", "profile_and_organization") and billing_contact is None:
+        raise ApiError(
+            "VALIDATION_004",
+            {"billing_contact": [f"Required when billing_model is {model}"]},
+        )
+    if model == "organization" and has_payment:
+        raise ApiError(
+            "VALIDATION_001",
+            {"payment_details": ["Not accepted when the organization pays (billing_model)"]},
+        )
+
+
+def _check_brand(settings: dict[str, Any], body: ProfileFields) -> None:
+    if body.brand is not None and settings["inherit_tcr_brand"]:
+        raise ApiError(
+            "VALIDATION_001", {"brand": ["Give a brand or inherit the organization's, not both"]}
+        )
+
+
+def _settings_from(body: ProfileFields, current: dict[str, Any]) -> dict[str, Any]:
+    settings = {**DEFAULT_SETTINGS, **current}
+    if body.billing_model is not None:
+        settings["billing_model"] = body.billing_model
+    for flag in SETTING_FLAGS:
+        value = getattr(body, flag)
+        if value is not None:
+            settings[flag] = value
+    return settings
+
+
+def _payment_card(body: ProfileFields) -> dict[str, str] | None:
+    """Only what identifies the card: its last four digits and expiry. Never the number or CVC."""
+    if body.payment_details is None:
+        return None
+    digits = body.payment_details.card_number.replace(" ", "")
+    return {"last4": digits[-4:], "expiry": body.payment_details.expiry}
+
+
+async def create(conn: Any, principal: Principal, body: ProfileCreate, now: datetime) -> Any:
+    require_organization_key(principal)
+    settings = _settings_from(body, {})
+    _check_billing(settings, body.billing_contact, body.payment_details is not None)
+    _check_brand(settings, body)
+    await quotas.check(conn, principal, "profiles")
+    values: dict[str, Any] = {
+        "name": body.name,
+        "short_name": body.short_name,
+        "description": body.description,
+        "icon": body.icon,
+        "settings": settings,
+        "billing_contact": body.billing_contact.model_dump() if body.billing_contact else None,
+        "brand": _brand_record(body.brand, None, now) if body.brand else None,
+        "payment_card": _payment_card(body),
+        "whatsapp_account": (
+            body.whatsapp_business_account.model_dump() if body.whatsapp_business_account else None
+        ),
+    }
+    row = await profiles.insert(conn, principal.organization_id, values)
+    for livemode in (True, False):
+        await balances.apply(
+            conn,
+            Scope(row["id"], livemode),
+            amount_micros=0,
+            currency="USD",
+            reason="open",
+            reference=None,
+        )
+    return row
+
+
+async def update(
+    conn: Any, principal: Principal, profile_id: uuid.UUID, body: ProfileUpdate, now: datetime
+) -> Any:
+    """A partial update: fields left out stay as they are; `null` leaves a required field (`name`)
+    unchanged and clears an optional one."""
+    require_organization_key(principal)
+    current = await profiles.get_for_update(conn, principal.organization_id, profile_id)
+    if current is None:
+        raise _not_found(profile_id)
+    sent = body.model_fields_set
+    settings = _settings_from(body, current["settings"] or {})
+    billing_contact = (
+        (body.billing_contact.model_dump() if body.billing_contact else None)
+        if "billing_contact" in sent
+        else current["billing_contact"]
+    )
+    _check_billing(settings, billing_contact, body.payment_details is not None)
+    _check_brand(settings, body)
+    values: dict[str, Any] = {"settings": settings, "billing_contact": billing_contact}
+    if body.name is not None:
+        values["name"] = body.name
+    for column in (
+        "short_name",
+        "description",
+        "icon",
+        "sending_phone_number",
+        "whatsapp_phone_number",
+    ):
+        if column in sent:
+            values[column] = getattr(body, column)
+    if body.allow_number_change_during_onboarding is not None:
+        values["allow_number_change_during_onboarding"] = body.allow_number_change_during_onboarding
+    if "brand" in sent:
+        values["brand"] = _brand_record(body.brand, current["brand"], now) if body.brand else None
+    if "payment_details" in sent:
+        values["payment_card"] = _payment_card(body)
+    return await profiles.update(conn, profile_id, values)
+
+
+async def delete(conn: Any, principal: Principal, profile_id: uuid.UUID) -> list[bytes]:
+    """Soft-delete the profile and revoke its keys; returns their digests (to notify)."""
+    require_organization_key(principal)
+    if await profiles.get_for_update(conn, principal.organization_id, profile_id) is None:
+        raise _not_found(profile_id)
+    await profiles.soft_delete(conn, profile_id)
+    return await api_keys.revoke_all_of_customer(conn, profile_id)
+
+
+# -- review -------------------------------------------------------------------------------
+
+
+def unmet_prerequisites(row: Any) -> dict[str, list[str]]:
+    """Everything a profile lacks before it can be reviewed, by field."""
+    settings = {**DEFAULT_SETTINGS, **(row["settings"] or {})}
+    unmet: dict[str, list[str]] = {}
+    if not row["short_name"]:
+        unmet["short_name"] = ["A sender name (short_name) is required to send SMS"]
+    if row["brand"] is None and not settings["inherit_tcr_brand"]:
+        unmet["brand"] = ["A brand is required, unless the profile inherits the organization's"]
+    if settings["billing_model"] != "organization" and row["billing_contact"] is None:
+        unmet["billing_contact"] = ["A billing contact is required for this billing model"]
+    return unmet
+
+
+async def complete(
+    conn: Any,
+    principal: Principal,
+    profile_id: uuid.UUID,
+    webhook_url: str,
+    *,
+    review_due_at: datetime | None,
+) -> tuple[int, dict[str, str]]:
+    """Submit the profile for review. Returns the HTTP status and the response data."""
+    require_organization_key(principal)
+    row = await profiles.get_for_update(conn, principal.organization_id, profile_id)
+    if row is None:
+        raise _not_found(profile_id)
+    if row["status"] == "approved":
+        return 200, {"status": "completed", "message": "The profile is already approved"}
+    if row["status"] == "pending_review":
+        await profiles.set_review_webhook(conn, profile_id, webhook_url)
+        return 202, {"status": "in_progress", "message": "The profile is being reviewed"}
+    unmet = unmet_prerequisites(row)
+    if unmet:
+        raise ApiError("VALIDATION_004", unmet)
+    await profiles.submit_for_review(conn, profile_id, webhook_url, review_due_at)
+    return 202, {
+        "status": "submitted",
+        "message": "The profile was submitted for review; the webHookUrl is called with the result",
+    }
+
+
+def simulated_decision(row: Any) -> tuple[bool, str | None]:
+    """The simulator's rule: a profile whose name or short name contains "reject" (any case) is
+    rejected; every other profile is approved."""
+    text = f"{row['name']} {row['short_name'] or ''}".lower()
+    if "reject" in text:
+        return False, "Simulated rejection: the profile's name asks for it"
+    return True, None
+
+
+def review_due_at(now: datetime, backend: str, delay_s: float) -> datetime | None:
+    return now + timedelta(seconds=delay_s) if backend == "simulator" else None
+
+
+async def record_review(
+    db: Database, profile_id: uuid.UUID, *, approved: bool, reason: str | None, now: datetime
+) -> Any:
+    """A reviewer's decision (`sentd profiles review`); None unless the profile awaits review."""
+    async with db.transaction() as conn:
+        return await profiles.decide(conn, profile_id, approved=approved, reason=reason, now=now)
