@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     profile_review_backend: Literal["simulator", "manual"] = "simulator"
     template_review_delay_s: float = Field(default=2.0, ge=0)
 
+    # Invitations: "console" logs the invitation link instead of sending mail.
+    mail_backend: Literal["console"] = "console"
+
     # Demo organization created by `sentd init`.
     demo_balance: str = "25.00"
     currency: str = "USD"

@@ -304,7 +304,7 @@ def test_invitation_is_logged_by_the_console_mail_backend(
     assert len(lines) == 1
     message = lines[0].getMessage()
     assert email in message and f"sentd users accept {token}" in message
-    assert lines[0].accept_command == f"sentd users accept {token}"
+    assert lines[0].__dict__["accept_command"] == f"sentd users accept {token}"
     assert token.startswith("inv_")
 
 
@@ -569,3 +569,24 @@ def test_invite_with_an_idempotency_key_runs_once(
     assert second.content == first.content
     assert second.headers["idempotent-replayed"] == "true"
     assert len([r for r in caplog.records if r.name == "sentd.mail"]) == 1
+
+
+# --- sentd's own codes ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("ACCOUNT_001", "Cannot remove or change your own membership"),
+        ("ACCOUNT_002", "Cannot remove or demote the last admin"),
+    ],
+)
+def test_account_codes_are_listed_at_errors(client: httpx.Client, code: str, message: str) -> None:
+    data = assert_ok(client.get(f"/errors/{code}"))
+    assert (data["status"], data["message"], data["title"]) == (422, message, "Accounts")
+    assert data["in_catalog"] is False and data["retryable"] is False
+    listed = assert_ok(client.get("/errors"))["errors"]
+    assert listed[-2:] == [
+        assert_ok(client.get("/errors/ACCOUNT_001")),
+        assert_ok(client.get("/errors/ACCOUNT_002")),
+    ]

@@ -99,6 +99,8 @@ def test_extension_codes() -> None:
     assert {c for c, s in CATALOG.items() if not s.in_catalog} == {
         "ROUTE_NOT_FOUND",
         "METHOD_NOT_ALLOWED",
+        "ACCOUNT_001",
+        "ACCOUNT_002",
     }
 
 

@@ -25,6 +25,8 @@ CODE_BY_ERROR_TYPE: dict[str, str] = {
     "less_than_equal": "VALIDATION_005",
     "too_short": "VALIDATION_005",
     "too_long": "VALIDATION_005",
+    "string_too_short": "VALIDATION_005",
+    "string_too_long": "VALIDATION_005",
     "out_of_range": "VALIDATION_005",
     "enum": "VALIDATION_006",
     "literal_error": "VALIDATION_006",

@@ -96,9 +96,7 @@ async def revoke(db: Database, key_or_id: str) -> Any:
     async with db.transaction() as conn:
         record = await api_keys.revoke(conn, key_id=key_id, digest=digest)
         if record is not None:
-            await conn.execute(
-                "SELECT pg_notify('sentd_key_revoked', $1)", record["key_hash"].hex()
-            )
+            await api_keys.notify_revoked(conn, [bytes(record["key_hash"])])
         return record
 
 

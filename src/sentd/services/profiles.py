@@ -201,7 +201,9 @@ async def delete(conn: Any, principal: Principal, profile_id: uuid.UUID) -> list
     if await profiles.get_for_update(conn, principal.organization_id, profile_id) is None:
         raise _not_found(profile_id)
     await profiles.soft_delete(conn, profile_id)
-    return await api_keys.revoke_all_of_customer(conn, profile_id)
+    digests = await api_keys.revoke_all(conn, customer_id=profile_id)
+    await api_keys.notify_revoked(conn, digests)
+    return digests
 
 
 # -- review -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 
 from sentd.auth.permissions import Role
 from sentd.db.database import Database
-from sentd.db.repos import users
+from sentd.db.repos import api_keys, users
 from sentd.errors.exceptions import ApiError
 
 INVITATION_TTL = timedelta(days=7)
@@ -159,12 +159,6 @@ async def _guard_membership_change(
     return target
 
 
-async def _drop_cached_keys(conn: Any, digests: list[bytes]) -> None:
-    """Tell every API process (at commit) to forget these keys, as key revocation does."""
-    for digest in digests:
-        await conn.execute("SELECT pg_notify('sentd_key_revoked', $1)", digest.hex())
-
-
 async def update_role(
     conn: Any,
     *,
@@ -184,7 +178,7 @@ async def update_role(
     )
     row = await users.set_role(conn, user_id, role)
     # Cached principals carry the role: make the user's keys act with the new one at once.
-    await _drop_cached_keys(conn, await users.api_key_digests(conn, user_id))
+    await api_keys.notify_revoked(conn, await api_keys.active_digests_of_user(conn, user_id))
     return row
 
 
@@ -200,8 +194,8 @@ async def remove(
         new_role=None,
     )
     await users.mark_removed(conn, user_id)
-    digests = await users.revoke_api_keys(conn, user_id)
-    await _drop_cached_keys(conn, digests)
+    digests = await api_keys.revoke_all(conn, user_id=user_id)
+    await api_keys.notify_revoked(conn, digests)
     return digests
 
 

@@ -16,7 +16,6 @@ from sentd.api.views.profiles import profile_detail
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
-from sentd.db.repos import api_keys
 from sentd.errors.exceptions import ApiError
 from sentd.guards.rate_limits import RateClass
 from sentd.net import ForbiddenDestination, check_literal_host, check_url_shape
@@ -80,8 +79,7 @@ async def delete_profile(
     m: Mutation = mutation(Permission.PROFILES_MANAGE),
 ) -> Response:
     async with m.transaction() as conn:
-        revoked = await profiles.delete(conn, m.principal, profile_id)
-        await api_keys.notify_revoked(conn, revoked)
+        await profiles.delete(conn, m.principal, profile_id)
         return await m.no_content()
 
 

@@ -6,13 +6,9 @@ The owner is implicit: never listed, never retrievable, never assignable.
 
 from __future__ import annotations
 
-import re
 import uuid
-from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AfterValidator, BaseModel, model_validator
-from pydantic_core import PydanticCustomError
 from starlette.responses import Response
 
 from sentd import mail
@@ -20,6 +16,7 @@ from sentd.api.deps import get_db, require
 from sentd.api.envelope import ok
 from sentd.api.mutation import Mutation, mutation
 from sentd.api.pagination import PageParams
+from sentd.api.schemas.users import InviteBody, RemoveBody, UpdateRoleBody
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
@@ -27,58 +24,6 @@ from sentd.guards.rate_limits import RateClass
 from sentd.services import users
 
 router = APIRouter(prefix="/v3/users", tags=["users"])
-
-AssignableRole = Literal["admin", "billing", "developer"]
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-
-
-def _email(value: str) -> str:
-    value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
-        raise PydanticCustomError("email", "Not a valid email address")
-    return value
-
-
-NAME_MAX_LENGTH = 200
-
-
-def _name(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if len(value) > NAME_MAX_LENGTH:
-        # "too_long" maps to VALIDATION_005 (pydantic's own max_length says "string_too_long")
-        raise PydanticCustomError("too_long", f"At most {NAME_MAX_LENGTH} characters")
-    return value or None
-
-
-class _Body(BaseModel):
-    """Every mutating body: `sandbox` is accepted, unknown keys are ignored, and `null` reads as
-    an absent field (so a required field sent as null is `VALIDATION_004`)."""
-
-    sandbox: bool | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _null_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value is not None}
-        return data
-
-
-class InviteBody(_Body):
-    email: Annotated[str, AfterValidator(_email)]
-    role: AssignableRole
-    name: Annotated[str | None, AfterValidator(_name)] = None
-
-
-class UpdateRoleBody(_Body):
-    role: AssignableRole
-
-
-class RemoveBody(_Body):
-    pass
 
 
 @router.get("")
@@ -127,7 +72,7 @@ async def invite_user(
         response = await m.respond(users.user_view(invitation.user), 201)
     # Committed (or, in sandbox, rolled back): only a real invitation is mailed.
     if not m.sandbox:
-        mail.get_mailer().send_invitation(
+        mail.get_mailer(request.app.state.settings.mail_backend).send_invitation(
             mail.InvitationMail(
                 email=invitation.user["email"],
                 name=invitation.user["name"],

@@ -51,7 +51,8 @@ async def touch_active(conn: Any, digest: bytes) -> Any:
         WHERE k.key_hash = $1 AND u.id = k.user_id AND c.id = k.customer_id
           AND o.id = COALESCE(c.organization_id, c.id)
           AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
-          AND c.deleted_at IS NULL AND o.deleted_at IS NULL AND u.status = 'active'
+          AND c.deleted_at IS NULL AND o.deleted_at IS NULL
+          AND u.status = 'active' AND u.removed_at IS NULL
         RETURNING k.id, k.user_id, k.livemode, k.expires_at, k.customer_id, u.role,
                   c.kind AS customer_kind, o.id AS organization_id,
                   o.plan AS plan, o.limits AS limit_overrides
@@ -80,17 +81,29 @@ async def revoke(conn: Any, *, key_id: uuid.UUID | None = None, digest: bytes | 
     )
 
 
-async def revoke_all_of_customer(conn: Any, customer_id: uuid.UUID) -> list[bytes]:
-    """Revoke every active key of a customer; return their digests."""
+async def revoke_all(
+    conn: Any, *, customer_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None
+) -> list[bytes]:
+    """Revoke every active key of a customer, or issued to a user; return their digests."""
+    assert (customer_id is None) != (user_id is None)
     rows = await conn.fetch(
-        "UPDATE api_keys SET revoked_at = now() WHERE customer_id = $1 AND revoked_at IS NULL "
-        "RETURNING key_hash",
+        "UPDATE api_keys SET revoked_at = now() WHERE revoked_at IS NULL "
+        "AND (customer_id = $1 OR user_id = $2) RETURNING key_hash",
         customer_id,
+        user_id,
+    )
+    return [bytes(r["key_hash"]) for r in rows]
+
+
+async def active_digests_of_user(conn: Any, user_id: uuid.UUID) -> list[bytes]:
+    rows = await conn.fetch(
+        "SELECT key_hash FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL", user_id
     )
     return [bytes(r["key_hash"]) for r in rows]
 
 
 async def notify_revoked(conn: Any, digests: list[bytes]) -> None:
-    """Tell every API process to drop these keys from its cache (delivered at commit)."""
+    """Tell every API process to drop these keys from its authentication cache. The NOTIFY is
+    delivered when the transaction commits, so a rolled-back change notifies nobody."""
     for digest in digests:
         await conn.execute("SELECT pg_notify('sentd_key_revoked', $1)", digest.hex())

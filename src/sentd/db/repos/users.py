@@ -212,21 +212,3 @@ async def pending_invitations(conn: Any, organization_id: uuid.UUID | None = Non
         organization_id,
     )
     return rows
-
-
-async def revoke_api_keys(conn: Any, user_id: uuid.UUID) -> list[bytes]:
-    """Revoke every unrevoked API key issued to the user; return their digests."""
-    rows = await conn.fetch(
-        "UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL "
-        "RETURNING key_hash",
-        user_id,
-    )
-    return [bytes(r["key_hash"]) for r in rows]
-
-
-async def api_key_digests(conn: Any, user_id: uuid.UUID) -> list[bytes]:
-    """Digests of the user's unrevoked API keys (to drop them from authentication caches)."""
-    rows = await conn.fetch(
-        "SELECT key_hash FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL", user_id
-    )
-    return [bytes(r["key_hash"]) for r in rows]
