@@ -14,7 +14,16 @@ from fastapi import FastAPI
 from sentd import __version__
 from sentd.api import exception_handlers
 from sentd.api.middleware import RequestContextMiddleware
-from sentd.api.routes import accounts, error_pages, health, profiles, users
+from sentd.api.routes import (
+    accounts,
+    contacts,
+    error_pages,
+    health,
+    numbers,
+    profiles,
+    templates,
+    users,
+)
 from sentd.auth.authenticator import Authenticator
 from sentd.clock import Clock
 from sentd.config import Settings, get_settings
@@ -108,6 +117,9 @@ def create_app(
         accounts.router,
         profiles.router,
         users.router,
+        contacts.router,
+        templates.router,
+        numbers.router,
     ):
         app.include_router(router)
     return app

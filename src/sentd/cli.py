@@ -22,6 +22,7 @@ from sentd.cli_support import (
     say,
     uuid_option,
 )
+from sentd.cli_templates import templates_app
 from sentd.cli_users import users_app
 from sentd.config import get_settings
 from sentd.db import migrate as migrations
@@ -42,6 +43,7 @@ app.add_typer(accounts_app, name="accounts")
 profiles_app = typer.Typer(help="Sender profiles: the review step.", no_args_is_help=True)
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(users_app, name="users")
+app.add_typer(templates_app, name="templates")
 
 Mode = Annotated[str, typer.Option("--mode", help="live or test")]
 

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     # Reviews of sender profiles (and templates): "simulator" decides by itself after
     # template_review_delay_s; "manual" waits for `sentd profiles review`.
     profile_review_backend: Literal["simulator", "manual"] = "simulator"
+    template_review_backend: Literal["simulator", "whatsapp", "manual"] = "simulator"
     template_review_delay_s: float = Field(default=2.0, ge=0)
 
     # Invitations: "console" logs the invitation link instead of sending mail.

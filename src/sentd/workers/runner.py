@@ -127,10 +127,11 @@ async def janitor_tick(context: WorkerContext) -> None:
 
 
 def default_loops() -> list[Loop]:
-    from sentd.workers import profile_review
+    from sentd.workers import profile_review, template_review
 
     return [
         Loop("janitor", 60.0, janitor_tick),
         Loop("profile_review", 0.5, profile_review.decide_due_reviews),
         Loop("profile_review_callbacks", 0.5, profile_review.deliver_review_callbacks),
+        Loop("template_review", 0.5, template_review.decide_due_reviews),
     ]
