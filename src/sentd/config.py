@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     auth_cache_ttl_s: float = Field(default=5.0, ge=0)
     auth_failure_limit: str = "20/minute"  # failed authentications per client address
 
+    # Number lookup: "auto" asks configured providers first and falls back to offline data;
+    # "provider" answers only from a provider (502 INTERNAL_003 when none can).
+    lookup_mode: Literal["auto", "provider"] = "auto"
+
     # Outbound calls to customer URLs (webhooks, review callbacks).
     webhook_allow_private: bool = False  # allow private/loopback destinations (local testing)
 

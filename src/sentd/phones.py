@@ -8,9 +8,11 @@ unassigned range) is refused too.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 import phonenumbers
+from phonenumbers import PhoneNumberType, carrier
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
@@ -47,3 +49,65 @@ def _validate(value: str) -> str:
 
 E164 = Annotated[str, AfterValidator(_validate)]
 """A request field holding an E.164 number; a bad one is VALIDATION_002 naming the field."""
+
+
+_LINE_TYPES = {
+    PhoneNumberType.MOBILE: "mobile",
+    # The metadata cannot tell these apart in some countries (the US among them). A number a
+    # customer wants to message is far more often a mobile, so it counts as one.
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE: "landline",
+    PhoneNumberType.VOIP: "voip",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+    PhoneNumberType.PERSONAL_NUMBER: "personal",
+    PhoneNumberType.PAGER: "pager",
+    PhoneNumberType.UAN: "uan",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneInfo:
+    e164: str
+    international: str
+    national: str
+    rfc3966: str
+    country_code: str  # calling code, e.g. "1"
+    region_code: str | None  # ISO 3166 alpha-2, e.g. "US"
+    line_type: str
+    carrier_name: str | None
+
+    @property
+    def is_voip(self) -> bool:
+        return self.line_type == "voip"
+
+    @property
+    def last_four(self) -> str:
+        return self.national_digits[-4:]
+
+    @property
+    def national_digits(self) -> str:
+        return "".join(ch for ch in self.national if ch.isdigit())
+
+
+def describe(value: str) -> PhoneInfo:
+    """Everything the offline metadata knows of a valid E.164 number (InvalidPhoneNumber else)."""
+    number = parse_e164(value)
+    fmt = phonenumbers.PhoneNumberFormat
+    return PhoneInfo(
+        e164=phonenumbers.format_number(number, fmt.E164),
+        international=phonenumbers.format_number(number, fmt.INTERNATIONAL),
+        national=phonenumbers.format_number(number, fmt.NATIONAL),
+        rfc3966=phonenumbers.format_number(number, fmt.RFC3966),
+        country_code=str(number.country_code),
+        region_code=phonenumbers.region_code_for_number(number),
+        line_type=_LINE_TYPES.get(phonenumbers.number_type(number), "unknown"),
+        carrier_name=carrier.name_for_number(number, "en") or None,
+    )
+
+
+def looks_like_e164(value: str) -> bool:
+    """The shape alone: '+', a country code that does not start with 0, up to 15 digits."""
+    return _E164_SHAPE.fullmatch(value) is not None

@@ -29,8 +29,13 @@ BILLING = {"name": "Ana Ops", "email": "billing@acme.test"}
 
 
 def complete_body(**extra: Any) -> dict[str, Any]:
-    return {"name": "Acme Shop", "short_name": "ACME", "billing_contact": BILLING, "brand": BRAND,
-            **extra}  # fmt: skip
+    return {
+        "name": "Acme Shop",
+        "short_name": "ACME",
+        "billing_contact": BILLING,
+        "brand": BRAND,
+        **extra,
+    }
 
 
 def create(client: httpx.Client, key: str, body: dict[str, Any], **headers: str) -> httpx.Response:
@@ -122,21 +127,28 @@ def test_update_is_partial(server: LiveServer, client: httpx.Client) -> None:
     )
     assert data["description"] is None and data["icon"] == "i.png"
     assert data["name"] == "Acme Shop" and data["brand"] == created["brand"]
-    data = assert_ok(client.patch(url, json={"name": None, "sending_phone_number": "+14155550100"},
-                                  headers=headers))  # fmt: skip
+    data = assert_ok(
+        client.patch(
+            url, json={"name": None, "sending_phone_number": "+14155550100"}, headers=headers
+        )
+    )
     assert data["name"] == "Acme Shop" and data["sending_phone_number"] == "+14155550100"
-    error = assert_error(client.patch(url, json={"whatsapp_phone_number": "555"}, headers=headers),
-                         "VALIDATION_002")  # fmt: skip
+    error = assert_error(
+        client.patch(url, json={"whatsapp_phone_number": "555"}, headers=headers), "VALIDATION_002"
+    )
     assert list(error["details"]) == ["whatsapp_phone_number"]
-    error = assert_error(client.patch(url, json={"billing_contact": None}, headers=headers),
-                         "VALIDATION_004")  # fmt: skip
+    error = assert_error(
+        client.patch(url, json={"billing_contact": None}, headers=headers), "VALIDATION_004"
+    )
     assert list(error["details"]) == ["billing_contact"]
 
 
 def test_list_paginates(server: LiveServer, client: httpx.Client) -> None:
     org = make_org(server)
-    ids = [assert_ok(create(client, org.live_key, complete_body(name=f"P{i}")), 201)["id"]
-           for i in range(3)]  # fmt: skip
+    ids = [
+        assert_ok(create(client, org.live_key, complete_body(name=f"P{i}")), 201)["id"]
+        for i in range(3)
+    ]
     headers = {"x-api-key": org.live_key}
     first = assert_ok(client.get("/v3/profiles?page_size=2", headers=headers))
     second = assert_ok(client.get("/v3/profiles?page_size=2&page=2", headers=headers))
@@ -151,10 +163,13 @@ def test_unknown_foreign_and_malformed_ids(server: LiveServer, client: httpx.Cli
     headers = {"x-api-key": org.live_key}
     for profile_id in (foreign, str(uuid.uuid4())):
         assert_error(client.get(f"/v3/profiles/{profile_id}", headers=headers), "RESOURCE_004")
-        assert_error(client.patch(f"/v3/profiles/{profile_id}", json={}, headers=headers),
-                     "RESOURCE_004")  # fmt: skip
-        assert_error(client.request("DELETE", f"/v3/profiles/{profile_id}", json={},
-                                    headers=headers), "RESOURCE_004")  # fmt: skip
+        assert_error(
+            client.patch(f"/v3/profiles/{profile_id}", json={}, headers=headers), "RESOURCE_004"
+        )
+        assert_error(
+            client.request("DELETE", f"/v3/profiles/{profile_id}", json={}, headers=headers),
+            "RESOURCE_004",
+        )
     assert_error(client.get("/v3/profiles/prof_1", headers=headers), "VALIDATION_003")
 
 
@@ -169,8 +184,10 @@ def test_delete_is_soft_and_revokes_the_profiles_keys(
         "DELETE", f"/v3/profiles/{profile['id']}", json={}, headers={"x-api-key": org.live_key}
     )
     assert response.status_code == 204 and response.content == b""
-    assert_error(client.get(f"/v3/profiles/{profile['id']}", headers={"x-api-key": org.live_key}),
-                 "RESOURCE_004")  # fmt: skip
+    assert_error(
+        client.get(f"/v3/profiles/{profile['id']}", headers={"x-api-key": org.live_key}),
+        "RESOURCE_004",
+    )
     assert_error(client.get("/v3/me", headers={"x-api-key": profile_key}), "AUTH_002")
 
 
@@ -248,8 +265,11 @@ def reviewing(database_url: str) -> Iterator[LiveServer]:
 
 
 def complete(client: httpx.Client, org: Org, profile_id: str, url: str) -> httpx.Response:
-    return client.post(f"/v3/profiles/{profile_id}/complete", json={"webHookUrl": url},
-                       headers={"x-api-key": org.live_key})  # fmt: skip
+    return client.post(
+        f"/v3/profiles/{profile_id}/complete",
+        json={"webHookUrl": url},
+        headers={"x-api-key": org.live_key},
+    )
 
 
 def test_complete_names_every_unmet_prerequisite(server: LiveServer, client: httpx.Client) -> None:
@@ -257,8 +277,9 @@ def test_complete_names_every_unmet_prerequisite(server: LiveServer, client: htt
     profile = assert_ok(
         create(client, org.live_key, {"name": "Bare", "billing_contact": BILLING}), 201
     )
-    error = assert_error(complete(client, org, profile["id"], "https://example.com/hook"),
-                         "VALIDATION_004")  # fmt: skip
+    error = assert_error(
+        complete(client, org, profile["id"], "https://example.com/hook"), "VALIDATION_004"
+    )
     assert set(error["details"]) == {"short_name", "brand"}
 
 

@@ -1,0 +1,29 @@
+"""Bodies and query of the contacts routes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+ContactChannel = Literal["sms", "whatsapp"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    sandbox: bool | None = None
+
+
+class ContactCreate(Body):
+    # A plain string: the service parses it, so a bad number names `phone_number` in details
+    # with VALIDATION_002, and an absent one is VALIDATION_004.
+    phone_number: str
+
+
+class ContactUpdate(Body):
+    default_channel: ContactChannel | None = None
+    opt_out: bool | None = None
+
+
+class ContactDelete(Body):
+    pass

@@ -1,0 +1,147 @@
+"""Contacts of a customer in one mode. Reads may widen to the organization's contacts for a
+profile that inherits them (`inherited_from`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sentd.db.scope import Scope
+from sentd.ids import new_id
+from sentd.phones import PhoneInfo
+
+COLUMNS = (
+    "id, customer_id, livemode, phone_number, phone_e164, format_international, "
+    "format_national, format_rfc, country_code, region_code, line_type, carrier_name, "
+    "available_channels, default_channel, opt_out, opt_out_changed_at, created_at, updated_at"
+)
+
+# Rows visible to a scope: its own, plus (for a profile that inherits) its organization's.
+_VISIBLE = "livemode = $2 AND deleted_at IS NULL AND (customer_id = $1 OR customer_id = $3::uuid)"
+
+
+async def insert(
+    conn: Any, scope: Scope, phone_number: str, info: PhoneInfo, available_channels: list[str]
+) -> Any:
+    """The new contact, or None when the scope already has one with this number."""
+    return await conn.fetchrow(
+        f"""
+        INSERT INTO contacts (id, customer_id, livemode, phone_number, phone_e164,
+            format_international, format_national, format_rfc, country_code, region_code,
+            line_type, carrier_name, available_channels)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        ON CONFLICT (customer_id, livemode, phone_e164) WHERE deleted_at IS NULL DO NOTHING
+        RETURNING {COLUMNS}
+        """,
+        new_id(),
+        *scope.params(),
+        phone_number,
+        info.e164,
+        info.international,
+        info.national,
+        info.rfc3966,
+        info.country_code,
+        info.region_code,
+        info.line_type,
+        info.carrier_name,
+        ",".join(available_channels),
+    )
+
+
+async def get_visible(
+    conn: Any, scope: Scope, inherited_from: uuid.UUID | None, contact_id: uuid.UUID
+) -> Any:
+    return await conn.fetchrow(
+        f"SELECT {COLUMNS} FROM contacts WHERE {_VISIBLE} AND id = $4",
+        *scope.params(),
+        inherited_from,
+        contact_id,
+    )
+
+
+async def get_by_phone(conn: Any, scope: Scope, e164: str) -> Any:
+    return await conn.fetchrow(
+        f"SELECT {COLUMNS} FROM contacts WHERE customer_id = $1 AND livemode = $2 "
+        f"AND phone_e164 = $3 AND deleted_at IS NULL",
+        *scope.params(),
+        e164,
+    )
+
+
+async def page(
+    conn: Any,
+    scope: Scope,
+    inherited_from: uuid.UUID | None,
+    *,
+    search: str | None,
+    channel: str | None,
+    phone_prefix: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    where = (
+        f"{_VISIBLE} "
+        "AND ($4::text IS NULL OR phone_number ILIKE $4 OR phone_e164 ILIKE $4 "
+        "     OR format_national ILIKE $4 OR format_international ILIKE $4) "
+        "AND ($5::text IS NULL OR $5 = ANY(string_to_array(available_channels, ','))) "
+        "AND ($6::text IS NULL OR phone_e164 LIKE $6)"
+    )
+    params = [
+        *scope.params(),
+        inherited_from,
+        f"%{_escape_like(search)}%" if search else None,
+        channel,
+        f"{_escape_like(phone_prefix)}%" if phone_prefix else None,
+    ]
+    rows: list[Any] = await conn.fetch(
+        f"SELECT {COLUMNS} FROM contacts WHERE {where} ORDER BY created_at, id LIMIT $7 OFFSET $8",
+        *params,
+        limit,
+        offset,
+    )
+    total: int = await conn.fetchval(f"SELECT count(*) FROM contacts WHERE {where}", *params)
+    return rows, total
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def update(
+    conn: Any,
+    contact_id: uuid.UUID,
+    *,
+    default_channel: str | None,
+    set_default_channel: bool,
+    opt_out: bool | None,
+    now: datetime,
+) -> Any:
+    return await conn.fetchrow(
+        f"""
+        UPDATE contacts SET
+            default_channel = CASE WHEN $2 THEN $3 ELSE default_channel END,
+            opt_out_changed_at = CASE WHEN $4::boolean IS NOT NULL AND $4 <> opt_out
+                                      THEN $5 ELSE opt_out_changed_at END,
+            opt_out = COALESCE($4, opt_out),
+            updated_at = $5
+        WHERE id = $1 RETURNING {COLUMNS}
+        """,
+        contact_id,
+        set_default_channel,
+        default_channel,
+        opt_out,
+        now,
+    )
+
+
+async def soft_delete(conn: Any, contact_id: uuid.UUID, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE contacts SET deleted_at = $2, updated_at = $2 WHERE id = $1", contact_id, now
+    )
+
+
+USAGE_SQL = (
+    "SELECT count(*) FROM contacts c JOIN customers cu ON cu.id = c.customer_id "
+    "WHERE COALESCE(cu.organization_id, cu.id) = $1 AND c.livemode = $2 AND c.deleted_at IS NULL"
+)

@@ -1,0 +1,75 @@
+"""The phone module, property-based: valid numbers round-trip; anything else is refused with
+InvalidPhoneNumber (→ VALIDATION_002), never another exception."""
+
+from __future__ import annotations
+
+import phonenumbers
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+
+from sentd.api.validation import api_error_from
+from sentd.channels import available_channels
+from sentd.phones import E164, InvalidPhoneNumber, describe, looks_like_e164, normalize_e164
+
+REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
+TYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
+
+
+def example(region: str, kind: int) -> str | None:
+    number = phonenumbers.example_number_for_type(region, kind)
+    if number is None:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+EXAMPLES = [e for r in REGIONS for k in TYPES if (e := example(r, k)) is not None]
+
+
+@given(st.sampled_from(EXAMPLES))
+def test_valid_numbers_round_trip(e164: str) -> None:
+    info = describe(e164)
+    assert info.e164 == e164 == normalize_e164(e164)
+    assert looks_like_e164(info.e164)
+    reparsed = phonenumbers.parse(info.international, None)
+    assert phonenumbers.format_number(reparsed, phonenumbers.PhoneNumberFormat.E164) == e164
+    assert info.rfc3966.startswith(f"tel:+{info.country_code}")
+    assert e164.startswith(f"+{info.country_code}")
+    assert available_channels(info)[0] == "sms"
+
+
+@given(st.text(max_size=30))
+def test_any_text_is_a_number_or_invalid(text: str) -> None:
+    try:
+        e164 = normalize_e164(text)
+    except InvalidPhoneNumber:
+        return
+    assert looks_like_e164(e164) and e164 == text
+
+
+@given(st.from_regex(r"\+[1-9][0-9]{1,14}", fullmatch=True))
+def test_e164_shaped_strings_never_raise_anything_else(text: str) -> None:
+    try:
+        assert describe(text).e164 == text
+    except InvalidPhoneNumber:
+        pass
+
+
+@given(st.one_of(st.text(max_size=20), st.sampled_from(["4155550100", "+1 415", "+0123456"])))
+def test_the_request_type_maps_to_validation_002(text: str) -> None:
+    adapter = TypeAdapter(E164)
+    try:
+        adapter.validate_python(text)
+    except ValidationError as exc:
+        error = api_error_from(exc.errors())
+        assert error.code == "VALIDATION_002"
+        assert error.details is not None and list(error.details) == ["body"]
+
+
+@pytest.mark.parametrize(
+    ("number", "channels"),
+    [("+14155550100", ["sms", "whatsapp"]), ("+14155550003", ["sms"]), ("+442071838750", ["sms"])],
+)
+def test_channels(number: str, channels: list[str]) -> None:
+    assert available_channels(describe(number)) == channels
