@@ -9,13 +9,13 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 T = TypeVar("T")
 
 
 class LiveServer:
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.loop = asyncio.new_event_loop()
         config = uvicorn.Config(

@@ -23,6 +23,8 @@ from sentd.api.routes import (
     profiles,
     templates,
     users,
+    webhooks,
+    whatsapp_webhook,
 )
 from sentd.auth.authenticator import Authenticator
 from sentd.clock import Clock
@@ -120,6 +122,8 @@ def create_app(
         contacts.router,
         templates.router,
         numbers.router,
+        webhooks.router,
+        whatsapp_webhook.router,
     ):
         app.include_router(router)
     return app

@@ -57,12 +57,22 @@ class Settings(BaseSettings):
 
     # Outbound calls to customer URLs (webhooks, review callbacks).
     webhook_allow_private: bool = False  # allow private/loopback destinations (local testing)
+    webhook_retry_base_s: float = Field(default=60.0, gt=0)  # first retry after about this
+    webhook_retry_cap_s: float = Field(default=3600.0, gt=0)  # longest wait between attempts
+    webhook_lease_s: float = Field(default=300.0, gt=0)  # a claimed batch's lease
 
     # Reviews of sender profiles (and templates): "simulator" decides by itself after
     # template_review_delay_s; "manual" waits for `sentd profiles review`.
     profile_review_backend: Literal["simulator", "manual"] = "simulator"
     template_review_backend: Literal["simulator", "whatsapp", "manual"] = "simulator"
     template_review_delay_s: float = Field(default=2.0, ge=0)
+
+    # WhatsApp Cloud API (template review; a profile's own WhatsApp account takes precedence).
+    whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
+    whatsapp_access_token: str | None = None
+    whatsapp_waba_id: str | None = None
+    whatsapp_app_secret: str | None = None  # verifies X-Hub-Signature-256 of Meta's webhooks
+    whatsapp_verify_token: str | None = None  # answers Meta's GET verification handshake
 
     # Invitations: "console" logs the invitation link instead of sending mail.
     mail_backend: Literal["console"] = "console"

@@ -101,6 +101,10 @@ def test_extension_codes() -> None:
         "METHOD_NOT_ALLOWED",
         "ACCOUNT_001",
         "ACCOUNT_002",
+        "CONFLICT_006",
+        "TEMPLATE_001",
+        "PROVIDER_001",
+        "PROVIDER_002",
     }
 
 

@@ -455,6 +455,60 @@ _SPECS: tuple[ErrorSpec, ...] = (
         ),
         in_catalog=False,
     ),
+    # --- sentd extensions: templates ------------------------------------------
+    ErrorSpec(
+        code="CONFLICT_006",
+        status=409,
+        message="Template cannot be changed while under review",
+        title="Conflict",
+        cause="The template is PENDING: a reviewer has it, so its definition, category and "
+        "language stay as submitted and it cannot be submitted again until the verdict.",
+        remediation=(
+            "Wait for the verdict (GET /v3/templates/{id} shows the status), then edit it.",
+            "Change only the name meanwhile: the name stays editable during review.",
+        ),
+        in_catalog=False,
+    ),
+    ErrorSpec(
+        code="TEMPLATE_001",
+        status=422,
+        message="Cannot modify inherited template",
+        title="Templates",
+        cause="The template belongs to the organization and reaches the sender profile through "
+        "inherit_templates; the profile may send with it but not change or delete it.",
+        remediation=(
+            "Change the template with an organization key, without x-profile-id.",
+            "Or create a template of the profile's own and use that one instead.",
+        ),
+        in_catalog=False,
+    ),
+    # --- sentd extensions: provider webhooks ----------------------------------
+    ErrorSpec(
+        code="PROVIDER_001",
+        status=401,
+        message="Invalid provider webhook signature",
+        title="Providers",
+        cause="A request to a provider webhook (such as /providers/whatsapp/webhook) carried no "
+        "signature, a wrong one, or sentd has no secret configured to check it against.",
+        remediation=(
+            "Set the app secret sentd checks with (SENTD_WHATSAPP_APP_SECRET for WhatsApp).",
+            "Make sure the provider signs with that same secret and the body is passed unchanged.",
+        ),
+        in_catalog=False,
+    ),
+    ErrorSpec(
+        code="PROVIDER_002",
+        status=403,
+        message="Provider webhook verification failed",
+        title="Providers",
+        cause="A provider's subscription handshake named a verify token that does not match the "
+        "one sentd is configured with, or none is configured.",
+        remediation=(
+            "Give the provider the token set in SENTD_WHATSAPP_VERIFY_TOKEN.",
+            "Check that the handshake asks for hub.mode=subscribe.",
+        ),
+        in_catalog=False,
+    ),
     # --- sentd extensions: accounts (users of an organization) ----------------
     ErrorSpec(
         code="ACCOUNT_001",

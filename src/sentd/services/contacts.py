@@ -12,6 +12,8 @@ from sentd.channels import available_channels
 from sentd.db.repos import contacts, customers
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
+from sentd.events.emit import emit
+from sentd.events.specimens import contact_payload
 from sentd.phones import InvalidPhoneNumber, describe
 from sentd.services import quotas
 from sentd.services.profiles import DEFAULT_SETTINGS
@@ -120,6 +122,18 @@ async def update(
         now=now,
     )
     changed = opt_out is not None and opt_out != current["opt_out"]
+    if changed:
+        event = "contact.opt_out" if opt_out else "contact.opt_in"
+        await emit(
+            conn,
+            customer_id=principal.customer_id,
+            organization_id=principal.organization_id,
+            livemode=principal.livemode,
+            event_type=event,
+            discriminator=event.split(".", 1)[1],
+            payload=contact_payload(row, principal.customer_id, source="API"),
+            now=now,
+        )
     return Change(Visible(row, inherited=False), opt_out_changed=changed)
 
 

@@ -1,0 +1,68 @@
+"""Bodies and query of the template routes. Top-level keys are snake_case; `definition` is the
+camelCase model of §5.1, validated in full by `sentd.templating` (its problems answer
+VALIDATION_001 with paths such as `definition.body.multiChannel.template`). Unknown keys are
+ignored and `null` is accepted for every optional field (it means "leave as it is" on update)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
+Status = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED", "REVOKED"]
+DEFAULT_LANGUAGE = "en_US"
+RESERVED_PREFIX = "sent_"
+
+_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+
+
+def _language(value: str) -> str:
+    if not _LANGUAGE.fullmatch(value):
+        raise PydanticCustomError("language", "Use a language code such as en_US, pt_BR or fr")
+    return value
+
+
+def _name(value: str) -> str:
+    if value.strip() != value or not value:
+        raise PydanticCustomError("template_name", "No leading or trailing spaces")
+    if value.lower().startswith(RESERVED_PREFIX):
+        raise PydanticCustomError(
+            "template_name", f"Names starting with {RESERVED_PREFIX} are reserved"
+        )
+    return value
+
+
+Language = Annotated[str, AfterValidator(_language)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class TemplateCreate(Body):
+    definition: dict[str, Any]
+    category: Category | None = None
+    language: Language | None = None
+    name: Name | None = None  # not in the SDK's create; accepted (else derived from the content)
+    submit_for_review: bool | None = None
+    auto_create_for_sp: bool | None = None
+    creation_source: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    sandbox: bool | None = None
+
+
+class TemplateUpdate(Body):
+    name: Name | None = None
+    category: Category | None = None
+    language: Language | None = None
+    definition: dict[str, Any] | None = None
+    submit_for_review: bool | None = None
+    sandbox: bool | None = None
+
+
+class TemplateDelete(Body):
+    delete_from_meta: bool | None = None
+    sandbox: bool | None = None

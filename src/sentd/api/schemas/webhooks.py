@@ -1,0 +1,85 @@
+"""Bodies of the webhook routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from sentd.events.catalog import FAMILY_ALIASES, normalize_subscription
+from sentd.net import check_url_shape
+
+
+def _event_type(value: str) -> str:
+    normalized = normalize_subscription(value)
+    if normalized is None:
+        raise PydanticCustomError(
+            "enum", "Not an event type sentd emits: see /v3/webhooks/event-types"
+        )
+    return normalized
+
+
+def _filters(value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+    if value is None:
+        return None
+    out: dict[str, list[str]] = {}
+    for family, wanted in value.items():
+        canonical = FAMILY_ALIASES.get(family, family)
+        if normalize_subscription(canonical) != canonical or "." in canonical:
+            raise PydanticCustomError("enum", f"No event family {family!r}")
+        out[canonical] = wanted
+    return out
+
+
+def _url(value: str) -> str:
+    try:
+        return check_url_shape(value)
+    except ValueError as exc:
+        raise PydanticCustomError("url", "Endpoint URL must be an http:// or https:// URL") from exc
+
+
+EventType = Annotated[str, AfterValidator(_event_type)]
+EventFilters = Annotated[dict[str, list[str]] | None, AfterValidator(_filters)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    sandbox: bool | None = None
+
+
+class SenderProfileRules(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    event_types: list[EventType] = Field(default_factory=list)
+    event_filters: EventFilters = None
+
+
+class WebhookBody(Body):
+    """Create and update (PUT: the whole webhook) take the same body."""
+
+    display_name: Annotated[str, Field(min_length=1, max_length=200)]
+    endpoint_url: Annotated[str, AfterValidator(_url)]
+    event_types: Annotated[list[EventType], Field(min_length=1)]
+    event_filters: EventFilters = None
+    retry_count: Annotated[int, Field(ge=1, le=5)] = 3
+    timeout_seconds: Annotated[int, Field(ge=5, le=120)] = 30
+    sender_profile: SenderProfileRules | None = None
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "display_name": self.display_name,
+            "endpoint_url": self.endpoint_url,
+            "event_types": list(dict.fromkeys(self.event_types)),
+            "event_filters": self.event_filters,
+            "sender_profile": self.sender_profile.model_dump() if self.sender_profile else None,
+            "retry_count": self.retry_count,
+            "timeout_seconds": self.timeout_seconds,
+        }
+
+
+class ToggleBody(Body):
+    is_active: bool
+
+
+class TestBody(Body):
+    event_type: str = "message.sent"

@@ -1,0 +1,62 @@
+"""`emit()`: record an event in the caller's transaction and queue a delivery for every active
+webhook that subscribes to it. A rolled-back (or sandbox) operation therefore emits nothing, and
+a committed one cannot lose its events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sentd.db.repos import events as events_repo
+from sentd.db.repos import webhooks as webhooks_repo
+from sentd.events.catalog import family_of, matches
+from sentd.ids import new_id
+
+
+def envelope(event_type: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    family = family_of(event_type)
+    body: dict[str, Any] = {"field": family.field}
+    if event_type != family.field:  # template events carry no "event"
+        body["event"] = event_type
+    body["timestamp"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    body["payload"] = payload
+    return body
+
+
+async def emit(
+    conn: Any,
+    *,
+    customer_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    livemode: bool,
+    event_type: str,
+    discriminator: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> uuid.UUID:
+    """Write the event and its deliveries; returns the event id (the receivers' dedupe key)."""
+    event_id = new_id()
+    await events_repo.insert(
+        conn, event_id, customer_id, livemode, event_type, envelope(event_type, payload, now), now
+    )
+    candidates = await webhooks_repo.subscribers(conn, customer_id, organization_id, livemode)
+    targets = [w["id"] for w in candidates if _takes(w, customer_id, event_type, discriminator)]
+    if targets:
+        await events_repo.queue_deliveries(conn, event_id, event_type, targets, now)
+    return event_id
+
+
+def _takes(webhook: Any, customer_id: uuid.UUID, event_type: str, discriminator: str) -> bool:
+    if webhook["customer_id"] == customer_id:
+        return matches(event_type, discriminator, webhook["event_types"], webhook["event_filters"])
+    # An organization's webhook and one of its profiles' events: per its `sender_profile`.
+    profile_rules = webhook["sender_profile"]
+    if not profile_rules:
+        return False
+    return matches(
+        event_type,
+        discriminator,
+        profile_rules.get("event_types") or [],
+        profile_rules.get("event_filters"),
+    )

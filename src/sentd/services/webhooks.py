@@ -1,0 +1,128 @@
+"""Webhooks: the endpoints a customer registers, their secrets, and the delivery log."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from sentd.api.schemas.webhooks import WebhookBody
+from sentd.auth.principal import Principal
+from sentd.db.repos import webhooks
+from sentd.errors.exceptions import ApiError
+from sentd.events import sender
+from sentd.events.catalog import normalize_subscription
+from sentd.events.emit import envelope
+from sentd.events.specimens import specimen
+from sentd.ids import new_id
+from sentd.net import ForbiddenDestination, check_literal_host, check_resolved
+from sentd.services import quotas
+
+quotas.register_usage("webhooks", webhooks.USAGE_SQL)
+SECRET_BYTES = 32
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def _not_found(webhook_id: uuid.UUID) -> ApiError:
+    return ApiError("RESOURCE_008", {"id": [f"No webhook {webhook_id}"]})
+
+
+async def check_destination(url: str, allow_private: bool) -> None:
+    """Refuse internal destinations when the URL is saved (literal hosts, and names that
+    resolve inward now; a name that does not resolve yet is checked again at delivery)."""
+    try:
+        check_literal_host(url, allow_private)
+        with contextlib.suppress(OSError):
+            await check_resolved(url, allow_private)
+    except ForbiddenDestination as exc:
+        raise ApiError("VALIDATION_001", {"endpoint_url": [str(exc)]}) from exc
+
+
+async def get(conn: Any, principal: Principal, webhook_id: uuid.UUID, lock: bool = False) -> Any:
+    row = await webhooks.get(conn, principal.scope, webhook_id, lock=lock)
+    if row is None:
+        raise _not_found(webhook_id)
+    return row
+
+
+async def create(
+    conn: Any, principal: Principal, body: WebhookBody, now: datetime, allow_private: bool
+) -> Any:
+    await check_destination(body.endpoint_url, allow_private)
+    await quotas.check(conn, principal, "webhooks")
+    values = body.columns() | {"signing_secret": new_secret()}
+    return await webhooks.insert(conn, principal.scope, values, now)
+
+
+async def replace(
+    conn: Any,
+    principal: Principal,
+    webhook_id: uuid.UUID,
+    body: WebhookBody,
+    now: datetime,
+    allow_private: bool,
+) -> Any:
+    await get(conn, principal, webhook_id, lock=True)
+    await check_destination(body.endpoint_url, allow_private)
+    return await webhooks.update(conn, webhook_id, body.columns(), now)
+
+
+async def delete(conn: Any, principal: Principal, webhook_id: uuid.UUID, now: datetime) -> None:
+    await get(conn, principal, webhook_id, lock=True)
+    await webhooks.soft_delete(conn, webhook_id, now)
+
+
+async def rotate_secret(
+    conn: Any, principal: Principal, webhook_id: uuid.UUID, now: datetime
+) -> str:
+    """A new secret, in force at once: deliveries are signed when sent, so none goes out with
+    the old one after this commits."""
+    await get(conn, principal, webhook_id, lock=True)
+    secret = new_secret()
+    await webhooks.update(conn, webhook_id, {"signing_secret": secret}, now)
+    return secret
+
+
+async def set_active(
+    conn: Any, principal: Principal, webhook_id: uuid.UUID, active: bool, now: datetime
+) -> Any:
+    await get(conn, principal, webhook_id, lock=True)
+    values: dict[str, Any] = {"is_active": active}
+    if active:  # re-enabling forgives past failures
+        values |= {"consecutive_failures": 0, "disabled_reason": None}
+    return await webhooks.update(conn, webhook_id, values, now)
+
+
+async def send_test(
+    webhook: Any, event_type: str, now: datetime, allow_private: bool
+) -> sender.Outcome:
+    """One signed specimen event, sent now, once, without retries."""
+    canonical = normalize_subscription(event_type)
+    if canonical is None or ("." not in canonical and canonical != "templates"):
+        raise ApiError("VALIDATION_006", {"event_type": [f"Not an event type: {event_type}"]})
+    _, payload = specimen(canonical, webhook["customer_id"], now)
+    body, headers = sender.signed_request(
+        secret=webhook["signing_secret"],
+        webhook_id=webhook["id"],
+        event_id=new_id(),
+        event_type=canonical,
+        envelope=envelope(canonical, payload, now),
+        now=now,
+    )
+    async with httpx.AsyncClient() as client:
+        return await sender.send(
+            client,
+            url=webhook["endpoint_url"],
+            body=body,
+            headers=headers,
+            timeout_s=webhook["timeout_seconds"],
+            allow_private=allow_private,
+        )
