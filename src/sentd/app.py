@@ -22,6 +22,7 @@ from sentd.api.routes import (
     numbers,
     profiles,
     templates,
+    twilio,
     users,
     webhooks,
     whatsapp_webhook,
@@ -37,6 +38,7 @@ from sentd.guards.idempotency import Idempotency
 from sentd.guards.limiter import LimiterStorage
 from sentd.guards.maintenance import MaintenanceSwitch
 from sentd.guards.rate_limits import RateLimiter
+from sentd.providers.setup import build_providers
 from sentd.workers.runner import (
     LoopRunner,
     WorkerContext,
@@ -73,6 +75,7 @@ def create_app(
         state.idempotency = Idempotency(
             db, clock, ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s
         )
+        state.providers = build_providers(settings)
         state.maintenance = MaintenanceSwitch(db)
         await state.maintenance.start()
         listener = await asyncpg.connect(dsn)
@@ -84,7 +87,8 @@ def create_app(
         runner = None
         if run_workers:
             runner = LoopRunner(
-                WorkerContext(db, settings, state.idempotency, clock), default_loops()
+                WorkerContext(db, settings, state.idempotency, clock, state.providers),
+                default_loops(),
             )
             await runner.start()
         try:
@@ -124,6 +128,7 @@ def create_app(
         numbers.router,
         webhooks.router,
         whatsapp_webhook.router,
+        twilio.router,
     ):
         app.include_router(router)
     return app

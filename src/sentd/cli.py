@@ -96,6 +96,7 @@ def worker() -> None:
     """Run the worker loops only (no HTTP), until SIGTERM or Ctrl-C."""
     from sentd.clock import Clock
     from sentd.guards.idempotency import Idempotency
+    from sentd.providers.setup import build_providers
     from sentd.workers.runner import LoopRunner, WorkerContext, default_loops
 
     settings = get_settings()
@@ -106,7 +107,10 @@ def worker() -> None:
         idempotency = Idempotency(
             db, clock, ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s
         )
-        runner = LoopRunner(WorkerContext(db, settings, idempotency, clock), default_loops())
+        runner = LoopRunner(
+            WorkerContext(db, settings, idempotency, clock, build_providers(settings)),
+            default_loops(),
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

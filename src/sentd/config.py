@@ -67,10 +67,31 @@ class Settings(BaseSettings):
     template_review_backend: Literal["simulator", "whatsapp", "manual"] = "simulator"
     template_review_delay_s: float = Field(default=2.0, ge=0)
 
+    # Messaging providers per channel for live mode (test mode always uses the simulator).
+    sms_provider: Literal["simulator", "twilio", "none"] = "simulator"
+    mms_provider: Literal["simulator", "twilio", "none"] = "simulator"
+    whatsapp_provider: Literal["simulator", "whatsapp", "none"] = "simulator"
+    rcs_provider: Literal["simulator", "none"] = "simulator"
+    simulator_latency_ms: int = Field(default=500, ge=0)  # between simulated lifecycle steps
+    dispatch_retry_base_s: float = Field(default=5.0, gt=0)  # provider retries: first wait
+    dispatch_retry_cap_s: float = Field(default=300.0, gt=0)
+    dispatch_max_attempts: int = Field(default=6, ge=1)
+    dispatch_lease_s: float = Field(default=60.0, gt=0)
+    pricing_file: Path | None = None  # overrides the shipped price list
+
+    # Twilio (SMS/MMS). Status callbacks and inbound messages come to
+    # {SENTD_PUBLIC_URL}/providers/twilio/status and /providers/twilio/inbound.
+    twilio_api_base: str = "https://api.twilio.com"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+
     # WhatsApp Cloud API (template review; a profile's own WhatsApp account takes precedence).
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_access_token: str | None = None
     whatsapp_waba_id: str | None = None
+    whatsapp_phone_number_id: str | None = None  # the sending number of messages
     whatsapp_app_secret: str | None = None  # verifies X-Hub-Signature-256 of Meta's webhooks
     whatsapp_verify_token: str | None = None  # answers Meta's GET verification handshake
 

@@ -19,6 +19,7 @@ from sentd.db.database import Database
 from sentd.db.repos import heartbeats
 from sentd.guards.idempotency import Idempotency
 from sentd.ids import random_token
+from sentd.providers.registry import Providers
 
 log = logging.getLogger("sentd.workers")
 
@@ -31,6 +32,7 @@ class WorkerContext:
     settings: Settings
     idempotency: Idempotency
     clock: Clock
+    providers: Providers
 
 
 Tick = Callable[[WorkerContext], Awaitable[None]]

@@ -1,0 +1,85 @@
+"""Messages and their status history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+COLUMNS = (
+    "id, customer_id, livemode, contact_id, direction, channel, status, phone_e164, "
+    "phone_international, region_code, template_id, template_name, template_category, body, "
+    "media_urls, subject, price_micros, charges, refunded, provider, provider_message_id, "
+    "from_number, attempts, due_at, lease_until, simulated_next_at, scheduled_at, reason_code, "
+    "reason, created_at, updated_at"
+)
+
+
+async def insert_many(conn: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    names = list(rows[0])
+    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    await conn.executemany(
+        f"INSERT INTO messages ({', '.join(names)}) VALUES ({placeholders})",
+        [tuple(row[n] for n in names) for row in rows],
+    )
+
+
+async def add_events(
+    conn: Any, events: list[tuple[uuid.UUID, str, str, str | None, str | None, datetime]]
+) -> None:
+    await conn.executemany(
+        "INSERT INTO message_events (message_id, status, description, reason_code, reason, "
+        "occurred_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        events,
+    )
+
+
+async def get(conn: Any, message_id: uuid.UUID, *, lock: bool = False) -> Any:
+    return await conn.fetchrow(
+        f"SELECT {COLUMNS} FROM messages WHERE id = $1" + (" FOR UPDATE" if lock else ""),
+        message_id,
+    )
+
+
+async def get_by_provider_id(conn: Any, provider: str, provider_message_id: str) -> Any:
+    return await conn.fetchrow(
+        f"SELECT {COLUMNS} FROM messages WHERE provider = $1 AND provider_message_id = $2 "
+        f"FOR UPDATE",
+        provider,
+        provider_message_id,
+    )
+
+
+async def set_status(
+    conn: Any, message_id: uuid.UUID, expected: str, status: str, values: dict[str, Any]
+) -> Any:
+    """Move a message from `expected` to `status` (and set `values`); None if it had moved."""
+    assignments = "".join(f", {name} = ${i}" for i, name in enumerate(values, start=4))
+    return await conn.fetchrow(
+        f"UPDATE messages SET status = $3{assignments} "
+        f"WHERE id = $1 AND status = $2 RETURNING {COLUMNS}",
+        message_id,
+        expected,
+        status,
+        *values.values(),
+    )
+
+
+async def update(conn: Any, message_id: uuid.UUID, values: dict[str, Any]) -> Any:
+    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
+    return await conn.fetchrow(
+        f"UPDATE messages SET {assignments} WHERE id = $1 RETURNING {COLUMNS}",
+        message_id,
+        *values.values(),
+    )
+
+
+async def events_of(conn: Any, message_id: uuid.UUID) -> list[Any]:
+    rows: list[Any] = await conn.fetch(
+        "SELECT status, description, reason_code, reason, occurred_at FROM message_events "
+        "WHERE message_id = $1 ORDER BY id",
+        message_id,
+    )
+    return rows

@@ -1,0 +1,17 @@
+"""The providers of a process, built from settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sentd.providers import twilio, whatsapp_messages
+from sentd.providers.registry import Providers
+
+
+def build_providers(settings: Any) -> Providers:
+    providers = Providers(settings)
+    for module in (twilio, whatsapp_messages):
+        provider = module.from_settings(settings)
+        if provider is not None:
+            providers.register(provider)
+    return providers

@@ -1,0 +1,139 @@
+"""Inbound messages: stored as `INBOUND`/`RECEIVED`, linked to the contact (created when new), and
+announced as `message.received`. Keywords change consent: STOP-like words opt the contact out,
+START-like words opt it back in, HELP emits `contact.help`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sentd.db.repos import contacts as contacts_repo
+from sentd.db.repos import messages
+from sentd.db.scope import Scope
+from sentd.events.emit import emit
+from sentd.events.specimens import contact_payload
+from sentd.ids import new_id
+from sentd.services.contacts import find_or_create
+
+OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+
+
+async def owner_of_number(conn: Any, number: str) -> Any:
+    """The customer a number belongs to: the one whose SMS or WhatsApp number it is; when no
+    customer claims it and there is exactly one organization, that one (a single-tenant server)."""
+    row = await conn.fetchrow(
+        "SELECT id, COALESCE(organization_id, id) AS organization_id FROM customers "
+        "WHERE deleted_at IS NULL AND (sending_phone_number = $1 OR whatsapp_phone_number = $1) "
+        "ORDER BY created_at LIMIT 1",
+        number,
+    )
+    if row is not None:
+        return row
+    rows = await conn.fetch(
+        "SELECT id, id AS organization_id FROM customers WHERE kind = 'organization' "
+        "AND deleted_at IS NULL LIMIT 2"
+    )
+    return rows[0] if len(rows) == 1 else None
+
+
+async def receive(
+    conn: Any,
+    *,
+    customer_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    livemode: bool,
+    channel: str,
+    from_number: str,
+    to_number: str | None,
+    text: str | None,
+    provider: str,
+    provider_message_id: str,
+    received_at: datetime,
+    media: list[dict[str, Any]] | None = None,
+) -> Any:
+    """Store one inbound message; None when this provider id was already received."""
+    if await messages.get_by_provider_id(conn, provider, provider_message_id) is not None:
+        return None
+    scope = Scope(customer_id, livemode)
+    contact = await find_or_create(conn, scope, from_number)
+    message_id = new_id()
+    await messages.insert_many(
+        conn,
+        [
+            {
+                "id": message_id,
+                "customer_id": customer_id,
+                "livemode": livemode,
+                "contact_id": contact["id"],
+                "direction": "INBOUND",
+                "channel": channel,
+                "status": "RECEIVED",
+                "phone_e164": contact["phone_e164"],
+                "phone_international": contact["format_international"],
+                "region_code": contact["region_code"],
+                "body": {"content": text},
+                "provider": provider,
+                "provider_message_id": provider_message_id,
+                "from_number": to_number,
+                "created_at": received_at,
+                "updated_at": received_at,
+            }
+        ],
+    )
+    await messages.add_events(
+        conn, [(message_id, "RECEIVED", "Received from the contact", None, None, received_at)]
+    )
+    stamp = received_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    payload: dict[str, Any] = {
+        "inbound_number": contact["phone_e164"],
+        "received_at": stamp,
+        "outbound_number": to_number,
+        "message_id": str(message_id),
+        "account_id": str(customer_id),
+        "channel": channel,
+        "text": text,
+        "updated_at": stamp,
+    }
+    if media:
+        payload["media"] = media
+    common: dict[str, Any] = {
+        "customer_id": customer_id,
+        "organization_id": organization_id,
+        "livemode": livemode,
+        "now": received_at,
+    }
+    await emit(
+        conn, event_type="message.received", discriminator="received", payload=payload, **common
+    )
+    await _keyword(conn, contact, (text or "").strip().upper(), channel, message_id, common)
+    return await messages.get(conn, message_id)
+
+
+async def _keyword(
+    conn: Any, contact: Any, word: str, channel: str, message_id: uuid.UUID, common: dict[str, Any]
+) -> None:
+    if word in OPT_OUT_WORDS and not contact["opt_out"]:
+        event, opt_out = "contact.opt_out", True
+    elif word in OPT_IN_WORDS and contact["opt_out"]:
+        event, opt_out = "contact.opt_in", False
+    elif word in HELP_WORDS:
+        event, opt_out = "contact.help", contact["opt_out"]
+    else:
+        return
+    if event != "contact.help":
+        contact = await contacts_repo.update(
+            conn,
+            contact["id"],
+            default_channel=None,
+            set_default_channel=False,
+            opt_out=opt_out,
+            now=common["now"],
+        )
+    payload = contact_payload(contact, common["customer_id"], source="INBOUND_KEYWORD")
+    payload |= {"channel": channel, "message_id": str(message_id), "text": word}
+    await emit(
+        conn, event_type=event, discriminator=event.split(".", 1)[1], payload=payload, **common
+    )

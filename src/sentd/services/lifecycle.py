@@ -1,0 +1,158 @@
+"""The message state machine. Every change of status goes through `transition()`: it records the
+status event, emits the `message.*` webhook event, and refunds a message that ends without having
+been sent — all in the caller's transaction.
+
+    SCHEDULED → QUEUED → ACCEPTED → SENT → DELIVERED → READ, or FAILED / CANCELLED
+
+Transitions only go forward: a late or repeated provider callback that would move a message
+backwards (or out of a final state) is ignored. READ without DELIVERED is accepted. FAILED and
+CANCELLED end a message that was not yet delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sentd.db.repos import balances, messages
+from sentd.db.scope import Scope
+from sentd.events.emit import emit
+
+log = logging.getLogger("sentd.lifecycle")
+
+ORDER = {"SCHEDULED": 0, "QUEUED": 1, "ACCEPTED": 2, "SENT": 3, "DELIVERED": 4, "READ": 5}
+ENDINGS = frozenset({"FAILED", "CANCELLED"})
+UNSENT = frozenset({"SCHEDULED", "QUEUED", "ACCEPTED"})
+
+
+def may_move(current: str, new: str) -> bool:
+    if current in ENDINGS or current == "RECEIVED":
+        return False
+    if new in ENDINGS:
+        return current not in ("DELIVERED", "READ")
+    return ORDER[new] > ORDER[current]
+
+
+def message_payload(message: Any, now: datetime) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "message_status": message["status"],
+        "message_id": str(message["id"]),
+        "account_id": str(message["customer_id"]),
+        "channel": message["channel"],
+        "outbound_number": message["phone_e164"],
+        "body": (message["body"] or {}).get("content"),
+        "template_id": str(message["template_id"]) if message["template_id"] else None,
+        "updated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if message["template_name"]:
+        payload["template_name"] = message["template_name"]
+    if message["status"] == "FAILED":
+        payload["reason_code"] = message["reason_code"]
+        payload["reason"] = message["reason"]
+    if message["status"] in ("SCHEDULED", "CANCELLED") and message["scheduled_at"]:
+        payload["scheduled_at"] = message["scheduled_at"].strftime("%Y-%m-%dT%H:%M:%SZ")
+    return payload
+
+
+async def emit_status(conn: Any, message: Any, organization_id: Any, now: datetime) -> None:
+    await emit(
+        conn,
+        customer_id=message["customer_id"],
+        organization_id=organization_id,
+        livemode=message["livemode"],
+        event_type=f"message.{message['status'].lower()}",
+        discriminator=message["status"].lower(),
+        payload=message_payload(message, now),
+        now=now,
+    )
+
+
+async def _organization_of(conn: Any, customer_id: Any) -> Any:
+    return await conn.fetchval(
+        "SELECT COALESCE(organization_id, id) FROM customers WHERE id = $1", customer_id
+    )
+
+
+async def transition(
+    conn: Any,
+    message: Any,
+    status: str,
+    *,
+    description: str,
+    now: datetime,
+    reason_code: str | None = None,
+    reason: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> Any:
+    """Move `message` (a row) to `status`; None (and nothing written) when it may not move."""
+    if not may_move(message["status"], status):
+        log.info("message %s: ignored %s -> %s", message["id"], message["status"], status)
+        return None
+    updates: dict[str, Any] = {"updated_at": now, **(values or {})}
+    if status in ENDINGS:
+        updates |= {
+            "reason_code": reason_code,
+            "reason": reason,
+            "due_at": None,
+            "lease_until": None,
+            "simulated_next_at": None,
+        }
+    row = await messages.set_status(conn, message["id"], message["status"], status, updates)
+    if row is None:
+        return None
+    await messages.add_events(conn, [(row["id"], status, description, reason_code, reason, now)])
+    if status in ENDINGS and message["status"] in UNSENT:
+        row = await refund(conn, row, now)
+    await emit_status(conn, row, await _organization_of(conn, row["customer_id"]), now)
+    return row
+
+
+async def refund(conn: Any, message: Any, now: datetime) -> Any:
+    """Give back what the message was charged, once."""
+    if message["refunded"] or not message["charges"]:
+        return message
+    for charge in message["charges"]:
+        await balances.apply(
+            conn,
+            Scope(charge["customer_id"], message["livemode"]),
+            amount_micros=int(charge["micros"]),
+            currency="USD",
+            reason="refund",
+            reference=str(message["id"]),
+        )
+    return await messages.update(conn, message["id"], {"refunded": True, "updated_at": now})
+
+
+async def record_provider_status(
+    conn: Any,
+    *,
+    provider: str,
+    provider_message_id: str,
+    status: str,
+    now: datetime,
+    reason_code: str | None = None,
+    reason: str | None = None,
+) -> bool:
+    """A delivery receipt from a provider. False when no message has that id or the status
+    would not move it forward (late, repeated or out-of-order receipts are ignored)."""
+    message = await messages.get_by_provider_id(conn, provider, provider_message_id)
+    if message is None:
+        log.warning("receipt for unknown %s message %s", provider, provider_message_id)
+        return False
+    descriptions = {
+        "SENT": "Handed to the carrier",
+        "DELIVERED": "Delivered to the recipient",
+        "READ": "Read by the recipient",
+        "FAILED": "The provider reported a failure",
+    }
+    moved = await transition(
+        conn,
+        message,
+        status,
+        description=descriptions.get(status, status),
+        now=now,
+        reason_code=reason_code,
+        reason=reason,
+    )
+    return moved is not None
