@@ -19,6 +19,7 @@ from sentd.api.routes import (
     contacts,
     error_pages,
     health,
+    messages,
     numbers,
     profiles,
     templates,
@@ -129,6 +130,7 @@ def create_app(
         webhooks.router,
         whatsapp_webhook.router,
         twilio.router,
+        messages.router,
     ):
         app.include_router(router)
     return app

@@ -72,6 +72,11 @@ def test_revoked_key_fails_at_once(server: LiveServer, client: httpx.Client) -> 
     assert_ok(me(client, key))  # cached
     record = server.run(keys.revoke(server.app.state.db, key))
     assert record is not None and record["revoked_at"] is not None
+    # The NOTIFY reaches the server's listener within milliseconds, far inside the cache TTL (5 s).
+    deadline = time.monotonic() + 1.0
+    while me(client, key).status_code != 401:
+        assert time.monotonic() < deadline, "the revoked key still works"
+        time.sleep(0.01)
     assert_error(me(client, key), "AUTH_002")
     assert_ok(me(client, org.live_key))  # other keys of the org still work
 

@@ -10,6 +10,7 @@ from typing import Any
 from sentd.auth.principal import Principal
 from sentd.channels import available_channels
 from sentd.db.repos import contacts, customers
+from sentd.db.repos import messages as messages_repo
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit
@@ -167,13 +168,22 @@ async def page(
 
 
 async def message_summary(conn: Any, principal: Principal, contact_id: uuid.UUID) -> dict[str, Any]:
-    """Counts of the contact's messages and per-channel scores (zeros until it has messages)."""
+    """Counts of the contact's messages, and per channel the share that succeeded (sent,
+    delivered, read or received) and failed, as percentages."""
     await get(conn, principal, contact_id)
+    rows = await messages_repo.summary(conn, contact_id)
     return {
         "contact_id": str(contact_id),
-        "message_count": 0,
-        "first_message_at": None,
-        "last_message_at": None,
-        "channels_used": [],
-        "channel_scores": [],
+        "message_count": sum(r["total"] for r in rows),
+        "first_message_at": min((r["first_at"] for r in rows), default=None),
+        "last_message_at": max((r["last_at"] for r in rows), default=None),
+        "channels_used": [r["channel"] for r in rows],
+        "channel_scores": [
+            {
+                "channel": r["channel"],
+                "success_score": round(100 * r["ok"] / r["total"]),
+                "fail_score": round(100 * r["failed"] / r["total"]),
+            }
+            for r in rows
+        ],
     }

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 COLUMNS = (
     "id, customer_id, livemode, contact_id, direction, channel, status, phone_e164, "
-    "phone_international, region_code, template_id, template_name, template_category, body, "
+    "phone_international, region_code, template_id, template_name, template_category, "
+    "template_parameters, body, "
     "media_urls, subject, price_micros, charges, refunded, provider, provider_message_id, "
     "from_number, attempts, due_at, lease_until, simulated_next_at, scheduled_at, reason_code, "
     "reason, created_at, updated_at"
@@ -26,9 +28,10 @@ async def insert_many(conn: Any, rows: list[dict[str, Any]]) -> None:
     )
 
 
-async def add_events(
-    conn: Any, events: list[tuple[uuid.UUID, str, str, str | None, str | None, datetime]]
-) -> None:
+EventRow = tuple[uuid.UUID, str, str, str | None, str | None, datetime]
+
+
+async def add_events(conn: Any, events: Sequence[EventRow]) -> None:
     await conn.executemany(
         "INSERT INTO message_events (message_id, status, description, reason_code, reason, "
         "occurred_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -81,5 +84,63 @@ async def events_of(conn: Any, message_id: uuid.UUID) -> list[Any]:
         "SELECT status, description, reason_code, reason, occurred_at FROM message_events "
         "WHERE message_id = $1 ORDER BY id",
         message_id,
+    )
+    return rows
+
+
+async def page(
+    conn: Any,
+    customer_id: uuid.UUID,
+    livemode: bool,
+    *,
+    contact_id: uuid.UUID | None,
+    status: str | None,
+    channel: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """Newest first."""
+    where = (
+        "customer_id = $1 AND livemode = $2 AND ($3::uuid IS NULL OR contact_id = $3) "
+        "AND ($4::text IS NULL OR status = $4) AND ($5::text IS NULL OR channel = $5) "
+        "AND ($6::timestamptz IS NULL OR created_at >= $6) "
+        "AND ($7::timestamptz IS NULL OR created_at <= $7)"
+    )
+    params = [customer_id, livemode, contact_id, status, channel, since, until]
+    rows: list[Any] = await conn.fetch(
+        f"SELECT {COLUMNS} FROM messages WHERE {where} ORDER BY created_at DESC, id DESC "
+        f"LIMIT $8 OFFSET $9",
+        *params,
+        limit,
+        offset,
+    )
+    total: int = await conn.fetchval(f"SELECT count(*) FROM messages WHERE {where}", *params)
+    return rows, total
+
+
+async def events_of_many(conn: Any, message_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+    rows = await conn.fetch(
+        "SELECT message_id, status, description, reason_code, reason, occurred_at "
+        "FROM message_events WHERE message_id = ANY($1) ORDER BY id",
+        message_ids,
+    )
+    out: dict[uuid.UUID, list[Any]] = {m: [] for m in message_ids}
+    for row in rows:
+        out[row["message_id"]].append(row)
+    return out
+
+
+async def summary(conn: Any, contact_id: uuid.UUID) -> list[Any]:
+    """Per channel: messages, first and last time, successes and failures."""
+    rows: list[Any] = await conn.fetch(
+        """
+        SELECT channel, count(*) AS total, min(created_at) AS first_at, max(created_at) AS last_at,
+               count(*) FILTER (WHERE status IN ('SENT', 'DELIVERED', 'READ', 'RECEIVED')) AS ok,
+               count(*) FILTER (WHERE status = 'FAILED') AS failed
+        FROM messages WHERE contact_id = $1 GROUP BY channel ORDER BY channel
+        """,
+        contact_id,
     )
     return rows

@@ -30,6 +30,7 @@ def upgrade() -> None:
             template_id         uuid,
             template_name       text,
             template_category   text,
+            template_parameters jsonb,
             body                jsonb NOT NULL,      -- the rendered message (MessageBody)
             media_urls          text[],
             subject             text,

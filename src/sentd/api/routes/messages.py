@@ -1,0 +1,226 @@
+"""`/v3/messages`, `/v3/conversations` and `/v3/pricing`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict
+from starlette.responses import Response
+
+from sentd.api.deps import get_db, require
+from sentd.api.envelope import ok, request_id_of
+from sentd.api.mutation import Mutation, mutation
+from sentd.api.pagination import PageParams
+from sentd.api.schemas.messages import SendBody
+from sentd.api.views.messages import activities, message
+from sentd.auth.permissions import Permission
+from sentd.auth.principal import Principal
+from sentd.db.database import Database
+from sentd.db.repos import contacts as contacts_repo
+from sentd.db.repos import messages as repo
+from sentd.errors.exceptions import ApiError
+from sentd.pricing import price_list
+from sentd.services import lifecycle
+from sentd.services import messages as service
+
+router = APIRouter(tags=["messages"])
+Status = Literal[
+    "SCHEDULED",
+    "QUEUED",
+    "ACCEPTED",
+    "SENT",
+    "DELIVERED",
+    "READ",
+    "FAILED",
+    "CANCELLED",
+    "RECEIVED",
+]
+
+
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    sandbox: bool | None = None
+
+
+def _not_found(message_id: uuid.UUID) -> ApiError:
+    return ApiError("RESOURCE_003", {"id": [f"No message {message_id}"]})
+
+
+async def _visible(
+    conn: Any, principal: Principal, message_id: uuid.UUID, lock: bool = False
+) -> Any:
+    row = await repo.get(conn, message_id, lock=lock)
+    if (
+        row is None
+        or row["customer_id"] != principal.customer_id
+        or (row["livemode"] != principal.livemode)
+    ):
+        raise _not_found(message_id)
+    return row
+
+
+@router.post("/v3/messages")
+async def send_message(
+    request: Request, body: SendBody, m: Mutation = mutation(Permission.MESSAGING)
+) -> Response:
+    state = request.app.state
+    now = state.clock.now()
+    async with m.transaction() as conn:
+        template, planned = await service.plan(
+            conn,
+            m.principal,
+            body,
+            now=now,
+            providers=state.providers,
+            prices=price_list(state.settings.pricing_file),
+        )
+        verdict = await state.rate_limiter.hit_messages(m.principal, len(planned))
+        if not verdict.allowed:
+            raise ApiError(
+                "BUSINESS_002",
+                {"messages_per_minute": [f"More than {verdict.limit} messages a minute"]},
+                headers={"Retry-After": str(verdict.retry_after)},
+            )
+        data = await service.accept(
+            conn, m.principal, body, template, planned, now=now, request_id=request_id_of(request)
+        )
+        return await m.respond(data, 202)
+
+
+async def _page(db: Database, principal: Principal, page: Any, **filters: Any) -> dict[str, Any]:
+    async with db.connection() as conn:
+        rows, total = await repo.page(
+            conn,
+            principal.customer_id,
+            principal.livemode,
+            limit=page.page_size,
+            offset=page.offset,
+            **filters,
+        )
+        events = await repo.events_of_many(conn, [r["id"] for r in rows])
+    return {"messages": [message(r, events[r["id"]]) for r in rows], "pagination": page.meta(total)}
+
+
+@router.get("/v3/messages")
+async def list_messages(
+    request: Request,
+    page: PageParams,
+    status: Status | None = None,
+    channel: Literal["sms", "whatsapp", "mms", "rcs"] | None = None,
+    contact_id: uuid.UUID | None = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    principal: Principal = require(Permission.MESSAGING),
+    db: Database = Depends(get_db),
+) -> Response:
+    data = await _page(
+        db,
+        principal,
+        page,
+        contact_id=contact_id,
+        status=status,
+        channel=channel,
+        since=from_,
+        until=to,
+    )
+    return ok(request, data)
+
+
+@router.get("/v3/messages/{message_id}")
+async def retrieve_message(
+    request: Request,
+    message_id: uuid.UUID,
+    principal: Principal = require(Permission.MESSAGING),
+    db: Database = Depends(get_db),
+) -> Response:
+    async with db.connection() as conn:
+        row = await _visible(conn, principal, message_id)
+        return ok(request, message(row, await repo.events_of(conn, message_id)))
+
+
+@router.get("/v3/messages/{message_id}/activities")
+async def message_activities(
+    request: Request,
+    message_id: uuid.UUID,
+    principal: Principal = require(Permission.MESSAGING),
+    db: Database = Depends(get_db),
+) -> Response:
+    async with db.connection() as conn:
+        row = await _visible(conn, principal, message_id)
+        items = activities(row, await repo.events_of(conn, message_id))
+    pagination = {
+        "page": 1,
+        "page_size": max(1, len(items)),
+        "total_count": len(items),
+        "total_pages": 1,
+        "has_more": False,
+        "cursors": None,
+    }
+    return ok(
+        request, {"message_id": str(message_id), "activities": items, "pagination": pagination}
+    )
+
+
+@router.post("/v3/messages/{message_id}/cancel")
+async def cancel_message(
+    request: Request,
+    message_id: uuid.UUID,
+    body: CancelBody | None = None,
+    m: Mutation = mutation(Permission.MESSAGING),
+) -> Response:
+    now = request.app.state.clock.now()
+    async with m.transaction() as conn:
+        row = await _visible(conn, m.principal, message_id, lock=True)
+        if row["status"] not in lifecycle.UNSENT:
+            raise ApiError(
+                "BUSINESS_006", {"status": [f"The message is {row['status']} and cannot change"]}
+            )
+        row = await lifecycle.transition(conn, row, "CANCELLED", description="Cancelled", now=now)
+        return await m.respond(message(row, await repo.events_of(conn, message_id)))
+
+
+@router.get("/v3/conversations")
+async def list_conversations(
+    request: Request,
+    page: PageParams,
+    principal: Principal = require(Permission.MESSAGING),
+    db: Database = Depends(get_db),
+) -> Response:
+    data = await _page(
+        db, principal, page, contact_id=None, status=None, channel=None, since=None, until=None
+    )
+    return ok(request, data)
+
+
+@router.get("/v3/conversations/{contact_id}")
+async def conversation(
+    request: Request,
+    contact_id: uuid.UUID,
+    page: PageParams,
+    principal: Principal = require(Permission.MESSAGING),
+    db: Database = Depends(get_db),
+) -> Response:
+    async with db.connection() as conn:
+        if await contacts_repo.get_visible(conn, principal.scope, None, contact_id) is None:
+            raise ApiError("RESOURCE_001", {"id": [f"No contact {contact_id}"]})
+    data = await _page(
+        db,
+        principal,
+        page,
+        contact_id=contact_id,
+        status=None,
+        channel=None,
+        since=None,
+        until=None,
+    )
+    return ok(request, data)
+
+
+@router.get("/v3/pricing")
+async def pricing(
+    request: Request, principal: Principal = require(Permission.MESSAGING)
+) -> Response:
+    return ok(request, price_list(request.app.state.settings.pricing_file))

@@ -1,0 +1,34 @@
+"""The body of `POST /v3/messages`, as the official SDKs send it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sentd.phones import E164
+
+SendChannel = Literal["sent", "sms", "whatsapp", "mms", "rcs"]
+MAX_RECIPIENTS = 1000
+
+
+class TemplateChoice(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: uuid.UUID | None = None
+    name: str | None = None
+    parameters: dict[str, str] | None = None
+
+
+class SendBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    to: Annotated[list[E164], Field(max_length=MAX_RECIPIENTS)]
+    channel: list[SendChannel] | None = None
+    template: TemplateChoice | None = None
+    text: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    media_urls: list[str] | None = None
+    subject: Annotated[str, Field(max_length=200)] | None = None
+    scheduled_at: datetime | None = None
+    channels: dict[str, Any] | None = None  # sender restrictions: accepted, not acted on
+    sandbox: bool | None = None

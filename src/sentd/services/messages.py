@@ -1,0 +1,335 @@
+"""Sending: validate, gate, price and accept a request in one transaction.
+
+Everything that can refuse a request is checked for the whole request before anything is
+written, and a refusal names each offending recipient. Accepting writes, in the request's
+transaction: contacts for new numbers, one message per recipient × channel (QUEUED, or SCHEDULED),
+each message's first status event and `message.queued|scheduled` event, and the debit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sentd.api.schemas.messages import SendBody
+from sentd.auth.principal import Principal
+from sentd.channels import available_channels
+from sentd.db.repos import balances, contacts, customers, messages
+from sentd.errors.exceptions import ApiError
+from sentd.ids import new_id
+from sentd.phones import describe
+from sentd.pricing import price_micros
+from sentd.providers.registry import Providers
+from sentd.services import lifecycle, templates
+from sentd.services.billing import funding_scopes
+from sentd.services.contacts import find_or_create
+
+MIN_SCHEDULE = timedelta(minutes=1)
+MAX_SCHEDULE = timedelta(days=30)
+
+
+@dataclass
+class Planned:
+    index: int  # position in `to`, for error details
+    to: str
+    channel: str
+    why: str  # why this channel (recorded on the first event)
+    content: dict[str, Any]  # MessageBody
+    price_micros: int
+    contact: Any  # existing contact row, or None (created when accepted)
+    region_code: str | None
+    international: str
+
+
+def _field(index: int) -> str:
+    return f"to[{index}]"
+
+
+def _check_shape(body: SendBody, now: datetime) -> None:
+    if not body.to:
+        raise ApiError("VALIDATION_004", {"to": ["At least one recipient is required"]})
+    if (body.template is None) == (body.text is None):
+        raise ApiError(
+            "VALIDATION_001", {"template": ["Give either a template or text, not both or neither"]}
+        )
+    if body.template is not None and (body.template.id is None) == (body.template.name is None):
+        raise ApiError("VALIDATION_001", {"template": ["Give the template's id or its name"]})
+    if body.scheduled_at is not None:
+        if body.scheduled_at.tzinfo is None:
+            raise ApiError(
+                "VALIDATION_005", {"scheduled_at": ["Give an offset, e.g. 2026-12-01T09:00:00Z"]}
+            )
+        ahead = body.scheduled_at - now
+        if not MIN_SCHEDULE <= ahead <= MAX_SCHEDULE:
+            raise ApiError(
+                "VALIDATION_005", {"scheduled_at": ["Between 1 minute and 30 days from now"]}
+            )
+    if "mms" in (body.channel or []) and not body.media_urls:
+        raise ApiError("VALIDATION_001", {"media_urls": ["An MMS needs at least one media URL"]})
+
+
+def _unique(numbers: list[str]) -> list[tuple[int, str]]:
+    seen: set[str] = set()
+    out = []
+    for index, number in enumerate(numbers):
+        if number not in seen:
+            seen.add(number)
+            out.append((index, number))
+    return out
+
+
+def _contact_channels(contact: Any, info: Any) -> list[str]:
+    if contact is not None:
+        return str(contact["available_channels"]).split(",")
+    return available_channels(info)
+
+
+def _choose(
+    template: Any, contact: Any, channels: list[str], providers: Providers, livemode: bool
+) -> tuple[str, str]:
+    """Auto-detect ("sent"): the contact's default channel when it can take it, else WhatsApp
+    when the contact has it and the template is approved for it, else SMS. Free text goes to
+    WhatsApp only as the contact's default channel (WhatsApp takes free text only inside a
+    conversation the contact opened)."""
+
+    def usable(channel: str) -> bool:
+        has_body = template is None or channel in template.channels
+        return (
+            channel in channels
+            and has_body
+            and providers.for_channel(channel, livemode) is not None
+        )
+
+    default = contact["default_channel"] if contact is not None else None
+    if default and usable(default):
+        return default, f"the contact's default channel ({default})"
+    if template is not None and template.status == "APPROVED" and usable("whatsapp"):
+        return "whatsapp", "the contact has WhatsApp and the template is approved for it"
+    return "sms", "SMS, the channel every number takes"
+
+
+async def plan(
+    conn: Any,
+    principal: Principal,
+    body: SendBody,
+    *,
+    now: datetime,
+    providers: Providers,
+    prices: dict[str, Any],
+) -> tuple[Any, list[Planned]]:
+    """Validate and gate the whole request; nothing is written. Returns the template and the
+    messages to create."""
+    _check_shape(body, now)
+    template = None
+    if body.template is not None:
+        template = await templates.find_visible(
+            conn, principal, template_id=body.template.id, name=body.template.name
+        )
+    parameters = (body.template.parameters if body.template else None) or {}
+    requested = body.channel or ["sent"]
+
+    planned: list[Planned] = []
+    opted_out: dict[str, list[str]] = {}
+    unavailable: dict[str, list[str]] = {}
+    not_approved: dict[str, list[str]] = {}
+    for index, number in _unique(body.to):
+        info = describe(number)
+        contact = await contacts.get_by_phone(conn, principal.scope, info.e164)
+        if contact is not None and contact["opt_out"]:
+            opted_out[_field(index)] = [f"{number} has opted out"]
+            continue
+        options = _contact_channels(contact, info)
+        for wanted in dict.fromkeys(requested):
+            if wanted == "sent":
+                channel, why = _choose(template, contact, options, providers, principal.livemode)
+            else:
+                channel, why = wanted, "the channel the request named"
+            reachable = channel in options or (channel in ("mms", "rcs") and "sms" in options)
+            if not reachable or providers.for_channel(channel, principal.livemode) is None:
+                unavailable.setdefault(_field(index), []).append(
+                    f"{number} cannot take {channel}"
+                    if not reachable
+                    else f"No provider is configured for {channel}"
+                )
+                continue
+            if template is not None:
+                needed = "APPROVED" if channel == "whatsapp" else None
+                if (needed and template.status != needed) or template.status == "REJECTED":
+                    not_approved.setdefault(_field(index), []).append(
+                        f"Template {template.name} is {template.status}, not approved for {channel}"
+                    )
+                    continue
+                rendered = templates.render_message(template, channel, parameters)
+                content = {
+                    "content": rendered.content,
+                    "header": rendered.header,
+                    "footer": rendered.footer,
+                    "subject": rendered.subject,
+                    "buttons": [
+                        {"type": b.type, "text": b.text, "value": b.value, "postbackData": None}
+                        for b in rendered.buttons
+                    ],
+                    "headerMedia": rendered.header_media,
+                    "media": rendered.media,
+                }
+            else:
+                content = {
+                    "content": body.text,
+                    "header": None,
+                    "footer": None,
+                    "subject": body.subject,
+                    "buttons": [],
+                    "headerMedia": None,
+                    "media": [{"url": u} for u in body.media_urls or []],
+                }
+            category = template.category if template is not None else None
+            planned.append(
+                Planned(
+                    index=index,
+                    to=info.e164,
+                    channel=channel,
+                    why=why,
+                    content=content,
+                    price_micros=price_micros(prices, channel, info.region_code, category),
+                    contact=contact,
+                    region_code=info.region_code,
+                    international=info.international,
+                )
+            )
+    if opted_out:
+        raise ApiError("BUSINESS_004", opted_out)
+    if not_approved:
+        raise ApiError("BUSINESS_005", not_approved)
+    if unavailable:
+        raise ApiError("BUSINESS_007", unavailable)
+    await _check_daily_quota(conn, principal, len(planned), now)
+    return template, planned
+
+
+async def _check_daily_quota(conn: Any, principal: Principal, adding: int, now: datetime) -> None:
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1))", f"quota:{principal.organization_id}:day"
+    )
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    sent_today: int = await conn.fetchval(
+        "SELECT count(*) FROM messages m JOIN customers c ON c.id = m.customer_id "
+        "WHERE COALESCE(c.organization_id, c.id) = $1 AND m.livemode = $2 "
+        "AND m.direction = 'OUTBOUND' AND m.created_at >= $3",
+        principal.organization_id,
+        principal.livemode,
+        start,
+    )
+    limit = principal.limits.messages_per_day
+    if sent_today + adding > limit:
+        raise ApiError(
+            "BUSINESS_008",
+            {
+                "messages_per_day": [
+                    f"The daily quota is {limit}; {sent_today} sent today, {adding} more requested"
+                ]
+            },
+        )
+
+
+async def _debit(conn: Any, principal: Principal, total: int, reference: str) -> uuid.UUID:
+    """Take `total` from the first balance that the billing model names and that covers it;
+    BUSINESS_003 when none does. Returns whose balance paid."""
+    customer = await customers.get(conn, principal.customer_id)
+    for scope in funding_scopes(customer, principal.livemode):
+        paid = await balances.apply(
+            conn,
+            scope,
+            amount_micros=-total,
+            currency="USD",
+            reason="messages",
+            reference=reference,
+        )
+        if paid is not None:
+            return scope.customer_id
+    available = 0
+    for scope in funding_scopes(customer, principal.livemode):
+        row = await balances.get(conn, scope)
+        available = max(available, row["amount_micros"] if row else 0)
+    raise ApiError(
+        "BUSINESS_003",
+        {"balance": [f"The request costs {total / 1e6:.4f}; {available / 1e6:.4f} is available"]},
+    )
+
+
+async def accept(
+    conn: Any,
+    principal: Principal,
+    body: SendBody,
+    template: Any,
+    planned: list[Planned],
+    *,
+    now: datetime,
+    request_id: str,
+) -> dict[str, Any]:
+    total = sum(p.price_micros for p in planned)
+    payer = await _debit(conn, principal, total, request_id) if total else principal.customer_id
+    scheduled = body.scheduled_at is not None
+    status = "SCHEDULED" if scheduled else "QUEUED"
+    rows: list[dict[str, Any]] = []
+    events = []
+    for item in planned:
+        contact = item.contact or await find_or_create(conn, principal.scope, item.to)
+        message_id = new_id()
+        rows.append(
+            {
+                "id": message_id,
+                "customer_id": principal.customer_id,
+                "livemode": principal.livemode,
+                "contact_id": contact["id"],
+                "direction": "OUTBOUND",
+                "channel": item.channel,
+                "status": status,
+                "phone_e164": item.to,
+                "phone_international": item.international,
+                "region_code": item.region_code,
+                "template_id": template.id if template else None,
+                "template_name": template.name if template else None,
+                "template_category": template.category if template else None,
+                "template_parameters": (body.template.parameters if body.template else None),
+                "body": item.content,
+                "media_urls": body.media_urls,
+                "subject": body.subject,
+                "price_micros": item.price_micros,
+                "charges": [{"customer_id": str(payer), "micros": item.price_micros}]
+                if item.price_micros
+                else [],
+                "due_at": None if scheduled else now,
+                "scheduled_at": body.scheduled_at,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        description = (
+            f"Scheduled for {body.scheduled_at.isoformat()}"
+            if body.scheduled_at
+            else "Accepted by the API and queued"
+        )
+        events.append((message_id, status, f"{description}; channel: {item.why}", None, None, now))
+    await messages.insert_many(conn, rows)
+    await messages.add_events(conn, events)
+    for row in rows:
+        await lifecycle.emit_status(conn, row, principal.organization_id, now)
+    data: dict[str, Any] = {
+        "status": "QUEUED",
+        "template_id": str(template.id) if template else None,
+        "template_name": template.name if template else None,
+        "recipients": [
+            {
+                "message_id": str(r["id"]),
+                "to": r["phone_e164"],
+                "channel": r["channel"],
+                "body": r["body"]["content"],
+            }
+            for r in rows
+        ],
+    }
+    if body.scheduled_at is not None:
+        data["scheduled_at"] = body.scheduled_at.astimezone(tz=None).isoformat()
+    return data

@@ -1,0 +1,253 @@
+"""The dispatcher, the scheduler and the simulator's clock.
+
+* **Scheduler:** SCHEDULED messages whose time has come become QUEUED.
+* **Dispatcher:** claims due QUEUED messages (and ACCEPTED ones whose lease ran out — a worker
+  died, or a retry is due) with `FOR UPDATE SKIP LOCKED`, marks them ACCEPTED with a lease,
+  submits each to its provider with bounded concurrency, and records SENT with the provider's id.
+  A provider error that may pass is retried with exponential backoff and jitter (each attempt
+  recorded with reason `INTERNAL_003`) up to `SENTD_DISPATCH_MAX_ATTEMPTS`; then, or on a
+  refusal, the message FAILS and is refunded.
+* **Simulator:** moves simulated messages along SENT → DELIVERED → READ on their due times.
+
+Submission is at least once: a worker killed after the provider accepted a message but before
+SENT was committed leaves the lease to run out, and the message is submitted again. The
+simulator is idempotent on the message id; for other providers that window is the duplicate
+window (see docs/messages.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sentd.db.repos import messages
+from sentd.providers import simulator
+from sentd.providers.base import OutboundMessage, ProviderError, TemplateRef
+from sentd.services import inbound, lifecycle
+
+if TYPE_CHECKING:
+    from sentd.workers.runner import WorkerContext
+
+log = logging.getLogger("sentd.workers.dispatcher")
+BATCH = 200
+CONCURRENCY = 32
+
+_CLAIM = f"""
+    SELECT {messages.COLUMNS} FROM messages
+    WHERE (status = 'QUEUED' AND due_at <= $1) OR (status = 'ACCEPTED' AND lease_until <= $1)
+    ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+
+
+async def release_scheduled(context: WorkerContext) -> None:
+    now = context.clock.now()
+    async with context.db.transaction() as conn:
+        rows = await conn.fetch(
+            f"SELECT {messages.COLUMNS} FROM messages WHERE status = 'SCHEDULED' "
+            f"AND scheduled_at <= $1 ORDER BY scheduled_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+            now,
+            BATCH,
+        )
+        for row in rows:
+            await lifecycle.transition(
+                conn,
+                row,
+                "QUEUED",
+                description="Released at its time",
+                now=now,
+                values={"due_at": now},
+            )
+
+
+async def dispatch_due(context: WorkerContext) -> None:
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(row: Any) -> None:
+        async with limit:
+            await _submit(context, row)
+
+    while True:
+        claimed = await _claim(context)
+        if not claimed:
+            return
+        await asyncio.gather(*(one(row) for row in claimed))
+        if len(claimed) < BATCH:
+            return
+
+
+async def _claim(context: WorkerContext) -> list[Any]:
+    now = context.clock.now()
+    lease_until = now + timedelta(seconds=context.settings.dispatch_lease_s)
+    claimed = []
+    async with context.db.transaction() as conn:
+        for row in await conn.fetch(_CLAIM, now, BATCH):
+            values = {"lease_until": lease_until, "attempts": row["attempts"] + 1}
+            if row["status"] == "QUEUED":
+                row = await lifecycle.transition(
+                    conn, row, "ACCEPTED", description="Taken for dispatch", now=now, values=values
+                )
+            else:
+                row = await messages.update(conn, row["id"], values)
+            if row is not None:
+                claimed.append(row)
+    return claimed
+
+
+async def _outbound(conn: Any, row: Any) -> OutboundMessage:
+    template = None
+    if row["template_id"] is not None:
+        t = await conn.fetchrow(
+            "SELECT name, language, whatsapp_name, variables FROM templates WHERE id = $1",
+            row["template_id"],
+        )
+        given = row["template_parameters"] or {}
+        values = [given.get(v, given.get(str(i), "")) for i, v in enumerate(t["variables"])]
+        template = TemplateRef(
+            row["template_id"], t["name"], t["language"], t["whatsapp_name"], values
+        )
+    return OutboundMessage(
+        id=row["id"],
+        channel=row["channel"],
+        to=row["phone_e164"],
+        text=(row["body"] or {}).get("content") or "",
+        template=template,
+        media_urls=list(row["media_urls"] or []),
+        subject=row["subject"],
+        from_number=row["from_number"],
+        livemode=row["livemode"],
+        customer_id=row["customer_id"],
+        attempt=row["attempts"],
+    )
+
+
+async def _submit(context: WorkerContext, row: Any) -> None:
+    settings = context.settings
+    provider = context.providers.for_channel(row["channel"], row["livemode"])
+    async with context.db.connection() as conn:
+        outbound = await _outbound(conn, row)
+    error: ProviderError | None = None
+    submission = None
+    if provider is None:
+        error = ProviderError(
+            f"No provider for {row['channel']}", transient=False, reason_code="BUSINESS_007"
+        )
+    else:
+        try:
+            submission = await provider.submit(outbound)
+        except ProviderError as exc:
+            error = exc
+        except Exception as exc:  # a bug or an unexpected answer: treat as passing
+            log.exception("provider %s failed on message %s", provider.name, row["id"])
+            error = ProviderError(str(exc), transient=True, reason_code="INTERNAL_003")
+    now = context.clock.now()
+    async with context.db.transaction() as conn:
+        current = await messages.get(conn, row["id"], lock=True)
+        if current is None or current["status"] != "ACCEPTED":
+            return  # cancelled meanwhile, or another worker finished it
+        if submission is not None and provider is not None:
+            next_at = None
+            if provider.name == "simulator":
+                latency = timedelta(milliseconds=settings.simulator_latency_ms)
+                next_at = simulator.next_step(
+                    "SENT", row["channel"], row["phone_e164"], now, latency
+                )
+            await lifecycle.transition(
+                conn,
+                current,
+                "SENT",
+                description=f"Submitted to {provider.name}",
+                now=now,
+                values={
+                    "provider": provider.name,
+                    "provider_message_id": submission.provider_message_id,
+                    "lease_until": None,
+                    "due_at": None,
+                    "simulated_next_at": next_at,
+                },
+            )
+            return
+        assert error is not None
+        if error.transient and current["attempts"] < settings.dispatch_max_attempts:
+            delay = min(
+                settings.dispatch_retry_base_s * 2 ** (current["attempts"] - 1),
+                settings.dispatch_retry_cap_s,
+            ) * (0.75 + random.random() / 2)
+            retry_at = now + timedelta(seconds=delay)
+            await messages.update(conn, current["id"], {"lease_until": retry_at, "updated_at": now})
+            await messages.add_events(
+                conn,
+                [
+                    (
+                        current["id"],
+                        "ACCEPTED",
+                        f"Provider error on attempt {current['attempts']}; retrying",
+                        "INTERNAL_003",
+                        str(error),
+                        now,
+                    )
+                ],
+            )
+            return
+        await lifecycle.transition(
+            conn,
+            current,
+            "FAILED",
+            description="The provider could not send it",
+            now=now,
+            reason_code=error.reason_code,
+            reason=str(error),
+        )
+
+
+async def advance_simulated(context: WorkerContext) -> None:
+    """The simulator's receipts: SENT → DELIVERED → READ (WhatsApp); `…0005` replies STOP."""
+    now = context.clock.now()
+    latency = timedelta(milliseconds=context.settings.simulator_latency_ms)
+    async with context.db.transaction() as conn:
+        rows = await conn.fetch(
+            f"SELECT {messages.COLUMNS} FROM messages WHERE simulated_next_at <= $1 "
+            f"ORDER BY simulated_next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+            now,
+            BATCH,
+        )
+        for row in rows:
+            await _advance(conn, row, now, latency)
+
+
+async def _advance(conn: Any, row: Any, now: Any, latency: timedelta) -> None:
+    if row["status"] == "SENT":
+        next_at = simulator.next_step("DELIVERED", row["channel"], row["phone_e164"], now, latency)
+        await lifecycle.transition(
+            conn,
+            row,
+            "DELIVERED",
+            description="Delivered (simulated)",
+            now=now,
+            values={"simulated_next_at": next_at},
+        )
+        return
+    await messages.update(conn, row["id"], {"simulated_next_at": None})
+    if row["status"] != "DELIVERED":
+        return
+    if simulator.magic(row["phone_e164"]) == simulator.REPLIES_STOP:
+        org = await conn.fetchval(
+            "SELECT COALESCE(organization_id, id) FROM customers WHERE id = $1", row["customer_id"]
+        )
+        await inbound.receive(
+            conn,
+            customer_id=row["customer_id"],
+            organization_id=org,
+            livemode=row["livemode"],
+            channel=row["channel"],
+            from_number=row["phone_e164"],
+            to_number=row["from_number"],
+            text="STOP",
+            provider="simulator",
+            provider_message_id=f"sim_in_{row['id']}",
+            received_at=now,
+        )
+    elif row["channel"] == "whatsapp":
+        await lifecycle.transition(conn, row, "READ", description="Read (simulated)", now=now)
