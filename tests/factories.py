@@ -145,3 +145,24 @@ def set_limits(server: LiveServer, org: Org, plan: str | None = None, **override
             request_rates=settings.request_rates,
         )
     )
+
+
+def customer_counts(server: LiveServer, customer_id: uuid.UUID) -> dict[str, int]:
+    """Rows that belong to one customer, table by table: what a refused or sandbox request of
+    that customer must leave unchanged (other tests' workers may be busy meanwhile)."""
+    queries = {
+        "messages": "SELECT count(*) FROM messages WHERE customer_id = $1",
+        "message_events": "SELECT count(*) FROM message_events e JOIN messages m "
+        "ON m.id = e.message_id WHERE m.customer_id = $1",
+        "contacts": "SELECT count(*) FROM contacts WHERE customer_id = $1",
+        "ledger_entries": "SELECT count(*) FROM ledger_entries WHERE customer_id = $1",
+        "balances": "SELECT sum(amount_micros) FROM balances WHERE customer_id = $1",
+        "events": "SELECT count(*) FROM events WHERE customer_id = $1",
+        "idempotency_keys": "SELECT count(*) FROM idempotency_keys WHERE customer_id = $1",
+    }
+
+    async def go() -> dict[str, int]:
+        async with _db(server).connection() as conn:
+            return {name: await conn.fetchval(sql, customer_id) for name, sql in queries.items()}
+
+    return server.run(go())

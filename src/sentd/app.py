@@ -97,6 +97,10 @@ def create_app(
         finally:
             if runner:
                 await runner.stop()
+            for provider in state.providers.by_name.values():
+                close = getattr(provider, "aclose", None)
+                if close is not None:
+                    await close()
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat

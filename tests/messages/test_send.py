@@ -14,7 +14,7 @@ import pytest
 from tests.api.test_templates import created, wait_for_status
 from tests.conftest import build_app
 from tests.contract import assert_error, assert_ok
-from tests.factories import make_org, set_limits, table_counts
+from tests.factories import customer_counts, make_org, set_limits
 from tests.live_server import LiveServer
 from tests.webhook_receiver import WebhookReceiver
 
@@ -200,7 +200,7 @@ def test_gates_reject_the_whole_request_and_change_nothing(
         http.post("/v3/contacts", json={"phone_number": "+14155550130"}, headers=headers), 201
     )
     assert_ok(http.patch(f"/v3/contacts/{contact['id']}", json={"opt_out": True}, headers=headers))
-    before = table_counts(live)
+    before = customer_counts(live, org.id)
     error = assert_error(
         send(http, org.test_key, to=["+14155550131", "+14155550130"]), "BUSINESS_004"
     )
@@ -213,7 +213,7 @@ def test_gates_reject_the_whole_request_and_change_nothing(
         send(http, org.test_key, to=["+14155550132", "+14155550133"]), "BUSINESS_003"
     )
     assert "balance" in error["details"]
-    assert table_counts(live) == before  # nothing written by any refusal
+    assert customer_counts(live, org.id) == before  # nothing written by any refusal
     assert balance(http, org.test_key) == 10_000
 
 
@@ -315,11 +315,11 @@ def test_unknown_foreign_and_other_mode_messages(live: LiveServer, http: httpx.C
 
 def test_sandbox_send_writes_nothing(live: LiveServer, http: httpx.Client) -> None:
     org = make_org(live)
-    before = table_counts(live)
+    before = customer_counts(live, org.id)
     response = send(http, org.test_key, to=["+14155550170"], sandbox=True)
     assert assert_ok(response, 202)["recipients"][0]["to"] == "+14155550170"
     assert response.headers["x-sandbox"] == "true"
-    assert table_counts(live) == before
+    assert customer_counts(live, org.id) == before
 
 
 def test_message_events_reach_a_webhook(live: LiveServer, http: httpx.Client) -> None:
