@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     dispatch_lease_s: float = Field(default=60.0, gt=0)
     pricing_file: Path | None = None  # overrides the shipped price list
 
+    # Inbound keywords (the whole trimmed message, any case) that change a contact's consent.
+    opt_out_keywords: list[str] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
+    opt_in_keywords: list[str] = ["START", "UNSTOP", "YES"]
+    help_keywords: list[str] = ["HELP", "INFO"]
+
     # Twilio (SMS/MMS). Status callbacks and inbound messages come to
     # {SENTD_PUBLIC_URL}/providers/twilio/status and /providers/twilio/inbound.
     twilio_api_base: str = "https://api.twilio.com"

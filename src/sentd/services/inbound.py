@@ -5,6 +5,7 @@ START-like words opt it back in, HELP emits `contact.help`."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +17,26 @@ from sentd.events.specimens import contact_payload
 from sentd.ids import new_id
 from sentd.services.contacts import find_or_create
 
-OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
+
+@dataclass(frozen=True, slots=True)
+class Keywords:
+    opt_out: frozenset[str] = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+    opt_in: frozenset[str] = frozenset({"START", "UNSTOP", "YES"})
+    help: frozenset[str] = frozenset({"HELP", "INFO"})
+
+
+_keywords = Keywords()
+
+
+def configure_keywords(opt_out: list[str], opt_in: list[str], help_words: list[str]) -> None:
+    """Set the process's keyword lists (`SENTD_OPT_OUT_KEYWORDS`, …; matched case-insensitively
+    against the whole trimmed message)."""
+    global _keywords
+    _keywords = Keywords(
+        frozenset(w.upper() for w in opt_out),
+        frozenset(w.upper() for w in opt_in),
+        frozenset(w.upper() for w in help_words),
+    )
 
 
 async def owner_of_number(conn: Any, number: str) -> Any:
@@ -115,11 +133,11 @@ async def receive(
 async def _keyword(
     conn: Any, contact: Any, word: str, channel: str, message_id: uuid.UUID, common: dict[str, Any]
 ) -> None:
-    if word in OPT_OUT_WORDS and not contact["opt_out"]:
+    if word in _keywords.opt_out and not contact["opt_out"]:
         event, opt_out = "contact.opt_out", True
-    elif word in OPT_IN_WORDS and contact["opt_out"]:
+    elif word in _keywords.opt_in and contact["opt_out"]:
         event, opt_out = "contact.opt_in", False
-    elif word in HELP_WORDS:
+    elif word in _keywords.help:
         event, opt_out = "contact.help", contact["opt_out"]
     else:
         return

@@ -43,8 +43,47 @@ class Planned:
     international: str
 
 
+def _content(rendered: Any) -> dict[str, Any]:
+    """A rendered template as the message's body (MessageBody)."""
+    return {
+        "content": rendered.content,
+        "header": rendered.header,
+        "footer": rendered.footer,
+        "subject": rendered.subject,
+        "buttons": [
+            {"type": b.type, "text": b.text, "value": b.value, "postbackData": None}
+            for b in rendered.buttons
+        ],
+        "headerMedia": rendered.header_media,
+        "media": rendered.media,
+    }
+
+
+def _text_content(text: str, subject: str | None, media_urls: list[str] | None) -> dict[str, Any]:
+    return {
+        "content": text,
+        "header": None,
+        "footer": None,
+        "subject": subject,
+        "buttons": [],
+        "headerMedia": None,
+        "media": [{"url": u} for u in media_urls or []],
+    }
+
+
 def _field(index: int) -> str:
     return f"to[{index}]"
+
+
+def _check_schedule(scheduled_at: datetime, now: datetime) -> None:
+    if scheduled_at.tzinfo is None:
+        raise ApiError(
+            "VALIDATION_005", {"scheduled_at": ["Give an offset, e.g. 2026-12-01T09:00:00Z"]}
+        )
+    if not MIN_SCHEDULE <= scheduled_at - now <= MAX_SCHEDULE:
+        raise ApiError(
+            "VALIDATION_005", {"scheduled_at": ["Between 1 minute and 30 days from now"]}
+        )
 
 
 def _check_shape(body: SendBody, now: datetime) -> None:
@@ -57,15 +96,7 @@ def _check_shape(body: SendBody, now: datetime) -> None:
     if body.template is not None and (body.template.id is None) == (body.template.name is None):
         raise ApiError("VALIDATION_001", {"template": ["Give the template's id or its name"]})
     if body.scheduled_at is not None:
-        if body.scheduled_at.tzinfo is None:
-            raise ApiError(
-                "VALIDATION_005", {"scheduled_at": ["Give an offset, e.g. 2026-12-01T09:00:00Z"]}
-            )
-        ahead = body.scheduled_at - now
-        if not MIN_SCHEDULE <= ahead <= MAX_SCHEDULE:
-            raise ApiError(
-                "VALIDATION_005", {"scheduled_at": ["Between 1 minute and 30 days from now"]}
-            )
+        _check_schedule(body.scheduled_at, now)
     if "mms" in (body.channel or []) and not body.media_urls:
         raise ApiError("VALIDATION_001", {"media_urls": ["An MMS needs at least one media URL"]})
 
@@ -161,29 +192,9 @@ async def plan(
                         f"Template {template.name} is {template.status}, not approved for {channel}"
                     )
                     continue
-                rendered = templates.render_message(template, channel, parameters)
-                content = {
-                    "content": rendered.content,
-                    "header": rendered.header,
-                    "footer": rendered.footer,
-                    "subject": rendered.subject,
-                    "buttons": [
-                        {"type": b.type, "text": b.text, "value": b.value, "postbackData": None}
-                        for b in rendered.buttons
-                    ],
-                    "headerMedia": rendered.header_media,
-                    "media": rendered.media,
-                }
+                content = _content(templates.render_message(template, channel, parameters))
             else:
-                content = {
-                    "content": body.text,
-                    "header": None,
-                    "footer": None,
-                    "subject": body.subject,
-                    "buttons": [],
-                    "headerMedia": None,
-                    "media": [{"url": u} for u in body.media_urls or []],
-                }
+                content = _text_content(body.text or "", body.subject, body.media_urls)
             category = template.category if template is not None else None
             planned.append(
                 Planned(
@@ -333,3 +344,49 @@ async def accept(
     if body.scheduled_at is not None:
         data["scheduled_at"] = body.scheduled_at.astimezone(tz=None).isoformat()
     return data
+
+
+async def modify(
+    conn: Any,
+    principal: Principal,
+    message: Any,
+    *,
+    scheduled_at: datetime | None,
+    text: str | None,
+    parameters: dict[str, str] | None,
+    now: datetime,
+) -> Any:
+    """Change a message that has not been sent: its time (a scheduled one), its text (a free-text
+    one) or its template parameters (a template one). 422 `BUSINESS_006` once it was sent."""
+    if message["status"] not in lifecycle.UNSENT:
+        raise ApiError(
+            "BUSINESS_006", {"status": [f"The message is {message['status']} and cannot change"]}
+        )
+    values: dict[str, Any] = {}
+    if scheduled_at is not None:
+        if message["status"] != "SCHEDULED":
+            raise ApiError(
+                "BUSINESS_006", {"scheduled_at": ["Only a scheduled message can be rescheduled"]}
+            )
+        _check_schedule(scheduled_at, now)
+        values["scheduled_at"] = scheduled_at
+    if text is not None:
+        if message["template_id"] is not None:
+            raise ApiError("VALIDATION_001", {"text": ["A template message takes parameters"]})
+        values["body"] = {**(message["body"] or {}), "content": text}
+    if parameters is not None:
+        if message["template_id"] is None:
+            raise ApiError("VALIDATION_001", {"parameters": ["A free-text message takes text"]})
+        template = await templates.get(conn, principal, message["template_id"])
+        rendered = templates.render_message(template, message["channel"], parameters)
+        values["body"] = _content(rendered)
+        values["template_parameters"] = parameters
+    if not values:
+        raise ApiError("VALIDATION_004", {"body": ["Give scheduled_at, text or parameters"]})
+    changed = ", ".join(sorted(k for k in values if k != "template_parameters"))
+    values["updated_at"] = now
+    row = await messages.update(conn, message["id"], values)
+    await messages.add_events(
+        conn, [(row["id"], row["status"], f"Modified ({changed})", None, None, now)]
+    )
+    return row

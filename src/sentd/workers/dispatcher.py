@@ -108,6 +108,16 @@ async def _outbound(conn: Any, row: Any) -> OutboundMessage:
         template = TemplateRef(
             row["template_id"], t["name"], t["language"], t["whatsapp_name"], values
         )
+    customer = await conn.fetchrow(
+        "SELECT whatsapp_account, sending_phone_number, whatsapp_phone_number FROM customers "
+        "WHERE id = $1",
+        row["customer_id"],
+    )
+    sender = (
+        customer["whatsapp_phone_number"]
+        if row["channel"] == "whatsapp"
+        else (customer["sending_phone_number"])
+    )
     return OutboundMessage(
         id=row["id"],
         channel=row["channel"],
@@ -116,10 +126,11 @@ async def _outbound(conn: Any, row: Any) -> OutboundMessage:
         template=template,
         media_urls=list(row["media_urls"] or []),
         subject=row["subject"],
-        from_number=row["from_number"],
+        from_number=row["from_number"] or sender,
         livemode=row["livemode"],
         customer_id=row["customer_id"],
         attempt=row["attempts"],
+        account=customer["whatsapp_account"] if row["channel"] == "whatsapp" else None,
     )
 
 
@@ -163,6 +174,7 @@ async def _submit(context: WorkerContext, row: Any) -> None:
                 values={
                     "provider": provider.name,
                     "provider_message_id": submission.provider_message_id,
+                    "from_number": outbound.from_number,
                     "lease_until": None,
                     "due_at": None,
                     "simulated_next_at": next_at,

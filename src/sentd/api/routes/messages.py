@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from sentd.api.deps import get_db, require
@@ -38,6 +38,14 @@ Status = Literal[
     "CANCELLED",
     "RECEIVED",
 ]
+
+
+class ModifyBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    scheduled_at: datetime | None = None
+    text: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    parameters: dict[str, str] | None = None
+    sandbox: bool | None = None
 
 
 class CancelBody(BaseModel):
@@ -162,6 +170,28 @@ async def message_activities(
     return ok(
         request, {"message_id": str(message_id), "activities": items, "pagination": pagination}
     )
+
+
+@router.patch("/v3/messages/{message_id}")
+async def modify_message(
+    request: Request,
+    message_id: uuid.UUID,
+    body: ModifyBody,
+    m: Mutation = mutation(Permission.MESSAGING),
+) -> Response:
+    now = request.app.state.clock.now()
+    async with m.transaction() as conn:
+        row = await _visible(conn, m.principal, message_id, lock=True)
+        row = await service.modify(
+            conn,
+            m.principal,
+            row,
+            scheduled_at=body.scheduled_at,
+            text=body.text,
+            parameters=body.parameters,
+            now=now,
+        )
+        return await m.respond(message(row, await repo.events_of(conn, message_id)))
 
 
 @router.post("/v3/messages/{message_id}/cancel")

@@ -79,6 +79,7 @@ def _check_signature(config: WhatsAppConfig, header: str | None, body: bytes) ->
         raise ApiError("PROVIDER_001", {SIGNATURE_HEADER: ["The signature does not match"]})
 
 
+@router.get("")
 @router.get("/webhook")
 async def verify_subscription(
     request: Request,
@@ -113,6 +114,7 @@ def _changes(payload: Any, received_at: datetime) -> list[Change]:
     return changes
 
 
+@router.post("")
 @router.post("/webhook")
 async def receive(request: Request) -> Response:
     body = await request.body()
