@@ -138,7 +138,19 @@ async def record_provider_status(
     would not move it forward (late, repeated or out-of-order receipts are ignored)."""
     message = await messages.get_by_provider_id(conn, provider, provider_message_id)
     if message is None:
-        log.warning("receipt for unknown %s message %s", provider, provider_message_id)
+        # The provider can answer faster than the dispatcher commits SENT: keep the receipt and
+        # apply it when the message is recorded as sent (see `apply_early_receipts`).
+        log.info("keeping an early %s receipt for %s", provider, provider_message_id)
+        await conn.execute(
+            "INSERT INTO early_receipts (provider, provider_message_id, status, reason_code, "
+            "reason, received_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            provider,
+            provider_message_id,
+            status,
+            reason_code,
+            reason,
+            now,
+        )
         return False
     descriptions = {
         "SENT": "Handed to the carrier",
@@ -156,3 +168,23 @@ async def record_provider_status(
         reason=reason,
     )
     return moved is not None
+
+
+async def apply_early_receipts(conn: Any, message: Any, now: datetime) -> None:
+    """Apply, in arrival order, the receipts that came before `message` was recorded as sent."""
+    receipts = await conn.fetch(
+        "DELETE FROM early_receipts WHERE provider = $1 AND provider_message_id = $2 "
+        "RETURNING id, status, reason_code, reason",
+        message["provider"],
+        message["provider_message_id"],
+    )
+    for receipt in sorted(receipts, key=lambda r: r["id"]):
+        await record_provider_status(
+            conn,
+            provider=message["provider"],
+            provider_message_id=message["provider_message_id"],
+            status=receipt["status"],
+            now=now,
+            reason_code=receipt["reason_code"],
+            reason=receipt["reason"],
+        )

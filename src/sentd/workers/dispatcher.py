@@ -165,7 +165,7 @@ async def _submit(context: WorkerContext, row: Any) -> None:
                 next_at = simulator.next_step(
                     "SENT", row["channel"], row["phone_e164"], now, latency
                 )
-            await lifecycle.transition(
+            sent = await lifecycle.transition(
                 conn,
                 current,
                 "SENT",
@@ -180,6 +180,8 @@ async def _submit(context: WorkerContext, row: Any) -> None:
                     "simulated_next_at": next_at,
                 },
             )
+            if sent is not None:
+                await lifecycle.apply_early_receipts(conn, sent, now)
             return
         assert error is not None
         if error.transient and current["attempts"] < settings.dispatch_max_attempts:
