@@ -277,6 +277,7 @@ def accept_figures(
 ) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    cli(env, "migrate")
     with process(
         [str(BIN / "sentd"), "serve", "--port", str(port), "--no-worker"],
         env,
@@ -361,15 +362,18 @@ def dispatch_and_webhooks(sampler: RssSampler) -> dict[str, Any]:
             sampler.watch("worker", worker.pid)
             with psycopg.connect(url) as conn:
                 while True:
-                    sent, delivered = conn.execute(
-                        "SELECT (SELECT count(*) FROM messages WHERE status = 'SENT'), "
+                    pending, sent, delivered = conn.execute(
+                        "SELECT (SELECT count(*) FROM messages WHERE status IN ('QUEUED', "
+                        "'ACCEPTED')), (SELECT count(*) FROM message_events WHERE status = 'SENT'), "
                         "(SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered')"
-                    ).fetchone() or (0, 0)
+                    ).fetchone() or (0, 0, 0)
                     conn.commit()
-                    if sent >= DISPATCH_MESSAGES and delivered >= DISPATCH_MESSAGES:
+                    if pending == 0 and delivered >= sent:
                         break
                     if time.monotonic() - started > 900:
-                        raise RuntimeError(f"dispatch stalled: {sent} sent, {delivered} delivered")
+                        raise RuntimeError(
+                            f"dispatch stalled: {pending} pending, {delivered} delivered"
+                        )
                     time.sleep(0.5)
                 row = conn.execute(
                     "SELECT extract(epoch FROM max(occurred_at) - min(occurred_at)) "

@@ -68,6 +68,7 @@ def create_app(
         limiter_storage = LimiterStorage(settings.redis_url)
         state = app.state
         state.db = db
+        state.limiter_storage = limiter_storage
         state.authenticator = Authenticator(db, settings.auth_cache_ttl_s, settings.request_rates)
         state.auth_throttle = AuthFailureThrottle(
             limiter_storage.storage, settings.auth_failure_limit, settings.limits_namespace

@@ -92,7 +92,16 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Messages the dispatcher, and webhook deliveries the delivery loop, handle at "
+            "once (default: SENTD_WORKER_CONCURRENCY, 32)",
+        ),
+    ] = None,
+) -> None:
     """Run the worker loops only (no HTTP), until SIGTERM or Ctrl-C."""
     from sentd.clock import Clock
     from sentd.guards.idempotency import Idempotency
@@ -100,6 +109,8 @@ def worker() -> None:
     from sentd.workers.runner import LoopRunner, WorkerContext, default_loops
 
     settings = get_settings()
+    if concurrency is not None:
+        settings = settings.model_copy(update={"worker_concurrency": concurrency})
     logs.configure(settings.log_level, settings.log_json)
 
     async def work(db: Database) -> None:

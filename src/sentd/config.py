@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     dispatch_retry_cap_s: float = Field(default=300.0, gt=0)
     dispatch_max_attempts: int = Field(default=6, ge=1)
     dispatch_lease_s: float = Field(default=60.0, gt=0)
+    # How many messages the dispatcher, and how many webhook deliveries the delivery loop, handle
+    # at once in one process (`sentd worker --concurrency M` overrides it).
+    worker_concurrency: int = Field(default=32, ge=1)
     pricing_file: Path | None = None  # overrides the shipped price list
 
     # Inbound keywords (the whole trimmed message, any case) that change a contact's consent.

@@ -136,3 +136,21 @@ def test_warns_when_processes_share_a_database_without_redis(
     finally:
         first.stop()
         databases.drop_database(admin_url, url)
+
+
+def test_unreachable_redis_fails_open(database_url: str) -> None:
+    """Counters in a Redis that does not answer must not take the API down: requests go
+    through, and /status says the deployment is degraded."""
+    server = LiveServer(build_app(database_url, redis_url="redis://127.0.0.1:1/0")).start()
+    try:
+        org = make_org(server)
+        with httpx.Client(base_url=server.base_url) as client:
+            assert_ok(client.get("/v3/me", headers={"x-api-key": org.live_key}))
+            assert_error(
+                client.get("/v3/me", headers={"x-api-key": "sk_live_" + "Q" * 40}), "AUTH_002"
+            )
+            status = assert_ok(client.get("/status"))
+            assert status["status"] == "degraded"
+            assert status["components"]["redis"]["status"] == "unreachable"
+    finally:
+        server.stop()

@@ -9,12 +9,15 @@ loading the database and the logs.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 from limits import parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+
+log = logging.getLogger("sentd.auth")
 
 
 class AuthFailureThrottle:
@@ -24,7 +27,15 @@ class AuthFailureThrottle:
         self._namespace = namespace
 
     async def retry_after(self, client: str) -> int | None:
-        """Seconds until `client` may try again, or None when it is not throttled."""
+        """Seconds until `client` may try again, or None when it is not throttled (or the
+        counters are unreachable: the throttle fails open)."""
+        try:
+            return await self._retry_after(client)
+        except Exception as exc:
+            log.warning("auth-failure throttle not checked: %s", exc)
+            return None
+
+    async def _retry_after(self, client: str) -> int | None:
         if await self._limiter.test(self._item, self._namespace, "auth-failure", client):
             return None
         stats = await self._limiter.get_window_stats(
@@ -33,4 +44,7 @@ class AuthFailureThrottle:
         return max(1, math.ceil(stats.reset_time - time.time()))
 
     async def record_failure(self, client: str) -> None:
-        await self._limiter.hit(self._item, self._namespace, "auth-failure", client)
+        try:
+            await self._limiter.hit(self._item, self._namespace, "auth-failure", client)
+        except Exception as exc:
+            log.warning("auth failure not counted: %s", exc)

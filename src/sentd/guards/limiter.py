@@ -24,6 +24,15 @@ class LimiterStorage:
     def shared(self) -> bool:
         return self._pool is not None
 
+    async def reachable(self) -> bool | None:
+        """Whether the shared counters answer; None when they live in this process's memory."""
+        if self._pool is None:
+            return None
+        try:
+            return bool(await redis.asyncio.Redis(connection_pool=self._pool).ping())
+        except Exception:
+            return False
+
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.disconnect()

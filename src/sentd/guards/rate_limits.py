@@ -8,6 +8,7 @@ messages per minute.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from sentd.auth.principal import Principal
+
+log = logging.getLogger("sentd.ratelimits")
 
 
 class RateClass(StrEnum):
@@ -78,6 +81,17 @@ class RateLimiter:
 
     async def _hit(
         self, items: tuple[RateLimitItem, ...], keys: tuple[str, ...], cost: int = 1
+    ) -> Verdict:
+        try:
+            return await self._count(items, keys, cost)
+        except Exception as exc:  # the shared counters are unreachable (Redis down)
+            # Fail open: an outage of the counters must not stop the API. Logged, and shown as
+            # degraded by /status.
+            log.warning("rate limits not counted: %s: %s", exc.__class__.__name__, exc)
+            return Verdict(items[0].amount, items[0].amount, math.ceil(time.time()) + 60, None)
+
+    async def _count(
+        self, items: tuple[RateLimitItem, ...], keys: tuple[str, ...], cost: int
     ) -> Verdict:
         sustained = items[0]
         for item in items:

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sentd.workers.dispatcher")
 BATCH = 200
-CONCURRENCY = 32
 
 _CLAIM = f"""
     SELECT {messages.COLUMNS} FROM messages
@@ -63,7 +62,7 @@ async def release_scheduled(context: WorkerContext) -> None:
 
 
 async def dispatch_due(context: WorkerContext) -> None:
-    limit = asyncio.Semaphore(CONCURRENCY)
+    limit = asyncio.Semaphore(context.settings.worker_concurrency)
 
     async def one(row: Any) -> None:
         async with limit:

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sentd.workers.webhooks")
 BATCH = 200
-CONCURRENCY = 32
 DISABLE_AFTER_FAILED_EVENTS = 10
 
 
@@ -44,7 +43,7 @@ async def deliver_due(context: WorkerContext) -> None:
                 batch = await webhooks.claim_due(conn, now, now + lease, BATCH)
             if not batch:
                 return
-            limit = asyncio.Semaphore(CONCURRENCY)
+            limit = asyncio.Semaphore(context.settings.worker_concurrency)
             groups = [
                 list(group)
                 for _, group in itertools.groupby(

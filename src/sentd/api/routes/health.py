@@ -65,8 +65,10 @@ async def status(request: Request, db: Database = Depends(get_db)) -> Response:
         for r in rows
         if r["loop_name"] != "api"
     ]
+    redis_ok = await request.app.state.limiter_storage.reachable()
+    redis_status = {None: "not configured", True: "ok", False: "unreachable"}[redis_ok]
     data = {
-        "status": "ok" if latency is not None else "degraded",
+        "status": "ok" if latency is not None and redis_ok is not False else "degraded",
         "version": __version__,
         "components": {
             "database": {
@@ -75,6 +77,7 @@ async def status(request: Request, db: Database = Depends(get_db)) -> Response:
                 "embedded": request.app.state.settings.embedded,
             },
             "api_processes": {"alive": api_processes},
+            "redis": {"status": redis_status},
             "worker_loops": {"alive": loops},
             "queues": {},
         },
