@@ -111,6 +111,10 @@ def worker(
     settings = get_settings()
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    # Each concurrent submission or delivery holds a connection for a moment: size the pool
+    # so that concurrency, not the pool, is the bound.
+    pool_size = max(settings.db_pool_max_size, settings.worker_concurrency + 4)
+    settings = settings.model_copy(update={"db_pool_max_size": pool_size})
     logs.configure(settings.log_level, settings.log_json)
 
     async def work(db: Database) -> None:

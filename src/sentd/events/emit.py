@@ -24,6 +24,35 @@ def envelope(event_type: str, payload: dict[str, Any], now: datetime) -> dict[st
     return body
 
 
+async def emit_many(
+    conn: Any,
+    *,
+    customer_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    livemode: bool,
+    events: list[tuple[str, str, dict[str, Any]]],
+    now: datetime,
+) -> None:
+    """`emit` for many events of one customer at once: one subscription lookup, batched
+    inserts. `events` holds (event_type, discriminator, payload)."""
+    if not events:
+        return
+    candidates = await webhooks_repo.subscribers(conn, customer_id, organization_id, livemode)
+    rows = []
+    deliveries: list[tuple[uuid.UUID, str, list[uuid.UUID]]] = []
+    for event_type, discriminator, payload in events:
+        event_id = new_id()
+        rows.append(
+            (event_id, customer_id, livemode, event_type, envelope(event_type, payload, now), now)
+        )
+        targets = [w["id"] for w in candidates if _takes(w, customer_id, event_type, discriminator)]
+        if targets:
+            deliveries.append((event_id, event_type, targets))
+    await events_repo.insert_many(conn, rows)
+    for event_id, event_type, targets in deliveries:
+        await events_repo.queue_deliveries(conn, event_id, event_type, targets, now)
+
+
 async def emit(
     conn: Any,
     *,

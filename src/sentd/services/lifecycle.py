@@ -17,7 +17,7 @@ from typing import Any
 
 from sentd.db.repos import balances, messages
 from sentd.db.scope import Scope
-from sentd.events.emit import emit
+from sentd.events.emit import emit, emit_many
 
 log = logging.getLogger("sentd.lifecycle")
 
@@ -66,6 +66,25 @@ async def emit_status(conn: Any, message: Any, organization_id: Any, now: dateti
         payload=message_payload(message, now),
         now=now,
     )
+
+
+async def emit_status_many(conn: Any, rows: list[Any], now: datetime) -> None:
+    """`emit_status` for many messages (of any customers) at once."""
+    by_customer: dict[Any, list[Any]] = {}
+    for row in rows:
+        by_customer.setdefault((row["customer_id"], row["livemode"]), []).append(row)
+    for (customer_id, livemode), group in by_customer.items():
+        await emit_many(
+            conn,
+            customer_id=customer_id,
+            organization_id=await _organization_of(conn, customer_id),
+            livemode=livemode,
+            events=[
+                (f"message.{r['status'].lower()}", r["status"].lower(), message_payload(r, now))
+                for r in group
+            ],
+            now=now,
+        )
 
 
 async def _organization_of(conn: Any, customer_id: Any) -> Any:

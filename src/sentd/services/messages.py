@@ -17,14 +17,15 @@ from sentd.api.schemas.messages import SendBody
 from sentd.auth.principal import Principal
 from sentd.channels import available_channels
 from sentd.db.repos import balances, contacts, customers, messages
+from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
+from sentd.events.emit import emit_many
 from sentd.ids import new_id
 from sentd.phones import describe
 from sentd.pricing import price_micros
 from sentd.providers.registry import Providers
 from sentd.services import lifecycle, templates
 from sentd.services.billing import funding_scopes
-from sentd.services.contacts import find_or_create
 
 MIN_SCHEDULE = timedelta(minutes=1)
 MAX_SCHEDULE = timedelta(days=30)
@@ -165,9 +166,11 @@ async def plan(
     opted_out: dict[str, list[str]] = {}
     unavailable: dict[str, list[str]] = {}
     not_approved: dict[str, list[str]] = {}
-    for index, number in _unique(body.to):
+    recipients = _unique(body.to)
+    known = await contacts.get_many_by_phone(conn, principal.scope, [n for _, n in recipients])
+    for index, number in recipients:
         info = describe(number)
-        contact = await contacts.get_by_phone(conn, principal.scope, info.e164)
+        contact = known.get(info.e164)
         if contact is not None and contact["opt_out"]:
             opted_out[_field(index)] = [f"{number} has opted out"]
             continue
@@ -215,25 +218,39 @@ async def plan(
         raise ApiError("BUSINESS_005", not_approved)
     if unavailable:
         raise ApiError("BUSINESS_007", unavailable)
-    await _check_daily_quota(conn, principal, len(planned), now)
     return template, planned
 
 
-async def _check_daily_quota(conn: Any, principal: Principal, adding: int, now: datetime) -> None:
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtext($1))", f"quota:{principal.organization_id}:day"
-    )
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    sent_today: int = await conn.fetchval(
-        "SELECT count(*) FROM messages m JOIN customers c ON c.id = m.customer_id "
-        "WHERE COALESCE(c.organization_id, c.id) = $1 AND m.livemode = $2 "
-        "AND m.direction = 'OUTBOUND' AND m.created_at >= $3",
+async def _count_today(conn: Any, principal: Principal, adding: int, now: datetime) -> None:
+    """Add to today's count of the organization's messages; BUSINESS_008 past the quota. Run
+    last in the transaction: the counter row is shared by every send of the organization."""
+    limit = principal.limits.messages_per_day
+    count = await conn.fetchval(
+        """
+        INSERT INTO daily_message_counts AS d (organization_id, livemode, day, count)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (organization_id, livemode, day)
+            DO UPDATE SET count = d.count + EXCLUDED.count WHERE d.count + EXCLUDED.count <= $5
+        RETURNING count
+        """,
         principal.organization_id,
         principal.livemode,
-        start,
+        now.date(),
+        adding,
+        limit,
     )
-    limit = principal.limits.messages_per_day
-    if sent_today + adding > limit:
+    if count is None or count > limit:
+        if count is None:  # the update was refused: read what today's count is
+            count = await conn.fetchval(
+                "SELECT count FROM daily_message_counts WHERE organization_id = $1 "
+                "AND livemode = $2 AND day = $3",
+                principal.organization_id,
+                principal.livemode,
+                now.date(),
+            )
+            sent_today = count
+        else:  # the first send of the day is alone over the quota
+            sent_today = count - adding
         raise ApiError(
             "BUSINESS_008",
             {
@@ -244,29 +261,53 @@ async def _check_daily_quota(conn: Any, principal: Principal, adding: int, now: 
         )
 
 
-async def _debit(conn: Any, principal: Principal, total: int, reference: str) -> uuid.UUID:
-    """Take `total` from the first balance that the billing model names and that covers it;
-    BUSINESS_003 when none does. Returns whose balance paid."""
+async def _payer(conn: Any, principal: Principal, total: int) -> uuid.UUID:
+    """Whose balance pays: the first one the billing model names that covers `total`;
+    BUSINESS_003 when none does."""
     customer = await customers.get(conn, principal.customer_id)
-    for scope in funding_scopes(customer, principal.livemode):
-        paid = await balances.apply(
-            conn,
-            scope,
-            amount_micros=-total,
-            currency="USD",
-            reason="messages",
-            reference=reference,
-        )
-        if paid is not None:
-            return scope.customer_id
+    scopes = funding_scopes(customer, principal.livemode)
     available = 0
-    for scope in funding_scopes(customer, principal.livemode):
+    for scope in scopes:
         row = await balances.get(conn, scope)
-        available = max(available, row["amount_micros"] if row else 0)
+        amount = row["amount_micros"] if row else 0
+        if amount >= total:
+            return scope.customer_id
+        available = max(available, amount)
     raise ApiError(
         "BUSINESS_003",
         {"balance": [f"The request costs {total / 1e6:.4f}; {available / 1e6:.4f} is available"]},
     )
+
+
+async def _debit(conn: Any, payer: uuid.UUID, livemode: bool, total: int, reference: str) -> None:
+    """The debit itself; it cannot go below zero, so a concurrent send that spent the balance
+    first makes this one BUSINESS_003 (and its transaction rolls back)."""
+    paid = await balances.apply(
+        conn,
+        Scope(payer, livemode),
+        amount_micros=-total,
+        currency="USD",
+        reason="messages",
+        reference=reference,
+    )
+    if paid is None:
+        raise ApiError(
+            "BUSINESS_003", {"balance": [f"The request costs {total / 1e6:.4f}; not available"]}
+        )
+
+
+async def _contacts_for(conn: Any, principal: Principal, planned: list[Planned]) -> dict[str, Any]:
+    """The contact of every recipient, creating the new ones in one statement."""
+    numbers = list(dict.fromkeys(p.to for p in planned))
+    known = await contacts.get_many_by_phone(conn, principal.scope, numbers)
+    missing = [n for n in numbers if n not in known]
+    if missing:
+        infos = [describe(n) for n in missing]
+        await contacts.insert_many(
+            conn, principal.scope, infos, [available_channels(i) for i in infos]
+        )
+        known = await contacts.get_many_by_phone(conn, principal.scope, numbers)
+    return known
 
 
 async def accept(
@@ -280,20 +321,20 @@ async def accept(
     request_id: str,
 ) -> dict[str, Any]:
     total = sum(p.price_micros for p in planned)
-    payer = await _debit(conn, principal, total, request_id) if total else principal.customer_id
+    payer = await _payer(conn, principal, total)
     scheduled = body.scheduled_at is not None
     status = "SCHEDULED" if scheduled else "QUEUED"
+    contact_of = await _contacts_for(conn, principal, planned)
     rows: list[dict[str, Any]] = []
     events = []
     for item in planned:
-        contact = item.contact or await find_or_create(conn, principal.scope, item.to)
         message_id = new_id()
         rows.append(
             {
                 "id": message_id,
                 "customer_id": principal.customer_id,
                 "livemode": principal.livemode,
-                "contact_id": contact["id"],
+                "contact_id": contact_of[item.to]["id"],
                 "direction": "OUTBOUND",
                 "channel": item.channel,
                 "status": status,
@@ -325,8 +366,22 @@ async def accept(
         events.append((message_id, status, f"{description}; channel: {item.why}", None, None, now))
     await messages.insert_many(conn, rows)
     await messages.add_events(conn, events)
-    for row in rows:
-        await lifecycle.emit_status(conn, row, principal.organization_id, now)
+    await emit_many(
+        conn,
+        customer_id=principal.customer_id,
+        organization_id=principal.organization_id,
+        livemode=principal.livemode,
+        events=[
+            (f"message.{status.lower()}", status.lower(), lifecycle.message_payload(row, now))
+            for row in rows
+        ],
+        now=now,
+    )
+    # The shared rows (today's count, the balance) come last, so that their locks are held for
+    # the shortest time: concurrent sends of one customer queue on them.
+    await _count_today(conn, principal, len(planned), now)
+    if total:
+        await _debit(conn, payer, principal.livemode, total, request_id)
     data: dict[str, Any] = {
         "status": "QUEUED",
         "template_id": str(template.id) if template else None,

@@ -35,9 +35,15 @@ log = logging.getLogger("sentd.workers.dispatcher")
 BATCH = 200
 
 _CLAIM = f"""
-    SELECT {messages.COLUMNS} FROM messages
-    WHERE (status = 'QUEUED' AND due_at <= $1) OR (status = 'ACCEPTED' AND lease_until <= $1)
-    ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+    WITH due AS (
+        SELECT id, status AS was FROM messages
+        WHERE (status = 'QUEUED' AND due_at <= $1) OR (status = 'ACCEPTED' AND lease_until <= $1)
+        ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+    )
+    UPDATE messages m SET status = 'ACCEPTED', lease_until = $3, attempts = m.attempts + 1,
+        updated_at = $1
+    FROM due WHERE m.id = due.id
+    RETURNING due.was, {", ".join("m." + c.strip() for c in messages.COLUMNS.split(","))}
 """
 
 
@@ -78,20 +84,19 @@ async def dispatch_due(context: WorkerContext) -> None:
 
 
 async def _claim(context: WorkerContext) -> list[Any]:
+    """Take a batch in one statement; the messages that were QUEUED get their ACCEPTED event
+    (and webhook events) in the same transaction, in bulk."""
     now = context.clock.now()
     lease_until = now + timedelta(seconds=context.settings.dispatch_lease_s)
-    claimed = []
     async with context.db.transaction() as conn:
-        for row in await conn.fetch(_CLAIM, now, BATCH):
-            values = {"lease_until": lease_until, "attempts": row["attempts"] + 1}
-            if row["status"] == "QUEUED":
-                row = await lifecycle.transition(
-                    conn, row, "ACCEPTED", description="Taken for dispatch", now=now, values=values
-                )
-            else:
-                row = await messages.update(conn, row["id"], values)
-            if row is not None:
-                claimed.append(row)
+        claimed = list(await conn.fetch(_CLAIM, now, BATCH, lease_until))
+        accepted = [row for row in claimed if row["was"] == "QUEUED"]
+        if accepted:
+            await messages.add_events(
+                conn,
+                [(r["id"], "ACCEPTED", "Taken for dispatch", None, None, now) for r in accepted],
+            )
+            await lifecycle.emit_status_many(conn, accepted, now)
     return claimed
 
 

@@ -60,6 +60,47 @@ async def get_visible(
     )
 
 
+async def get_many_by_phone(conn: Any, scope: Scope, numbers: list[str]) -> dict[str, Any]:
+    rows = await conn.fetch(
+        f"SELECT {COLUMNS} FROM contacts WHERE customer_id = $1 AND livemode = $2 "
+        f"AND phone_e164 = ANY($3) AND deleted_at IS NULL",
+        *scope.params(),
+        numbers,
+    )
+    return {r["phone_e164"]: r for r in rows}
+
+
+async def insert_many(
+    conn: Any, scope: Scope, infos: list[PhoneInfo], channels: list[list[str]]
+) -> None:
+    """Contacts for numbers the scope does not have yet (existing ones are left alone)."""
+    await conn.executemany(
+        """
+        INSERT INTO contacts (id, customer_id, livemode, phone_number, phone_e164,
+            format_international, format_national, format_rfc, country_code, region_code,
+            line_type, carrier_name, available_channels)
+        VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        ON CONFLICT (customer_id, livemode, phone_e164) WHERE deleted_at IS NULL DO NOTHING
+        """,
+        [
+            (
+                new_id(),
+                *scope.params(),
+                i.e164,
+                i.international,
+                i.national,
+                i.rfc3966,
+                i.country_code,
+                i.region_code,
+                i.line_type,
+                i.carrier_name,
+                ",".join(c),
+            )
+            for i, c in zip(infos, channels, strict=True)
+        ],
+    )
+
+
 async def get_by_phone(conn: Any, scope: Scope, e164: str) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM contacts WHERE customer_id = $1 AND livemode = $2 "

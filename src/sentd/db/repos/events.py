@@ -30,6 +30,15 @@ async def insert(
     )
 
 
+async def insert_many(conn: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Rows of (id, customer_id, livemode, event_type, envelope, created_at)."""
+    await conn.executemany(
+        "INSERT INTO events (id, customer_id, livemode, event_type, envelope, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        rows,
+    )
+
+
 async def queue_deliveries(
     conn: Any, event_id: uuid.UUID, event_type: str, webhook_ids: list[uuid.UUID], now: datetime
 ) -> None:
