@@ -66,8 +66,18 @@ def fresh_database(name: str) -> str:
 
 
 def sentd_env(**values: str) -> dict[str, str]:
+    """sentd as a deployment would run it under this load: a pool as large as the number of
+    concurrent requests (so that load shedding does not answer for the pool), quiet logs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SENTD_")}
-    return env | {"SENTD_LOG_LEVEL": "WARNING", "SENTD_LOG_JSON": "false"} | values
+    return (
+        env
+        | {
+            "SENTD_LOG_LEVEL": "WARNING",
+            "SENTD_LOG_JSON": "false",
+            "SENTD_DB_POOL_MAX_SIZE": str(CONNECTIONS),
+        }
+        | values
+    )
 
 
 def cli(env: dict[str, str], *args: str) -> str:
@@ -149,6 +159,8 @@ def wrk(url: str, kind: str, env: dict[str, str], duration: int) -> dict[str, An
         "-t2",
         f"-c{CONNECTIONS}",
         f"-d{duration}s",
+        "--timeout",
+        "10s",
         "--latency",
         "-s",
         str(ROOT / "bench" / "post.lua"),
@@ -364,7 +376,8 @@ def dispatch_and_webhooks(sampler: RssSampler) -> dict[str, Any]:
                 while True:
                     pending, sent, delivered = conn.execute(
                         "SELECT (SELECT count(*) FROM messages WHERE status IN ('QUEUED', "
-                        "'ACCEPTED')), (SELECT count(*) FROM message_events WHERE status = 'SENT'), "
+                        "'ACCEPTED')), "
+                        "(SELECT count(*) FROM message_events WHERE status = 'SENT'), "
                         "(SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered')"
                     ).fetchone() or (0, 0, 0)
                     conn.commit()
