@@ -10,8 +10,11 @@ Delivery receipts and inbound messages come back through the API (`/providers/..
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import httpx
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,28 @@ class ProviderError(Exception):
         super().__init__(message)
         self.transient = transient
         self.reason_code = reason_code
+
+
+TRANSIENT = "INTERNAL_003"
+
+
+async def answer_of(provider: str, request: Awaitable[httpx.Response]) -> httpx.Response:
+    """Await a provider's HTTP call: a time-out or an unreachable provider is a transient error.
+    (A time-out after the request was written is ambiguous: the provider may have taken it.)"""
+    try:
+        return await request
+    except httpx.TimeoutException as exc:
+        raise ProviderError(
+            f"{provider} did not answer in time ({type(exc).__name__})",
+            transient=True,
+            reason_code=TRANSIENT,
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise ProviderError(
+            f"{provider} could not be reached: {type(exc).__name__}: {exc}",
+            transient=True,
+            reason_code=TRANSIENT,
+        ) from exc
 
 
 class Provider(Protocol):

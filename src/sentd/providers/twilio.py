@@ -44,14 +44,20 @@ from urllib.parse import quote
 import httpx
 
 from sentd import __version__
-from sentd.providers.base import OutboundMessage, ProviderError, Submission
+from sentd.providers.base import (
+    TRANSIENT,
+    OutboundMessage,
+    ProviderError,
+    Submission,
+    answer_of,
+)
 
 log = logging.getLogger("sentd.providers.twilio")
 
 API_VERSION = "2010-04-01"
 STATUS_PATH = "/providers/twilio/status"
 INBOUND_PATH = "/providers/twilio/inbound"
-TRANSIENT_CODE = "INTERNAL_003"
+TRANSIENT_CODE = TRANSIENT
 AUTH_CODE = "TWILIO_AUTH"
 NO_SENDER_CODE = "TWILIO_21603"  # Twilio's own code for "a 'From' phone number is required"
 BAD_RESPONSE_CODE = "TWILIO_BAD_RESPONSE"
@@ -159,22 +165,8 @@ class TwilioProvider:
                 transient=False,
                 reason_code=NO_SENDER_CODE,
             )
-        try:
-            response = await self._client().post(self.config.messages_url, data=_multi(fields))
-        except httpx.TimeoutException as exc:
-            # A time-out after the request was written is ambiguous: Twilio may have taken it.
-            raise ProviderError(
-                f"Twilio did not answer in time ({type(exc).__name__})",
-                transient=True,
-                reason_code=TRANSIENT_CODE,
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise ProviderError(
-                f"Twilio could not be reached: {type(exc).__name__}: {exc}",
-                transient=True,
-                reason_code=TRANSIENT_CODE,
-            ) from exc
-        return self._read(message, response)
+        request = self._client().post(self.config.messages_url, data=_multi(fields))
+        return self._read(message, await answer_of("Twilio", request))
 
     def _read(self, message: OutboundMessage, response: httpx.Response) -> Submission:
         status = response.status_code

@@ -42,7 +42,13 @@ import httpx
 
 from sentd.api.routes.whatsapp_webhook import Change, register_handler
 from sentd.phones import InvalidPhoneNumber, normalize_e164
-from sentd.providers.base import OutboundMessage, ProviderError, Submission
+from sentd.providers.base import (
+    TRANSIENT,
+    OutboundMessage,
+    ProviderError,
+    Submission,
+    answer_of,
+)
 from sentd.providers.whatsapp_templates import WhatsAppConfig
 from sentd.services import inbound, lifecycle
 
@@ -50,7 +56,7 @@ log = logging.getLogger("sentd.providers.whatsapp")
 
 NAME = "whatsapp"
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-TRANSIENT_REASON = "INTERNAL_003"
+TRANSIENT_REASON = TRANSIENT
 AUTH_REASON = "WHATSAPP_AUTH"
 AUTH_CODES = frozenset({190})  # the access token is invalid or expired
 THROTTLE_CODES = frozenset({4, 80007, 130429, 131056})  # rate limits: worth trying later
@@ -159,20 +165,7 @@ class WhatsAppProvider:
         body = payload_for(message)
         url = f"{self.config.whatsapp.api_base}/{sender.phone_number_id}/messages"
         headers = {"Authorization": f"Bearer {sender.access_token}"}
-        try:
-            response = await self._client().post(url, json=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise ProviderError(
-                f"WhatsApp did not answer in time: {exc!r}",
-                transient=True,
-                reason_code=TRANSIENT_REASON,
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise ProviderError(
-                f"WhatsApp could not be reached: {exc!r}",
-                transient=True,
-                reason_code=TRANSIENT_REASON,
-            ) from exc
+        response = await answer_of("WhatsApp", self._client().post(url, json=body, headers=headers))
         try:
             answer: Any = response.json()
         except ValueError:
