@@ -33,6 +33,11 @@ class Page:
         }
 
 
+def whole_list(count: int) -> dict[str, Any]:
+    """The pagination of a list returned whole, on one page."""
+    return Page(1, max(1, count)).meta(count)
+
+
 def page_params(
     page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,

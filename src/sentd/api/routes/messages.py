@@ -13,7 +13,7 @@ from starlette.responses import Response
 from sentd.api.deps import get_db, require
 from sentd.api.envelope import ok, request_id_of
 from sentd.api.mutation import Mutation, mutation
-from sentd.api.pagination import PageParams
+from sentd.api.pagination import PageParams, whole_list
 from sentd.api.schemas.messages import SendBody
 from sentd.api.views.messages import activities, message
 from sentd.auth.permissions import Permission
@@ -159,14 +159,7 @@ async def message_activities(
     async with db.connection() as conn:
         row = await _visible(conn, principal, message_id)
         items = activities(row, await repo.events_of(conn, message_id))
-    pagination = {
-        "page": 1,
-        "page_size": max(1, len(items)),
-        "total_count": len(items),
-        "total_pages": 1,
-        "has_more": False,
-        "cursors": None,
-    }
+    pagination = whole_list(len(items))
     return ok(
         request, {"message_id": str(message_id), "activities": items, "pagination": pagination}
     )
@@ -219,9 +212,7 @@ async def list_conversations(
     principal: Principal = require(Permission.MESSAGING),
     db: Database = Depends(get_db),
 ) -> Response:
-    data = await _page(
-        db, principal, page, contact_id=None, status=None, channel=None, since=None, until=None
-    )
+    data = await _page(db, principal, page)
     return ok(request, data)
 
 
@@ -236,16 +227,7 @@ async def conversation(
     async with db.connection() as conn:
         if await contacts_repo.get_visible(conn, principal.scope, None, contact_id) is None:
             raise ApiError("RESOURCE_001", {"id": [f"No contact {contact_id}"]})
-    data = await _page(
-        db,
-        principal,
-        page,
-        contact_id=contact_id,
-        status=None,
-        channel=None,
-        since=None,
-        until=None,
-    )
+    data = await _page(db, principal, page, contact_id=contact_id)
     return ok(request, data)
 
 

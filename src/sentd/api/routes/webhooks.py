@@ -11,7 +11,7 @@ from starlette.responses import Response
 from sentd.api.deps import get_db, require
 from sentd.api.envelope import ok
 from sentd.api.mutation import Mutation, mutation
-from sentd.api.pagination import PageParams
+from sentd.api.pagination import PageParams, whole_list
 from sentd.api.schemas.webhooks import Body, TestBody, ToggleBody, WebhookBody
 from sentd.api.views.webhooks import delivery, event_types, webhook
 from sentd.auth.permissions import Permission
@@ -66,14 +66,7 @@ async def list_event_types(
     request: Request, principal: Principal = require(Permission.MESSAGING)
 ) -> Response:
     types = event_types()
-    pagination = {
-        "page": 1,
-        "page_size": len(types),
-        "total_count": len(types),
-        "total_pages": 1,
-        "has_more": False,
-        "cursors": None,
-    }
+    pagination = whole_list(len(types))
     return ok(request, {"event_types": types, "pagination": pagination})
 
 

@@ -93,15 +93,15 @@ async def page(
     customer_id: uuid.UUID,
     livemode: bool,
     *,
-    contact_id: uuid.UUID | None,
-    status: str | None,
-    channel: str | None,
-    since: datetime | None,
-    until: datetime | None,
     limit: int,
     offset: int,
+    contact_id: uuid.UUID | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> tuple[list[Any], int]:
-    """Newest first."""
+    """Newest first; every filter is optional."""
     where = (
         "customer_id = $1 AND livemode = $2 AND ($3::uuid IS NULL OR contact_id = $3) "
         "AND ($4::text IS NULL OR status = $4) AND ($5::text IS NULL OR channel = $5) "
