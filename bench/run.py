@@ -2,6 +2,7 @@
 
     make bench                      # or: .venv/bin/python bench/run.py
     BENCH_DURATION=15 BENCH_ROUNDS=2 BENCH_SOAK_S=300 make bench
+    BENCH_ONLY=accept,pipeline BENCH_DURATION=8 BENCH_ROUNDS=1 .venv/bin/python bench/run.py
 
 Figures (each measured BENCH_ROUNDS times for BENCH_DURATION seconds after a warm-up; medians):
 floor, accept, batch accept, embedded accept (wrk, 32 connections, loopback), dispatch and
@@ -45,6 +46,10 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 SOAK_S = int(os.environ.get("BENCH_SOAK_S", "0"))
 DISPATCH_MESSAGES = int(os.environ.get("BENCH_DISPATCH_MESSAGES", "20000"))
 PROFILE = os.environ.get("BENCH_PROFILE", "1") == "1"
+# A quick look at some figures while working on them: e.g. BENCH_ONLY=accept,pipeline. Parts are
+# floor, accept (external PostgreSQL, with batch), embedded and pipeline (dispatch + webhooks);
+# the figures are printed, and neither the results file nor BENCHMARKS.md is written.
+ONLY = {part for part in os.environ.get("BENCH_ONLY", "").split(",") if part}
 
 
 def say(text: str) -> None:
@@ -59,6 +64,7 @@ def free_port() -> int:
 
 
 def fresh_database(name: str) -> str:
+    name = os.environ.get("BENCH_DB_PREFIX", "") + name
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -446,6 +452,9 @@ def main() -> None:
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     results_dir = ROOT / "bench" / "results"
     results_dir.mkdir(exist_ok=True)
+    if ONLY:
+        print(json.dumps(some_figures(sampler), indent=2))
+        return
     floor = floor_figure(sampler)
 
     external_url = fresh_database("sentd_bench")
@@ -499,6 +508,27 @@ def main() -> None:
     out.write_text(json.dumps(report, indent=2))
     write_markdown(report)
     say(f"wrote {out} and BENCHMARKS.md")
+
+
+def some_figures(sampler: RssSampler) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    if "floor" in ONLY:
+        figures["floor_requests_per_s"] = median(floor_figure(sampler), "ok_per_s")
+    if "accept" in ONLY:
+        env = sentd_env(SENTD_DATABASE_URL=fresh_database("sentd_bench"), SENTD_REDIS_URL=REDIS_URL)
+        external = accept_figures(env, sampler, "external")
+        figures["accept_messages_per_s"] = median(external["accept"], "ok_per_s")
+        figures["accept_p99_ms"] = median(external["accept"], "p99_ms")
+        figures["batch_messages_per_s"] = median(external["batch"], "ok_per_s", 100)
+    if "embedded" in ONLY:
+        with tempfile.TemporaryDirectory(prefix="sentd-bench-") as data_dir:
+            embedded = accept_figures(sentd_env(SENTD_DATA_DIR=data_dir), sampler, "embedded")
+        figures["embedded_accept_messages_per_s"] = median(embedded["accept"], "ok_per_s")
+    if "pipeline" in ONLY:
+        figures |= dispatch_and_webhooks(sampler)
+    sampler.stop()
+    figures["peak_rss_mb"] = sampler.peaks
+    return figures
 
 
 def write_markdown(report: dict[str, Any]) -> None:
