@@ -166,3 +166,27 @@ def customer_counts(server: LiveServer, customer_id: uuid.UUID) -> dict[str, int
             return {name: await conn.fetchval(sql, customer_id) for name, sql in queries.items()}
 
     return server.run(go())
+
+
+def credit(server: LiveServer, customer_id: uuid.UUID, micros: int, *, livemode: bool) -> None:
+    async def go() -> None:
+        async with _db(server).transaction() as conn:
+            await balances.apply(
+                conn,
+                Scope(customer_id, livemode),
+                amount_micros=micros,
+                currency="USD",
+                reason="test",
+                reference=None,
+            )
+
+    server.run(go())
+
+
+def balance_of(server: LiveServer, customer_id: uuid.UUID, *, livemode: bool) -> int:
+    async def go() -> int:
+        async with _db(server).connection() as conn:
+            row = await balances.get(conn, Scope(customer_id, livemode))
+            return int(row["amount_micros"]) if row else 0
+
+    return server.run(go())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.test_profiles import BILLING
 from tests.api.test_templates import created, wait_for_status
 from tests.conftest import build_app
 from tests.contract import assert_error, assert_ok
-from tests.factories import customer_counts, make_org, set_limits
+from tests.factories import balance_of, credit, customer_counts, make_org, set_limits
 from tests.live_server import LiveServer
 from tests.webhook_receiver import WebhookReceiver
 
@@ -233,6 +235,28 @@ def test_daily_quota_and_minute_limit(live: LiveServer, http: httpx.Client) -> N
     assert int(response.headers["retry-after"]) >= 1
 
 
+def test_refusals_of_the_charge_in_sandbox_and_on_the_first_send_of_the_day(
+    live: LiveServer, http: httpx.Client
+) -> None:
+    org = make_org(live, test_micros=SMS_PRICE)
+    set_limits(live, org, messages_per_day=1)
+    before = customer_counts(live, org.id)
+    two = ["+14155550160", "+14155550161"]
+    error = assert_error(send(http, org.test_key, to=two), "BUSINESS_008")
+    assert error["details"]["messages_per_day"] == [
+        "The daily quota is 1; 0 sent today, 2 more requested"
+    ]
+    assert customer_counts(live, org.id) == before
+    poor = make_org(live, test_micros=SMS_PRICE)
+    before = customer_counts(live, poor.id)
+    response = send(http, poor.test_key, to=two, sandbox=True)
+    error = assert_error(response, "BUSINESS_003")
+    assert response.headers["x-sandbox"] == "true"
+    assert error["details"]["balance"] == ["The request costs 0.0158; 0.0079 is available"]
+    assert_ok(send(http, poor.test_key, to=two[:1], sandbox=True), 202)
+    assert customer_counts(live, poor.id) == before
+
+
 def test_magic_numbers(live: LiveServer, http: httpx.Client) -> None:
     org = make_org(live)
     before = balance(http, org.test_key)
@@ -369,6 +393,39 @@ def test_concurrent_sends_never_overdraw(live: LiveServer) -> None:
     assert accepted == 10 and statuses.count(422) == 10
     with httpx.Client(base_url=live.base_url) as client:
         assert balance(client, org.test_key) == 0
+
+
+def test_the_organization_pays_when_the_profile_balance_is_short(
+    live: LiveServer, http: httpx.Client
+) -> None:
+    org = make_org(live)
+    headers = {"x-api-key": org.test_key}
+    body = {
+        "name": "Shop",
+        "billing_model": "profile_and_organization",
+        "billing_contact": BILLING,
+    }
+    profile = uuid.UUID(assert_ok(http.post("/v3/profiles", json=body, headers=headers), 201)["id"])
+    credit(live, profile, SMS_PRICE + 100, livemode=False)
+    as_profile = {**headers, "x-profile-id": str(profile)}
+    org_before = balance_of(live, org.id, livemode=False)
+
+    def send_as_profile(to: str) -> str:
+        response = http.post("/v3/messages", json={"to": [to], "text": "Hi"}, headers=as_profile)
+        return str(assert_ok(response, 202)["recipients"][0]["message_id"])
+
+    send_as_profile("+14155550150")  # the profile's own balance covers the first
+    assert balance_of(live, profile, livemode=False) == 100
+    assert balance_of(live, org.id, livemode=False) == org_before
+    send_as_profile("+14155550001")  # then the organization's pays; the number fails
+    assert balance_of(live, profile, livemode=False) == 100
+    assert balance_of(live, org.id, livemode=False) == org_before - SMS_PRICE
+    # The refund of the failed message goes back to the balance that paid for it.
+    deadline = time.monotonic() + 15
+    while balance_of(live, org.id, livemode=False) != org_before:
+        assert time.monotonic() < deadline, "the organization was not refunded"
+        time.sleep(0.05)
+    assert balance_of(live, profile, livemode=False) == 100
 
 
 def test_contact_summary_and_conversations(live: LiveServer, http: httpx.Client) -> None:

@@ -24,6 +24,7 @@ from sentd.api.responses import PrebuiltResponse
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
+from sentd.db.final_statement import FinalStatement, refusal_code
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
 from sentd.guards.idempotency import (
@@ -40,10 +41,6 @@ from sentd.guards.rate_limits import RateClass
 MUTATION_MARK = "__sentd_mutation__"
 
 
-class _Rollback(Exception):
-    pass
-
-
 class Mutation:
     def __init__(
         self, request: Request, principal: Principal, key: str | None, sandbox: bool
@@ -58,6 +55,7 @@ class Mutation:
         )
         self._conn: Any = None
         self._response: Response | None = None
+        self._final: FinalStatement | None = None
 
     @property
     def scope(self) -> Scope:
@@ -74,18 +72,15 @@ class Mutation:
                 raise PrebuiltResponse(_replay(stored))
         try:
             async with self._db.connection() as conn:
-                transaction = conn.transaction()
-                await transaction.start()
+                await conn.execute("BEGIN")
                 self._conn = conn
                 try:
                     yield conn
+                    await self._end(conn)
                 except BaseException:
-                    await transaction.rollback()
+                    if conn.is_in_transaction():
+                        await conn.execute("ROLLBACK")
                     raise
-                if self.sandbox:
-                    await transaction.rollback()
-                else:
-                    await transaction.commit()
         except ApiError as error:
             if claim is not None and should_store(error.status):
                 response = error_response(error, request_id_of(self.request), _base(self.request))
@@ -102,6 +97,26 @@ class Mutation:
             self._conn = None
         if claim is not None and self.sandbox and self._response is not None:
             await self._idempotency.complete(claim, *self._parts(self._response))
+
+    def commit_with(self, statement: FinalStatement) -> None:
+        """Send `statement` in the same round trip as the COMMIT (see `sentd.db.final_statement`);
+        its refusal becomes the operation's error. In sandbox mode it runs, then rolls back."""
+        self._final = statement
+
+    async def _end(self, conn: Any) -> None:
+        final = self._final
+        ending = "ROLLBACK" if self.sandbox else "COMMIT"
+        if final is None:
+            await conn.execute(ending)
+            return
+        try:
+            await conn.execute(f"{final.sql};\n{ending}")
+        except Exception as error:
+            code = refusal_code(error)
+            if code is None:
+                raise
+            await conn.execute("ROLLBACK")
+            raise await final.refusal(conn, code) from None
 
     async def respond(self, data: Any, status: int = 200) -> Response:
         """The success response; with an idempotency key it is stored in this transaction."""

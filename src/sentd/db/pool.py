@@ -21,12 +21,22 @@ async def _init_connection(conn: Any) -> None:
         )
 
 
+async def _reset_connection(conn: Any) -> None:
+    """What a connection needs before it goes back to the pool. sentd keeps no session state on
+    pooled connections (no SET, LISTEN, cursors or session advisory locks; LISTEN has its own
+    connection), so asyncpg's default reset — a round trip per release — is only needed for a
+    transaction left open by a cancelled request."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 async def create_pool(dsn: str, settings: Settings) -> Any:
     return await asyncpg.create_pool(
         dsn,
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,
         init=_init_connection,
+        reset=_reset_connection,
         server_settings={
             "application_name": "sentd",
             "statement_timeout": str(settings.db_statement_timeout_ms),

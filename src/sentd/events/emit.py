@@ -32,25 +32,25 @@ async def emit_many(
     livemode: bool,
     events: list[tuple[str, str, dict[str, Any]]],
     now: datetime,
-) -> None:
-    """`emit` for many events of one customer at once: one subscription lookup, batched
-    inserts. `events` holds (event_type, discriminator, payload)."""
+) -> list[uuid.UUID]:
+    """`emit` for many events of one customer at once: one subscription lookup, then one
+    statement for the events and their deliveries. `events` holds (event_type, discriminator,
+    payload); returns the events' ids, in that order."""
     if not events:
-        return
+        return []
     candidates = await webhooks_repo.subscribers(conn, customer_id, organization_id, livemode)
     rows = []
-    deliveries: list[tuple[uuid.UUID, str, list[uuid.UUID]]] = []
+    deliveries: list[tuple[uuid.UUID, uuid.UUID]] = []
     for event_type, discriminator, payload in events:
         event_id = new_id()
-        rows.append(
-            (event_id, customer_id, livemode, event_type, envelope(event_type, payload, now), now)
+        rows.append((event_id, event_type, envelope(event_type, payload, now)))
+        deliveries.extend(
+            (event_id, w["id"])
+            for w in candidates
+            if _takes(w, customer_id, event_type, discriminator)
         )
-        targets = [w["id"] for w in candidates if _takes(w, customer_id, event_type, discriminator)]
-        if targets:
-            deliveries.append((event_id, event_type, targets))
-    await events_repo.insert_many(conn, rows)
-    for event_id, event_type, targets in deliveries:
-        await events_repo.queue_deliveries(conn, event_id, event_type, targets, now)
+    await events_repo.insert_with_deliveries(conn, customer_id, livemode, rows, deliveries, now)
+    return [row[0] for row in rows]
 
 
 async def emit(
@@ -65,14 +65,14 @@ async def emit(
     now: datetime,
 ) -> uuid.UUID:
     """Write the event and its deliveries; returns the event id (the receivers' dedupe key)."""
-    event_id = new_id()
-    await events_repo.insert(
-        conn, event_id, customer_id, livemode, event_type, envelope(event_type, payload, now), now
+    [event_id] = await emit_many(
+        conn,
+        customer_id=customer_id,
+        organization_id=organization_id,
+        livemode=livemode,
+        events=[(event_type, discriminator, payload)],
+        now=now,
     )
-    candidates = await webhooks_repo.subscribers(conn, customer_id, organization_id, livemode)
-    targets = [w["id"] for w in candidates if _takes(w, customer_id, event_type, discriminator)]
-    if targets:
-        await events_repo.queue_deliveries(conn, event_id, event_type, targets, now)
     return event_id
 
 

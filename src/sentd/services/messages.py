@@ -8,15 +8,14 @@ each message's first status event and `message.queued|scheduled` event, and the 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sentd.api.schemas.messages import SendBody
 from sentd.auth.principal import Principal
 from sentd.channels import available_channels
-from sentd.db.repos import balances, contacts, customers, messages
+from sentd.db.repos import balances, contacts, customers, messages, sends
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit_many
@@ -221,93 +220,78 @@ async def plan(
     return template, planned
 
 
-async def _count_today(conn: Any, principal: Principal, adding: int, now: datetime) -> None:
-    """Add to today's count of the organization's messages; BUSINESS_008 past the quota. Run
-    last in the transaction: the counter row is shared by every send of the organization."""
-    limit = principal.limits.messages_per_day
+def _over_quota(limit: int, sent_today: int, adding: int) -> ApiError:
+    return ApiError(
+        "BUSINESS_008",
+        {
+            "messages_per_day": [
+                f"The daily quota is {limit}; {sent_today} sent today, {adding} more requested"
+            ]
+        },
+    )
+
+
+async def _sent_today(conn: Any, principal: Principal, day: date) -> int:
     count = await conn.fetchval(
-        """
-        INSERT INTO daily_message_counts AS d (organization_id, livemode, day, count)
-        VALUES ($1, $2, $3, $4)
-        ON CONFLICT (organization_id, livemode, day)
-            DO UPDATE SET count = d.count + EXCLUDED.count WHERE d.count + EXCLUDED.count <= $5
-        RETURNING count
-        """,
+        "SELECT count FROM daily_message_counts WHERE organization_id = $1 AND livemode = $2 "
+        "AND day = $3",
         principal.organization_id,
         principal.livemode,
-        now.date(),
-        adding,
-        limit,
+        day,
     )
-    if count is None or count > limit:
-        if count is None:  # the update was refused: read what today's count is
-            count = await conn.fetchval(
-                "SELECT count FROM daily_message_counts WHERE organization_id = $1 "
-                "AND livemode = $2 AND day = $3",
-                principal.organization_id,
-                principal.livemode,
-                now.date(),
+    return int(count or 0)
+
+
+async def _largest_balance(conn: Any, funding: list[Scope]) -> int:
+    amounts = [await balances.get(conn, scope) for scope in funding]
+    return max((row["amount_micros"] for row in amounts if row), default=0)
+
+
+@dataclass
+class Charge:
+    """The final statement of a send: counts its messages and debits their price (see
+    `sends.charge_sql`), and explains its refusals."""
+
+    sql: str
+    principal: Principal
+    funding: list[Scope]
+    day: date
+    messages: int
+    total_micros: int
+
+    async def refusal(self, conn: Any, code: str) -> ApiError:
+        if code == "BUSINESS_008":
+            return _over_quota(
+                self.principal.limits.messages_per_day,
+                await _sent_today(conn, self.principal, self.day),
+                self.messages,
             )
-            sent_today = count
-        else:  # the first send of the day is alone over the quota
-            sent_today = count - adding
-        raise ApiError(
-            "BUSINESS_008",
+        available = await _largest_balance(conn, self.funding)
+        return ApiError(
+            "BUSINESS_003",
             {
-                "messages_per_day": [
-                    f"The daily quota is {limit}; {sent_today} sent today, {adding} more requested"
+                "balance": [
+                    f"The request costs {self.total_micros / 1e6:.4f}; "
+                    f"{available / 1e6:.4f} is available"
                 ]
             },
         )
 
 
-async def _payer(conn: Any, principal: Principal, total: int) -> uuid.UUID:
-    """Whose balance pays: the first one the billing model names that covers `total`;
-    BUSINESS_003 when none does."""
-    customer = await customers.get(conn, principal.customer_id)
-    scopes = funding_scopes(customer, principal.livemode)
-    available = 0
-    for scope in scopes:
-        row = await balances.get(conn, scope)
-        amount = row["amount_micros"] if row else 0
-        if amount >= total:
-            return scope.customer_id
-        available = max(available, amount)
-    raise ApiError(
-        "BUSINESS_003",
-        {"balance": [f"The request costs {total / 1e6:.4f}; {available / 1e6:.4f} is available"]},
-    )
-
-
-async def _debit(conn: Any, payer: uuid.UUID, livemode: bool, total: int, reference: str) -> None:
-    """The debit itself; it cannot go below zero, so a concurrent send that spent the balance
-    first makes this one BUSINESS_003 (and its transaction rolls back)."""
-    paid = await balances.apply(
-        conn,
-        Scope(payer, livemode),
-        amount_micros=-total,
-        currency="USD",
-        reason="messages",
-        reference=reference,
-    )
-    if paid is None:
-        raise ApiError(
-            "BUSINESS_003", {"balance": [f"The request costs {total / 1e6:.4f}; not available"]}
-        )
-
-
 async def _contacts_for(conn: Any, principal: Principal, planned: list[Planned]) -> dict[str, Any]:
-    """The contact of every recipient, creating the new ones in one statement."""
-    numbers = list(dict.fromkeys(p.to for p in planned))
-    known = await contacts.get_many_by_phone(conn, principal.scope, numbers)
-    missing = [n for n in numbers if n not in known]
+    """The contact id of every recipient, creating the new ones in one statement."""
+    ids = {p.to: p.contact["id"] for p in planned if p.contact is not None}
+    missing = list(dict.fromkeys(p.to for p in planned if p.to not in ids))
     if missing:
         infos = [describe(n) for n in missing]
-        await contacts.insert_many(
+        ids |= await contacts.insert_many(
             conn, principal.scope, infos, [available_channels(i) for i in infos]
         )
-        known = await contacts.get_many_by_phone(conn, principal.scope, numbers)
-    return known
+        raced = [n for n in missing if n not in ids]  # created meanwhile by a concurrent send
+        if raced:
+            known = await contacts.get_many_by_phone(conn, principal.scope, raced)
+            ids |= {n: row["id"] for n, row in known.items()}
+    return ids
 
 
 async def accept(
@@ -319,69 +303,93 @@ async def accept(
     *,
     now: datetime,
     request_id: str,
-) -> dict[str, Any]:
-    total = sum(p.price_micros for p in planned)
-    payer = await _payer(conn, principal, total)
+) -> tuple[dict[str, Any], Charge]:
+    """Write the messages, their first events and webhook events; returns the response data and
+    the charge, for the caller to send with the COMMIT (`Mutation.commit_with`)."""
+    customer = await customers.get(conn, principal.customer_id)
+    funding = funding_scopes(customer, principal.livemode)
     scheduled = body.scheduled_at is not None
     status = "SCHEDULED" if scheduled else "QUEUED"
     contact_of = await _contacts_for(conn, principal, planned)
     rows: list[dict[str, Any]] = []
-    events = []
     for item in planned:
-        message_id = new_id()
         rows.append(
             {
-                "id": message_id,
-                "customer_id": principal.customer_id,
-                "livemode": principal.livemode,
-                "contact_id": contact_of[item.to]["id"],
-                "direction": "OUTBOUND",
+                "id": new_id(),
+                "contact_id": contact_of[item.to],
                 "channel": item.channel,
-                "status": status,
                 "phone_e164": item.to,
                 "phone_international": item.international,
                 "region_code": item.region_code,
-                "template_id": template.id if template else None,
-                "template_name": template.name if template else None,
-                "template_category": template.category if template else None,
-                "template_parameters": (body.template.parameters if body.template else None),
                 "body": item.content,
-                "media_urls": body.media_urls,
-                "subject": body.subject,
                 "price_micros": item.price_micros,
-                "charges": [{"customer_id": str(payer), "micros": item.price_micros}]
+                "charges": [
+                    {"customer_id": str(funding[0].customer_id), "micros": item.price_micros}
+                ]
                 if item.price_micros
                 else [],
-                "due_at": None if scheduled else now,
-                "scheduled_at": body.scheduled_at,
-                "created_at": now,
-                "updated_at": now,
             }
         )
-        description = (
-            f"Scheduled for {body.scheduled_at.isoformat()}"
-            if body.scheduled_at
-            else "Accepted by the API and queued"
-        )
-        events.append((message_id, status, f"{description}; channel: {item.why}", None, None, now))
-    await messages.insert_many(conn, rows)
-    await messages.add_events(conn, events)
+    shared = {
+        "customer_id": principal.customer_id,
+        "livemode": principal.livemode,
+        "direction": "OUTBOUND",
+        "status": status,
+        "template_id": template.id if template else None,
+        "template_name": template.name if template else None,
+        "template_category": template.category if template else None,
+        "template_parameters": body.template.parameters if body.template else None,
+        "media_urls": body.media_urls,
+        "subject": body.subject,
+        "due_at": None if scheduled else now,
+        "scheduled_at": body.scheduled_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+    description = (
+        f"Scheduled for {body.scheduled_at.isoformat()}"
+        if body.scheduled_at
+        else "Accepted by the API and queued"
+    )
+    await sends.insert_messages(
+        conn, shared, rows, [f"{description}; channel: {item.why}" for item in planned]
+    )
     await emit_many(
         conn,
         customer_id=principal.customer_id,
         organization_id=principal.organization_id,
         livemode=principal.livemode,
         events=[
-            (f"message.{status.lower()}", status.lower(), lifecycle.message_payload(row, now))
+            (
+                f"message.{status.lower()}",
+                status.lower(),
+                lifecycle.message_payload(shared | row, now),
+            )
             for row in rows
         ],
         now=now,
     )
-    # The shared rows (today's count, the balance) come last, so that their locks are held for
-    # the shortest time: concurrent sends of one customer queue on them.
-    await _count_today(conn, principal, len(planned), now)
-    if total:
-        await _debit(conn, payer, principal.livemode, total, request_id)
+    # Last, with the COMMIT: the rows every send of the organization shares (today's count,
+    # the balance).
+    total = sum(p.price_micros for p in planned)
+    charge = Charge(
+        sql=sends.charge_sql(
+            organization_id=principal.organization_id,
+            livemode=principal.livemode,
+            day=now.date(),
+            messages=len(planned),
+            messages_per_day=principal.limits.messages_per_day,
+            funding=[scope.customer_id for scope in funding],
+            total_micros=total,
+            reference=request_id,
+            message_ids=[r["id"] for r in rows],
+        ),
+        principal=principal,
+        funding=funding,
+        day=now.date(),
+        messages=len(planned),
+        total_micros=total,
+    )
     data: dict[str, Any] = {
         "status": "QUEUED",
         "template_id": str(template.id) if template else None,
@@ -398,7 +406,7 @@ async def accept(
     }
     if body.scheduled_at is not None:
         data["scheduled_at"] = body.scheduled_at.astimezone(tz=None).isoformat()
-    return data
+    return data, charge
 
 
 async def modify(

@@ -92,9 +92,10 @@ async def send_message(
                 {"messages_per_minute": [f"More than {verdict.limit} messages a minute"]},
                 headers={"Retry-After": str(verdict.retry_after)},
             )
-        data = await service.accept(
+        data, charge = await service.accept(
             conn, m.principal, body, template, planned, now=now, request_id=request_id_of(request)
         )
+        m.commit_with(charge)
         return await m.respond(data, 202)
 
 

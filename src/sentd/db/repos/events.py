@@ -9,41 +9,39 @@ from typing import Any
 from sentd.ids import new_id
 
 
-async def insert(
+async def insert_with_deliveries(
     conn: Any,
-    event_id: uuid.UUID,
     customer_id: uuid.UUID,
     livemode: bool,
-    event_type: str,
-    envelope: dict[str, Any],
+    events: list[tuple[uuid.UUID, str, dict[str, Any]]],
+    deliveries: list[tuple[uuid.UUID, uuid.UUID]],
     now: datetime,
 ) -> None:
+    """Events of one customer, (id, event_type, envelope), and the delivery jobs for them,
+    (event id, webhook id), in one statement; jobs are queued in the order given."""
     await conn.execute(
-        "INSERT INTO events (id, customer_id, livemode, event_type, envelope, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        event_id,
+        """
+        WITH inserted AS (
+            INSERT INTO events (id, customer_id, livemode, event_type, envelope, created_at)
+            SELECT e.id, $1, $2, e.event_type, e.envelope, $3
+            FROM unnest($4::uuid[], $5::text[], $6::jsonb[]) AS e(id, event_type, envelope)
+            RETURNING id, event_type
+        )
+        INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, state,
+            next_attempt_at, created_at)
+        SELECT d.id, d.webhook_id, i.id, i.event_type, 'pending', $3, $3
+        FROM unnest($7::uuid[], $8::uuid[], $9::uuid[]) WITH ORDINALITY
+            AS d(id, event_id, webhook_id, position)
+        JOIN inserted i ON i.id = d.event_id
+        ORDER BY d.position
+        """,
         customer_id,
         livemode,
-        event_type,
-        envelope,
         now,
-    )
-
-
-async def insert_many(conn: Any, rows: list[tuple[Any, ...]]) -> None:
-    """Rows of (id, customer_id, livemode, event_type, envelope, created_at)."""
-    await conn.executemany(
-        "INSERT INTO events (id, customer_id, livemode, event_type, envelope, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        rows,
-    )
-
-
-async def queue_deliveries(
-    conn: Any, event_id: uuid.UUID, event_type: str, webhook_ids: list[uuid.UUID], now: datetime
-) -> None:
-    await conn.executemany(
-        "INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, state, "
-        "next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
-        [(new_id(), webhook_id, event_id, event_type, now) for webhook_id in webhook_ids],
+        [e[0] for e in events],
+        [e[1] for e in events],
+        [e[2] for e in events],
+        [new_id() for _ in deliveries],
+        [d[0] for d in deliveries],
+        [d[1] for d in deliveries],
     )

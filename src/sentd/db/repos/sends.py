@@ -1,0 +1,167 @@
+"""The writes of an accepted send, each one statement whatever the number of recipients.
+
+`insert_messages` writes the messages and their first status events; `charge_sql` counts them
+against today's quota and debits the payer. The charge touches the two rows every send of an
+organization shares (today's counter, the balance), so it is the transaction's final statement,
+sent with the COMMIT: their locks are held only while PostgreSQL runs the two.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from typing import Any
+
+from sentd.db.final_statement import literal
+from sentd.ids import new_id
+
+# Columns that differ per message; the rest are the same for every message of one request.
+_PER_MESSAGE = (
+    ("id", "uuid"),
+    ("contact_id", "uuid"),
+    ("channel", "text"),
+    ("phone_e164", "text"),
+    ("phone_international", "text"),
+    ("region_code", "text"),
+    ("body", "jsonb"),
+    ("price_micros", "bigint"),
+    ("charges", "jsonb"),
+)
+_SHARED = (
+    ("customer_id", "uuid"),
+    ("livemode", "boolean"),
+    ("direction", "text"),
+    ("status", "text"),
+    ("template_id", "uuid"),
+    ("template_name", "text"),
+    ("template_category", "text"),
+    ("template_parameters", "jsonb"),
+    ("media_urls", "text[]"),
+    ("subject", "text"),
+    ("due_at", "timestamptz"),
+    ("scheduled_at", "timestamptz"),
+    ("created_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+)
+
+
+def _insert_sql() -> str:
+    per, shared = len(_PER_MESSAGE), len(_SHARED)
+    # jsonb values travel as text: asyncpg would read a JSON list inside an array parameter as
+    # a nested array.
+    arrays = ", ".join(
+        f"${i + 1}::{'text' if t == 'jsonb' else t}[]" for i, (_, t) in enumerate(_PER_MESSAGE)
+    )
+    columns = ", ".join(f"m.{n}::{t}" for n, t in _PER_MESSAGE)
+    constants = ", ".join(f"${per + i + 1}::{t}" for i, (_, t) in enumerate(_SHARED))
+    names = ", ".join(n for n, _ in _PER_MESSAGE + _SHARED)
+    descriptions = per + shared + 1
+    return f"""
+        WITH inserted AS (
+            INSERT INTO messages ({names})
+            SELECT {columns}, {constants}
+            FROM unnest({arrays}) AS m({", ".join(n for n, _ in _PER_MESSAGE)})
+            RETURNING id, status, created_at
+        )
+        INSERT INTO message_events (message_id, status, description, occurred_at)
+        SELECT i.id, i.status, d.description, i.created_at
+        FROM inserted i JOIN unnest($1::uuid[], ${descriptions}::text[]) AS d(id, description)
+            ON d.id = i.id
+    """
+
+
+_INSERT = _insert_sql()
+
+
+async def insert_messages(
+    conn: Any, shared: dict[str, Any], messages: list[dict[str, Any]], descriptions: list[str]
+) -> None:
+    """Messages with the `shared` values and their own (`id`, `contact_id`, `channel`, …), and
+    each one's first status event with its description."""
+    await conn.execute(
+        _INSERT,
+        *(
+            [json.dumps(m[name]) if kind == "jsonb" else m[name] for m in messages]
+            for name, kind in _PER_MESSAGE
+        ),
+        *(shared[name] for name, _ in _SHARED),
+        descriptions,
+    )
+
+
+def charge_sql(
+    *,
+    organization_id: uuid.UUID,
+    livemode: bool,
+    day: date,
+    messages: int,
+    messages_per_day: int,
+    funding: list[uuid.UUID],
+    total_micros: int,
+    reference: str,
+    message_ids: list[uuid.UUID],
+) -> str:
+    """The final statement of a send (see `sentd.db.final_statement`): add `messages` to the
+    organization's count for `day` and debit `total_micros`, with its ledger row, from the first
+    balance of `funding` that covers it — a balance is debited only if it still covers the total
+    once its lock is held, so concurrent sends never overdraw it. When another balance than the
+    first pays, the messages' charges name it. Refuses with BUSINESS_008 past
+    `messages_per_day` and with BUSINESS_003 when no balance covers the total."""
+    v = {
+        "organization": literal(organization_id),
+        "livemode": literal(livemode),
+        "day": literal(day),
+        "messages": literal(messages),
+        "limit": literal(messages_per_day),
+        "funding": literal(funding) + "::uuid[]",
+        "total": literal(total_micros),
+        "entry": literal(new_id()),
+        "reference": literal(reference),
+        "ids": literal(message_ids) + "::uuid[]",
+        "expected": literal(funding[0]),
+    }
+    return """
+        WITH counted AS (
+            INSERT INTO daily_message_counts AS d (organization_id, livemode, day, count)
+            VALUES ({organization}, {livemode}, {day}, {messages})
+            ON CONFLICT (organization_id, livemode, day) DO UPDATE
+                SET count = d.count + EXCLUDED.count
+                WHERE d.count + EXCLUDED.count <= {limit}
+            RETURNING count
+        ),
+        payer AS (
+            SELECT s.customer_id
+            FROM unnest({funding}) WITH ORDINALITY AS s(customer_id, position)
+            JOIN balances b ON b.customer_id = s.customer_id AND b.livemode = {livemode}
+            WHERE b.amount_micros >= {total}
+            ORDER BY s.position LIMIT 1
+        ),
+        debited AS (
+            UPDATE balances b SET amount_micros = b.amount_micros - {total}, updated_at = now()
+            FROM payer
+            WHERE {total} > 0 AND b.customer_id = payer.customer_id
+                AND b.livemode = {livemode} AND b.amount_micros >= {total}
+            RETURNING b.customer_id, b.amount_micros
+        ),
+        ledger AS (
+            INSERT INTO ledger_entries (id, customer_id, livemode, amount_micros,
+                balance_after_micros, reason, reference)
+            SELECT {entry}, customer_id, {livemode}, -{total}, amount_micros, 'messages',
+                {reference}
+            FROM debited
+        ),
+        charged_elsewhere AS (
+            UPDATE messages m SET charges = jsonb_build_array(jsonb_build_object(
+                'customer_id', debited.customer_id::text, 'micros', m.price_micros))
+            FROM debited
+            WHERE m.id = ANY({ids}) AND m.price_micros > 0
+                AND debited.customer_id <> {expected}
+        )
+        SELECT CASE
+            WHEN coalesce((SELECT count FROM counted), {limit} + 1) > {limit}
+                THEN sentd_refuse('BUSINESS_008')
+            WHEN {total} > 0 AND NOT EXISTS (SELECT FROM debited)
+                THEN sentd_refuse('BUSINESS_003')
+        END
+    """.format(**v)
