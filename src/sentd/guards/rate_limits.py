@@ -80,7 +80,10 @@ class RateLimiter:
         return await self._hit((item,), self._keys(principal, "messages"), cost=count)
 
     async def _hit(
-        self, items: tuple[RateLimitItem, ...], keys: tuple[str, ...], cost: int = 1
+        self,
+        items: tuple[RateLimitItem, ...],
+        keys: tuple[str, ...],
+        cost: int = 1,
     ) -> Verdict:
         try:
             return await self._count(items, keys, cost)
@@ -93,12 +96,13 @@ class RateLimiter:
     async def _count(
         self, items: tuple[RateLimitItem, ...], keys: tuple[str, ...], cost: int
     ) -> Verdict:
+        """One atomic check-and-count per window, the shortest window first: a request the
+        burst refuses is not counted in the minute's window; one the minute's window refuses
+        stays counted in the burst's second."""
         sustained = items[0]
-        for item in items:
-            if not await self._limiter.test(item, *keys, cost=cost):
+        for item in sorted(items, key=lambda i: i.get_expiry()):
+            if not await self._limiter.hit(item, *keys, cost=cost):
                 return await self._verdict(sustained, keys, blocked_by=item)
-        for item in items:
-            await self._limiter.hit(item, *keys, cost=cost)
         return await self._verdict(sustained, keys, blocked_by=None)
 
     async def _verdict(
