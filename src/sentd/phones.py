@@ -7,6 +7,7 @@ unassigned range) is refused too.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Annotated
@@ -42,7 +43,7 @@ def normalize_e164(value: str) -> str:
 
 def _validate(value: str) -> str:
     try:
-        return normalize_e164(value)
+        return describe(value).e164  # described once: what is validated is described next
     except InvalidPhoneNumber as exc:
         raise PydanticCustomError("phone_number", str(exc)) from exc
 
@@ -92,8 +93,11 @@ class PhoneInfo:
         return "".join(ch for ch in self.national if ch.isdigit())
 
 
+@functools.lru_cache(maxsize=16_384)
 def describe(value: str) -> PhoneInfo:
-    """Everything the offline metadata knows of a valid E.164 number (InvalidPhoneNumber else)."""
+    """Everything the offline metadata knows of a valid E.164 number (InvalidPhoneNumber else).
+    Parsing and formatting are most of a large send's work, and the metadata does not change
+    while a process runs: recent numbers are remembered (about 10 MB at most)."""
     number = parse_e164(value)
     fmt = phonenumbers.PhoneNumberFormat
     return PhoneInfo(
