@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     webhook_retry_base_s: float = Field(default=60.0, gt=0)  # first retry after about this
     webhook_retry_cap_s: float = Field(default=3600.0, gt=0)  # longest wait between attempts
     webhook_lease_s: float = Field(default=300.0, gt=0)  # a claimed batch's lease
+    webhook_max_in_flight: int = Field(default=16, ge=1)  # one webhook's requests at once
 
     # Reviews of sender profiles (and templates): "simulator" decides by itself after
     # template_review_delay_s; "manual" waits for `sentd profiles review`.

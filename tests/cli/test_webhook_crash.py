@@ -28,6 +28,10 @@ def start_worker(db_url: str, out: IO[bytes]) -> subprocess.Popen[bytes]:
         SENTD_WEBHOOK_ALLOW_PRIVATE="true",
         SENTD_WEBHOOK_LEASE_S="2",
         SENTD_WEBHOOK_RETRY_BASE_S="0.2",
+        # Few at a time, so that the kill finds most deliveries unsent (with the default 16 in
+        # flight, the killed worker's last requests could bring every event before the second
+        # worker has even installed its SIGTERM handler).
+        SENTD_WEBHOOK_MAX_IN_FLIGHT="2",
     )
     return subprocess.Popen([SENTD, "worker"], env=env, stdout=out, stderr=subprocess.STDOUT)
 

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httptools
 import httpx
 import orjson
 from standardwebhooks import Webhook
 
 from sentd.events.catalog import family_of
+from sentd.events.http1 import ConnectionClosed, Connections, decode
 from sentd.net import ForbiddenDestination, check_resolved
 
 RESPONSE_BODY_LIMIT = 2048
@@ -83,7 +85,7 @@ def _retry_after(value: str | None) -> float | None:
 
 
 async def send(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | Connections,
     *,
     url: str,
     body: bytes,
@@ -94,14 +96,18 @@ async def send(
     """POST once; redirects are not followed (a 3xx is a failure)."""
     try:
         await check_resolved(url, allow_private)
+        if isinstance(client, Connections):
+            status, answered, raw = await client.post(url, body, headers, timeout_s)
+            text = decode(raw, answered.get("content-type"))[:RESPONSE_BODY_LIMIT]
+            return Outcome(status, text, None, _retry_after(answered.get("retry-after")))
         response = await client.post(
             url, content=body, headers=headers, timeout=timeout_s, follow_redirects=False
         )
     except ForbiddenDestination as exc:
         return Outcome(None, None, f"destination refused: {exc}")
-    except httpx.TimeoutException:
+    except (httpx.TimeoutException, TimeoutError):
         return Outcome(None, None, f"no answer within {timeout_s:g} s")
-    except (httpx.HTTPError, OSError) as exc:
+    except (httpx.HTTPError, OSError, httptools.HttpParserError, ConnectionClosed) as exc:
         return Outcome(None, None, f"connection failed: {exc.__class__.__name__}: {exc}")
     text = response.text[:RESPONSE_BODY_LIMIT]
     return Outcome(

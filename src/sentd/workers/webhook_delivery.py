@@ -3,8 +3,17 @@ backoff, and keep each webhook's health counters.
 
 Claims are leases (`SENTD_WEBHOOK_LEASE_S`): a worker killed mid-batch leaves its deliveries to
 be claimed again when the lease ends, so every event is delivered at least once; receivers
-dedupe on `X-Webhook-Event-ID`. Within a batch, one webhook's deliveries go out one at a time,
-in the order their events happened; different webhooks are served concurrently.
+dedupe on `X-Webhook-Event-ID`. Within a batch, up to `SENTD_WEBHOOK_MAX_IN_FLIGHT` of one
+webhook's deliveries are in flight at once, started in the order their events happened (so they
+may arrive out of order); different webhooks are served concurrently, and
+`SENTD_WORKER_CONCURRENCY` bounds the requests in flight in all.
+
+Bookkeeping is group-committed per webhook: the attempts that finish while an earlier write is
+in progress are recorded together in one statement (attempt rows, delivery states, the webhook's
+counters). A delivery counts as delivered only once that statement has committed; a worker that
+dies before leaves the lease to run out, and the delivery is sent again. Senders do not wait for
+successes to be recorded; after a failed event (which may disable the webhook) no new request
+of that webhook starts until it is recorded.
 """
 
 from __future__ import annotations
@@ -12,13 +21,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from sentd.db.repos import webhooks
-from sentd.events import sender
+from sentd.events import http1, sender
 
 if TYPE_CHECKING:
     from sentd.workers.runner import WorkerContext
@@ -35,117 +44,189 @@ def backoff_s(attempt: int, base_s: float, cap_s: float) -> float:
 
 async def deliver_due(context: WorkerContext) -> None:
     """Deliver every due delivery (batch after batch, until none is due)."""
-    async with httpx.AsyncClient(http2=False) as client:
+    settings = context.settings
+    # The lean client, unless requests must go through an outbound proxy (httpx then).
+    client: httpx.AsyncClient | http1.Connections
+    if http1.proxies_configured():
+        client = httpx.AsyncClient(
+            http2=False, limits=httpx.Limits(max_connections=max(100, settings.worker_concurrency))
+        )
+    else:
+        client = http1.Connections()
+    try:
         while True:
             now = context.clock.now()
-            lease = timedelta(seconds=context.settings.webhook_lease_s)
+            lease_until = now + timedelta(seconds=settings.webhook_lease_s)
             async with context.db.transaction() as conn:
-                batch = await webhooks.claim_due(conn, now, now + lease, BATCH)
+                batch = await webhooks.claim_due(conn, now, lease_until, BATCH)
             if not batch:
                 return
-            limit = asyncio.Semaphore(context.settings.worker_concurrency)
-            groups = [
-                list(group)
+            limit = asyncio.Semaphore(settings.worker_concurrency)
+            async with asyncio.TaskGroup() as tasks:
                 for _, group in itertools.groupby(
                     sorted(batch, key=lambda d: (d["webhook_id"], d["seq"])),
                     key=lambda d: d["webhook_id"],
-                )
-            ]
-            await asyncio.gather(*(_deliver_group(context, client, g, limit) for g in groups))
+                ):
+                    tasks.create_task(
+                        _WebhookBatch(context, client, list(group), limit, lease_until).run()
+                    )
             if len(batch) < BATCH:
                 return
+    finally:
+        await client.aclose()
 
 
-async def _deliver_group(
-    context: WorkerContext,
-    client: httpx.AsyncClient,
-    deliveries: list[Any],
-    limit: asyncio.Semaphore,
-) -> None:
-    async with limit:
-        for delivery in deliveries:
-            if not await _deliver(context, client, delivery):
-                # The webhook was disabled: leave the rest for when it is enabled again.
-                async with context.db.transaction() as conn:
-                    await conn.execute(
-                        "UPDATE webhook_deliveries SET lease_until = NULL WHERE id = ANY($1)",
-                        [d["id"] for d in deliveries],
-                    )
-                return
+class _WebhookBatch:
+    """One webhook's deliveries of a claimed batch: up to `webhook_max_in_flight` at once (and
+    within the process-wide `limit`), until done or until the webhook is disabled."""
 
+    def __init__(
+        self,
+        context: WorkerContext,
+        client: httpx.AsyncClient | http1.Connections,
+        deliveries: list[Any],
+        limit: asyncio.Semaphore,
+        lease_until: datetime,
+    ) -> None:
+        self._context = context
+        self._client = client
+        self._deliveries = deliveries
+        self._webhook_id = deliveries[0]["webhook_id"]
+        self._limit = limit
+        self._lease_until = lease_until
+        self._next = iter(deliveries)  # shared by the senders: each delivery is taken once
+        self._started: set[Any] = set()
+        self._active = True
+        # Finished attempts not yet recorded, with a future for those a sender waits on.
+        self._unrecorded: list[tuple[webhooks.AttemptOutcome, asyncio.Future[None] | None]] = []
+        self._wake = asyncio.Event()  # something to record
+        self._senders_done = False
+        self._risky = 0  # unrecorded failed events: recording one may disable the webhook
+        self._clear = asyncio.Event()  # no risky outcome unrecorded: new requests may start
+        self._clear.set()
 
-async def _deliver(context: WorkerContext, client: httpx.AsyncClient, delivery: Any) -> bool:
-    """One attempt. False when the webhook is now disabled."""
-    settings = context.settings
-    started = context.clock.now()
-    body, headers = sender.signed_request(
-        secret=delivery["signing_secret"],
-        webhook_id=delivery["webhook_id"],
-        event_id=delivery["event_id"],
-        event_type=delivery["event_type"],
-        envelope=delivery["envelope"],
-        now=started,
-    )
-    outcome = await sender.send(
-        client,
-        url=delivery["endpoint_url"],
-        body=body,
-        headers=headers,
-        timeout_s=delivery["timeout_seconds"],
-        allow_private=settings.webhook_allow_private,
-    )
-    finished = context.clock.now()
-    attempt = delivery["attempts"] + 1
-    retries_left = attempt <= delivery["retry_count"]
-    if outcome.succeeded:
-        state, next_at = "delivered", None
-    elif outcome.gone or not retries_left:
-        state, next_at = "failed", None
-    else:
-        delay = backoff_s(attempt, settings.webhook_retry_base_s, settings.webhook_retry_cap_s)
-        if outcome.retry_after_s is not None:
-            delay = min(max(delay, outcome.retry_after_s), settings.webhook_retry_cap_s)
-        state, next_at = "retrying", finished + timedelta(seconds=delay)
-    async with context.db.transaction() as conn:
-        await webhooks.record_attempt(
-            conn,
-            delivery["id"],
-            attempt,
+    async def run(self) -> None:
+        senders = min(self._context.settings.webhook_max_in_flight, len(self._deliveries))
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._record_finished())
+            async with asyncio.TaskGroup() as sending:
+                for _ in range(senders):
+                    sending.create_task(self._send_next())
+            self._senders_done = True
+            self._wake.set()
+        if not self._active:
+            # The webhook was disabled: leave the rest for when it is enabled again.
+            rest = [d["id"] for d in self._deliveries if d["id"] not in self._started]
+            if rest:
+                async with self._context.db.transaction() as conn:
+                    await webhooks.release(conn, rest, self._lease_until)
+
+    async def _send_next(self) -> None:
+        for delivery in self._next:
+            while True:  # a slot, with no failed event of this webhook awaiting its record
+                await self._clear.wait()
+                await self._limit.acquire()
+                if self._clear.is_set():
+                    break
+                self._limit.release()
+            try:
+                if not self._active:
+                    return
+                self._started.add(delivery["id"])
+                outcome = await self._attempt(delivery)
+            finally:
+                self._limit.release()
+            if outcome.state != "failed":
+                # A success or a retry to come cannot disable the webhook: no need to wait.
+                self._unrecorded.append((outcome, None))
+                self._wake.set()
+                continue
+            # A failed event (or a 410) may disable it: start nothing more until it is recorded.
+            recorded = asyncio.get_running_loop().create_future()
+            self._risky += 1
+            self._clear.clear()
+            self._unrecorded.append((outcome, recorded))
+            self._wake.set()
+            await recorded
+
+    async def _attempt(self, delivery: Any) -> webhooks.AttemptOutcome:
+        settings = self._context.settings
+        clock = self._context.clock
+        started = clock.now()
+        body, headers = sender.signed_request(
+            secret=delivery["signing_secret"],
+            webhook_id=delivery["webhook_id"],
+            event_id=delivery["event_id"],
+            event_type=delivery["event_type"],
+            envelope=delivery["envelope"],
+            now=started,
+        )
+        outcome = await sender.send(
+            self._client,
+            url=delivery["endpoint_url"],
+            body=body,
+            headers=headers,
+            timeout_s=delivery["timeout_seconds"],
+            allow_private=settings.webhook_allow_private,
+        )
+        finished = clock.now()
+        attempt = delivery["attempts"] + 1
+        retries_left = attempt <= delivery["retry_count"]
+        next_at: datetime | None = None
+        if outcome.succeeded:
+            state = "delivered"
+        elif outcome.gone or not retries_left:
+            state = "failed"
+        else:
+            delay = backoff_s(attempt, settings.webhook_retry_base_s, settings.webhook_retry_cap_s)
+            if outcome.retry_after_s is not None:
+                delay = min(max(delay, outcome.retry_after_s), settings.webhook_retry_cap_s)
+            state, next_at = "retrying", finished + timedelta(seconds=delay)
+        if state == "failed":
+            log.warning(
+                "webhook %s: event %s failed after %d attempt(s): %s",
+                delivery["webhook_id"],
+                delivery["event_id"],
+                attempt,
+                outcome.describe(),
+            )
+        return webhooks.AttemptOutcome(
+            delivery_id=delivery["id"],
+            attempt=attempt,
+            state=state,
+            next_attempt_at=next_at,
             started_at=started,
             finished_at=finished,
             http_status=outcome.status,
             response_body=outcome.body,
             error=outcome.error,
-        )
-        await webhooks.finish_delivery(
-            conn,
-            delivery["id"],
-            state=state,
-            attempts=attempt,
-            next_attempt_at=next_at,
-            http_status=outcome.status,
-            response_body=outcome.body,
-            error=outcome.error,
-            finished_at=finished,
-        )
-        await webhooks.note_outcome(
-            conn,
-            delivery["webhook_id"],
-            at=finished,
             succeeded=outcome.succeeded,
-            event_failed=state == "failed",
-            disable_after=DISABLE_AFTER_FAILED_EVENTS,
             disable_now_reason="the endpoint answered 410 Gone" if outcome.gone else None,
         )
-        active: bool = await conn.fetchval(
-            "SELECT is_active FROM webhooks WHERE id = $1", delivery["webhook_id"]
-        )
-    if state == "failed":
-        log.warning(
-            "webhook %s: event %s failed after %d attempt(s): %s",
-            delivery["webhook_id"],
-            delivery["event_id"],
-            attempt,
-            outcome.describe(),
-        )
-    return active
+
+    async def _record_finished(self) -> None:
+        """Record finished attempts, all those that finished meanwhile in one statement, until
+        the senders are done. A delivery is done only once recorded: until then its lease
+        stands, and a worker that dies leaves it to be sent again."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._unrecorded:
+                finished, self._unrecorded = self._unrecorded, []
+                async with self._context.db.connection() as conn:
+                    active = await webhooks.record_outcomes(
+                        conn,
+                        self._webhook_id,
+                        [outcome for outcome, _ in finished],
+                        disable_after=DISABLE_AFTER_FAILED_EVENTS,
+                    )
+                if not active:
+                    self._active = False
+                for _, recorded in finished:
+                    if recorded is not None:
+                        self._risky -= 1
+                        recorded.set_result(None)
+                if self._risky == 0:
+                    self._clear.set()
+            if self._senders_done:
+                return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -170,95 +171,116 @@ async def claim_due(conn: Any, now: datetime, lease_until: datetime, limit: int)
     return sorted(rows, key=lambda r: r["seq"])
 
 
-async def record_attempt(
-    conn: Any,
-    delivery_id: uuid.UUID,
-    attempt: int,
-    *,
-    started_at: datetime,
-    finished_at: datetime,
-    http_status: int | None,
-    response_body: str | None,
-    error: str | None,
-) -> None:
-    await conn.execute(
-        "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, finished_at, "
-        "http_status, response_body, error) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        delivery_id,
-        attempt,
-        started_at,
-        finished_at,
-        http_status,
-        response_body,
-        error,
-    )
+@dataclass(frozen=True, slots=True)
+class AttemptOutcome:
+    """One finished attempt of a delivery, as `record_outcomes` writes it."""
+
+    delivery_id: uuid.UUID
+    attempt: int
+    state: str  # the delivery's state after it: 'delivered', 'retrying' or 'failed'
+    next_attempt_at: datetime | None
+    started_at: datetime
+    finished_at: datetime
+    http_status: int | None
+    response_body: str | None
+    error: str | None
+    succeeded: bool
+    disable_now_reason: str | None = None  # e.g. a 410: disable the webhook at once
 
 
-async def finish_delivery(
-    conn: Any,
-    delivery_id: uuid.UUID,
-    *,
-    state: str,
-    attempts: int,
-    next_attempt_at: datetime | None,
-    http_status: int | None,
-    response_body: str | None,
-    error: str | None,
-    finished_at: datetime,
-) -> None:
-    await conn.execute(
-        """
-        UPDATE webhook_deliveries SET state = $2, attempts = $3,
-            next_attempt_at = COALESCE($4, next_attempt_at), lease_until = NULL,
-            http_status_code = $5, response_body = $6, error_message = $7,
+_RECORD_OUTCOMES = """
+    WITH attempts AS (
+        INSERT INTO webhook_attempts (delivery_id, attempt, started_at, finished_at,
+            http_status, response_body, error)
+        SELECT * FROM unnest($2::uuid[], $3::int[], $4::timestamptz[], $5::timestamptz[],
+            $6::int[], $7::text[], $8::text[])
+    ), deliveries AS (
+        UPDATE webhook_deliveries d SET state = u.state, attempts = u.attempt,
+            next_attempt_at = COALESCE(u.next_at, d.next_attempt_at), lease_until = NULL,
+            http_status_code = u.http_status, response_body = u.body, error_message = u.error,
             processing_completed_at =
-                CASE WHEN $2 IN ('delivered', 'failed') THEN $8::timestamptz END
-        WHERE id = $1
-        """,
-        delivery_id,
-        state,
-        attempts,
-        next_attempt_at,
-        http_status,
-        response_body,
-        error,
-        finished_at,
+                CASE WHEN u.state IN ('delivered', 'failed') THEN u.finished_at END
+        FROM unnest($2::uuid[], $3::int[], $9::text[], $10::timestamptz[], $5::timestamptz[],
+            $6::int[], $7::text[], $8::text[])
+            AS u(id, attempt, state, next_at, finished_at, http_status, body, error)
+        WHERE d.id = u.id
     )
+    UPDATE webhooks SET
+        last_delivery_attempt_at = $11,
+        last_successful_delivery_at = COALESCE($12, last_successful_delivery_at),
+        consecutive_failures = CASE WHEN $12::timestamptz IS NOT NULL THEN $15::int
+                                    ELSE consecutive_failures + $13 END,
+        is_active = CASE WHEN $17::text IS NOT NULL THEN false
+                         WHEN ($13 > 0 AND consecutive_failures + $13 >= $16)
+                              OR $14 >= $16 OR $15 >= $16 THEN false
+                         ELSE is_active END,
+        disabled_reason = CASE WHEN $17::text IS NOT NULL THEN $17
+                               WHEN ($13 > 0 AND consecutive_failures + $13 >= $16)
+                                    OR $14 >= $16 OR $15 >= $16 THEN 'consecutive failures'
+                               ELSE disabled_reason END
+    WHERE id = $1
+    RETURNING is_active
+"""
 
 
-async def note_outcome(
-    conn: Any,
-    webhook_id: uuid.UUID,
-    *,
-    at: datetime,
-    succeeded: bool,
-    event_failed: bool,
-    disable_after: int,
-    disable_now_reason: str | None,
-) -> None:
-    """Update the webhook's counters: a success resets `consecutive_failures`; a failed event
-    adds one; `disable_after` in a row (or a 410) disables it."""
-    await conn.execute(
-        """
-        UPDATE webhooks SET
-            last_delivery_attempt_at = $2,
-            last_successful_delivery_at = CASE WHEN $3 THEN $2 ELSE last_successful_delivery_at END,
-            consecutive_failures = CASE WHEN $3 THEN 0
-                                        WHEN $4 THEN consecutive_failures + 1
-                                        ELSE consecutive_failures END,
-            is_active = CASE WHEN $6::text IS NOT NULL THEN false
-                             WHEN $4 AND consecutive_failures + 1 >= $5 THEN false
-                             ELSE is_active END,
-            disabled_reason = CASE WHEN $6::text IS NOT NULL THEN $6
-                                   WHEN $4 AND consecutive_failures + 1 >= $5
-                                   THEN 'consecutive failures'
-                                   ELSE disabled_reason END
-        WHERE id = $1
-        """,
+async def record_outcomes(
+    conn: Any, webhook_id: uuid.UUID, outcomes: list[AttemptOutcome], *, disable_after: int
+) -> bool:
+    """Record finished attempts of one webhook's deliveries (in the order they finished) in one
+    statement, hence atomically: their attempt rows, their deliveries' new state (lease cleared),
+    and the webhook's counters, as if each outcome had been applied in turn.
+    Returns whether the webhook is still active (False when it is gone)."""
+    # The counters after the outcomes in order: failed events before the first success add to
+    # the current count; a success resets it; `disable_after` failed events in a row (counting
+    # the current ones for the leading run) disable the webhook.
+    lead = inner = run = 0
+    last_success: datetime | None = None
+    gone: str | None = None
+    for outcome in outcomes:
+        if outcome.succeeded:
+            if last_success is None:
+                lead = run
+            else:
+                inner = max(inner, run)
+            run = 0
+            last_success = max(last_success or outcome.finished_at, outcome.finished_at)
+        elif outcome.state == "failed":
+            run += 1
+        if outcome.disable_now_reason is not None:
+            gone = outcome.disable_now_reason
+    if last_success is None:
+        lead, trail = run, 0
+    else:
+        trail = run
+    active: bool | None = await conn.fetchval(
+        _RECORD_OUTCOMES,
         webhook_id,
-        at,
-        succeeded,
-        event_failed,
+        [o.delivery_id for o in outcomes],
+        [o.attempt for o in outcomes],
+        [o.started_at for o in outcomes],
+        [o.finished_at for o in outcomes],
+        [o.http_status for o in outcomes],
+        [o.response_body for o in outcomes],
+        [o.error for o in outcomes],
+        [o.state for o in outcomes],
+        [o.next_attempt_at for o in outcomes],
+        max(o.finished_at for o in outcomes),
+        last_success,
+        lead,
+        inner,
+        trail,
         disable_after,
-        disable_now_reason,
+        gone,
+    )
+    return bool(active)
+
+
+async def release(conn: Any, delivery_ids: list[uuid.UUID], lease_until: datetime) -> None:
+    """Give up claims not acted on (their webhook was disabled): they wait, unleased, for the
+    webhook to be enabled again. Only this claim's leases (`lease_until`) are cleared."""
+    await conn.execute(
+        "UPDATE webhook_deliveries SET lease_until = NULL "
+        "WHERE id = ANY($1) AND lease_until = $2 AND state IN ('pending', 'retrying')",
+        delivery_ids,
+        lease_until,
     )
