@@ -1,0 +1,52 @@
+"""`literal`: the values a final statement writes in cannot break out of their literal."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+
+import asyncpg
+import psycopg
+import pytest
+
+from sentd.db.final_statement import literal, refusal_code
+
+
+def test_literals_of_each_type() -> None:
+    some = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    assert literal(None) == "NULL"
+    assert literal(True) == "true" and literal(False) == "false"
+    assert literal(-42) == "-42"
+    assert literal(some) == "'12345678-1234-5678-1234-567812345678'"
+    assert literal(date(2026, 11, 27)) == "'2026-11-27'"
+    assert literal([some, some]) == f"ARRAY[{literal(some)}, {literal(some)}]"
+    with pytest.raises(ValueError):
+        literal("a\x00b")
+    with pytest.raises(TypeError):
+        literal(1.5)
+
+
+@pytest.mark.parametrize("text", ["plain", "it's", "'; DROP TABLE x; --", "\\'", "$$", "é ☃"])
+def test_a_string_reads_back_as_itself(database_url: str, text: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute(f"SELECT {literal(text)}::text").fetchone() == (text,)
+
+
+def test_a_refusal_skips_the_commit_and_names_its_code(database_url: str) -> None:
+    async def go() -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute("CREATE TEMP TABLE t (n int)")
+            await conn.execute("BEGIN")
+            await conn.execute("INSERT INTO t VALUES (1)")
+            with pytest.raises(asyncpg.PostgresError) as raised:
+                await conn.execute("SELECT sentd_refuse('BUSINESS_008');\nCOMMIT")
+            assert refusal_code(raised.value) == "BUSINESS_008"
+            assert refusal_code(ValueError("BUSINESS_008")) is None
+            await conn.execute("ROLLBACK")
+            assert await conn.fetchval("SELECT count(*) FROM t") == 0
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
