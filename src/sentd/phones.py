@@ -34,6 +34,9 @@ def parse_e164(value: str) -> phonenumbers.PhoneNumber:
         raise InvalidPhoneNumber("Not a phone number") from exc
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber("Not a valid number for its country")
+    canonical = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if canonical != value:  # e.g. a national prefix kept after the country code: +1 1 201…
+        raise InvalidPhoneNumber(f"Not in E.164 form; did you mean {canonical}?")
     return number
 
 
