@@ -20,7 +20,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sentd.phones import describe
 from sentd.providers.base import OutboundMessage, ProviderError, Submission
 
 FAIL_PERMANENTLY = "0001"
@@ -31,7 +30,9 @@ OUTAGE_ATTEMPTS = 2
 
 
 def magic(number: str) -> str:
-    return describe(number).last_four
+    """The suffix that chooses a simulated outcome: the last four digits (of an E.164 number,
+    the same as its national number's)."""
+    return number[-4:]
 
 
 class Simulator:

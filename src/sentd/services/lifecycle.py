@@ -127,6 +127,48 @@ async def transition(
     return row
 
 
+async def transition_many(
+    conn: Any,
+    rows: list[Any],
+    status: str,
+    *,
+    description: str,
+    now: datetime,
+    values: dict[str, list[Any]] | None = None,
+) -> list[Any]:
+    """`transition` for many messages (rows) at once, to a status that is not an ending (no
+    refund): one UPDATE, one insert of status events, the webhook events batched per customer.
+    `values` holds, per column, one value for each of `rows`. Returns the rows that moved, in the
+    given order; a message that may not move (or had moved meanwhile) is left out."""
+    if status in ENDINGS:
+        raise ValueError("transition_many does not end messages; use transition()")
+    movable: list[int] = []
+    for i, message in enumerate(rows):
+        if may_move(message["status"], status):
+            movable.append(i)
+        else:
+            log.info("message %s: ignored %s -> %s", message["id"], message["status"], status)
+    if not movable:
+        return []
+    per_row: dict[str, list[Any]] = {"updated_at": [now] * len(movable)}
+    for name, column in (values or {}).items():
+        per_row[name] = [column[i] for i in movable]
+    moved = await messages.set_status_many(
+        conn,
+        [rows[i]["id"] for i in movable],
+        [rows[i]["status"] for i in movable],
+        status,
+        per_row,
+    )
+    by_id = {row["id"]: row for row in moved}
+    ordered = [by_id[rows[i]["id"]] for i in movable if rows[i]["id"] in by_id]
+    await messages.add_events_many(
+        conn, [(row["id"], status, description, None, None, now) for row in ordered]
+    )
+    await emit_status_many(conn, ordered, now)
+    return ordered
+
+
 async def refund(conn: Any, message: Any, now: datetime) -> Any:
     """Give back what the message was charged, once."""
     if message["refunded"] or not message["charges"]:
@@ -202,6 +244,30 @@ async def apply_early_receipts(conn: Any, message: Any, now: datetime) -> None:
             conn,
             provider=message["provider"],
             provider_message_id=message["provider_message_id"],
+            status=receipt["status"],
+            now=now,
+            reason_code=receipt["reason_code"],
+            reason=receipt["reason"],
+        )
+
+
+async def apply_early_receipts_many(conn: Any, rows: list[Any], now: datetime) -> None:
+    """`apply_early_receipts` for many messages just recorded as sent: one look-up for all."""
+    keyed = [r for r in rows if r["provider"] is not None and r["provider_message_id"] is not None]
+    if not keyed:
+        return
+    receipts = await conn.fetch(
+        "DELETE FROM early_receipts e USING unnest($1::text[], $2::text[]) AS k(provider, id) "
+        "WHERE e.provider = k.provider AND e.provider_message_id = k.id "
+        "RETURNING e.id, e.provider, e.provider_message_id, e.status, e.reason_code, e.reason",
+        [r["provider"] for r in keyed],
+        [r["provider_message_id"] for r in keyed],
+    )
+    for receipt in sorted(receipts, key=lambda r: r["id"]):  # arrival order, per message too
+        await record_provider_status(
+            conn,
+            provider=receipt["provider"],
+            provider_message_id=receipt["provider_message_id"],
             status=receipt["status"],
             now=now,
             reason_code=receipt["reason_code"],

@@ -4,10 +4,13 @@
 * **Dispatcher:** claims due QUEUED messages (and ACCEPTED ones whose lease ran out — a worker
   died, or a retry is due) with `FOR UPDATE SKIP LOCKED`, marks them ACCEPTED with a lease,
   submits each to its provider with bounded concurrency, and records SENT with the provider's id.
+  Outcomes are recorded in bulk: what has completed of a batch is recorded in one transaction
+  (set-based statements; at most every `RECORD_EVERY_S` while slow submissions are pending).
   A provider error that may pass is retried with exponential backoff and jitter (each attempt
   recorded with reason `INTERNAL_003`) up to `SENTD_DISPATCH_MAX_ATTEMPTS`; then, or on a
   refusal, the message FAILS and is refunded.
-* **Simulator:** moves simulated messages along SENT → DELIVERED → READ on their due times.
+* **Simulator:** moves simulated messages along SENT → DELIVERED → READ on their due times,
+  a batch at a time.
 
 Submission is at least once: a worker killed after the provider accepted a message but before
 SENT was committed leaves the lease to run out, and the message is submitted again. The
@@ -20,12 +23,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sentd.db.repos import messages
 from sentd.providers import simulator
-from sentd.providers.base import OutboundMessage, ProviderError, TemplateRef
+from sentd.providers.base import OutboundMessage, Provider, ProviderError, Submission, TemplateRef
 from sentd.services import inbound, lifecycle
 
 if TYPE_CHECKING:
@@ -33,6 +37,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sentd.workers.dispatcher")
 BATCH = 200
+LANES = 2  # batches in flight at once in one process (each claim takes its own rows)
+# While some submissions of a batch are slow, what has completed is recorded at least this often
+# (so that a slow provider call neither holds the others' SENT back nor lets their lease run out).
+RECORD_EVERY_S = 0.5
 
 _CLAIM = f"""
     WITH due AS (
@@ -56,29 +64,34 @@ async def release_scheduled(context: WorkerContext) -> None:
             now,
             BATCH,
         )
-        for row in rows:
-            await lifecycle.transition(
-                conn,
-                row,
-                "QUEUED",
-                description="Released at its time",
-                now=now,
-                values={"due_at": now},
-            )
+        await lifecycle.transition_many(
+            conn,
+            list(rows),
+            "QUEUED",
+            description="Released at its time",
+            now=now,
+            values={"due_at": [now] * len(rows)},
+        )
 
 
 async def dispatch_due(context: WorkerContext) -> None:
+    """Dispatch until nothing is due, in `LANES` concurrent lanes of claim → submit → record
+    (while one lane waits on the database, another submits). `SENTD_WORKER_CONCURRENCY` bounds
+    the submissions in flight across the lanes."""
     limit = asyncio.Semaphore(context.settings.worker_concurrency)
+    lanes = (_lane(context, limit) for _ in range(LANES))
+    results = await asyncio.gather(*lanes, return_exceptions=True)
+    for result in results:  # a failed lane does not stop the others; its tick is logged
+        if isinstance(result, BaseException):
+            raise result
 
-    async def one(row: Any) -> None:
-        async with limit:
-            await _submit(context, row)
 
+async def _lane(context: WorkerContext, limit: asyncio.Semaphore) -> None:
     while True:
         claimed = await _claim(context)
         if not claimed:
             return
-        await asyncio.gather(*(one(row) for row in claimed))
+        await _dispatch(context, claimed, limit)
         if len(claimed) < BATCH:
             return
 
@@ -92,7 +105,7 @@ async def _claim(context: WorkerContext) -> list[Any]:
         claimed = list(await conn.fetch(_CLAIM, now, BATCH, lease_until))
         accepted = [row for row in claimed if row["was"] == "QUEUED"]
         if accepted:
-            await messages.add_events(
+            await messages.add_events_many(
                 conn,
                 [(r["id"], "ACCEPTED", "Taken for dispatch", None, None, now) for r in accepted],
             )
@@ -100,23 +113,84 @@ async def _claim(context: WorkerContext) -> list[Any]:
     return claimed
 
 
-async def _outbound(conn: Any, row: Any) -> OutboundMessage:
+@dataclass(slots=True)
+class _Outcome:
+    """One submission: its provider's answer (`submission`) or the error."""
+
+    row: Any
+    provider: Provider | None
+    outbound: OutboundMessage
+    submission: Submission | None = None
+    error: ProviderError | None = None
+
+
+async def _dispatch(context: WorkerContext, claimed: list[Any], limit: asyncio.Semaphore) -> None:
+    """Submit a claimed batch with bounded concurrency and record the outcomes in bulk."""
+    async with context.db.connection() as conn:
+        outbounds = await _outbounds(conn, claimed)
+
+    async def one(row: Any, outbound: OutboundMessage) -> _Outcome:
+        async with limit:
+            return await _submit(context, row, outbound)
+
+    pending = {
+        asyncio.create_task(one(row, outbounds[row["id"]]))
+        for row in claimed
+        if row["id"] in outbounds
+    }
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, timeout=RECORD_EVERY_S)
+            if done:
+                await _record(context, [task.result() for task in done])
+    finally:
+        for task in pending:  # cancelled: the lease runs out and the messages are claimed again
+            task.cancel()
+
+
+async def _outbounds(conn: Any, rows: list[Any]) -> dict[Any, OutboundMessage]:
+    """What each claimed message is submitted as; its templates and senders in two queries. A
+    message that cannot be built is logged and left to its lease (claimed again later)."""
+    template_ids = list({r["template_id"] for r in rows if r["template_id"] is not None})
+    templates = {
+        t["id"]: t
+        for t in (
+            await conn.fetch(
+                "SELECT id, name, language, whatsapp_name, variables FROM templates "
+                "WHERE id = ANY($1::uuid[])",
+                template_ids,
+            )
+            if template_ids
+            else []
+        )
+    }
+    customers = {
+        c["id"]: c
+        for c in await conn.fetch(
+            "SELECT id, whatsapp_account, sending_phone_number, whatsapp_phone_number "
+            "FROM customers WHERE id = ANY($1::uuid[])",
+            list({r["customer_id"] for r in rows}),
+        )
+    }
+    out: dict[Any, OutboundMessage] = {}
+    for row in rows:
+        try:
+            out[row["id"]] = _outbound(row, templates, customers)
+        except Exception:
+            log.exception("message %s: cannot build its submission", row["id"])
+    return out
+
+
+def _outbound(row: Any, templates: dict[Any, Any], customers: dict[Any, Any]) -> OutboundMessage:
     template = None
     if row["template_id"] is not None:
-        t = await conn.fetchrow(
-            "SELECT name, language, whatsapp_name, variables FROM templates WHERE id = $1",
-            row["template_id"],
-        )
+        t = templates[row["template_id"]]
         given = row["template_parameters"] or {}
         values = [given.get(v, given.get(str(i), "")) for i, v in enumerate(t["variables"])]
         template = TemplateRef(
             row["template_id"], t["name"], t["language"], t["whatsapp_name"], values
         )
-    customer = await conn.fetchrow(
-        "SELECT whatsapp_account, sending_phone_number, whatsapp_phone_number FROM customers "
-        "WHERE id = $1",
-        row["customer_id"],
-    )
+    customer = customers[row["customer_id"]]
     sender = (
         customer["whatsapp_phone_number"]
         if row["channel"] == "whatsapp"
@@ -138,134 +212,197 @@ async def _outbound(conn: Any, row: Any) -> OutboundMessage:
     )
 
 
-async def _submit(context: WorkerContext, row: Any) -> None:
-    settings = context.settings
+async def _submit(context: WorkerContext, row: Any, outbound: OutboundMessage) -> _Outcome:
     provider = context.providers.for_channel(row["channel"], row["livemode"])
-    async with context.db.connection() as conn:
-        outbound = await _outbound(conn, row)
-    error: ProviderError | None = None
-    submission = None
+    outcome = _Outcome(row, provider, outbound)
     if provider is None:
-        error = ProviderError(
+        outcome.error = ProviderError(
             f"No provider for {row['channel']}", transient=False, reason_code="BUSINESS_007"
         )
-    else:
-        try:
-            submission = await provider.submit(outbound)
-        except ProviderError as exc:
-            error = exc
-        except Exception as exc:  # a bug or an unexpected answer: treat as passing
-            log.exception("provider %s failed on message %s", provider.name, row["id"])
-            error = ProviderError(str(exc), transient=True, reason_code="INTERNAL_003")
+        return outcome
+    try:
+        outcome.submission = await provider.submit(outbound)
+    except ProviderError as exc:
+        outcome.error = exc
+    except Exception as exc:  # a bug or an unexpected answer: treat as passing
+        log.exception("provider %s failed on message %s", provider.name, row["id"])
+        outcome.error = ProviderError(str(exc), transient=True, reason_code="INTERNAL_003")
+    return outcome
+
+
+async def _record(context: WorkerContext, outcomes: list[_Outcome]) -> None:
+    """Record the outcomes of submissions in one transaction: SENT (with the provider's id, then
+    any early receipts), a retry with backoff, or FAILED. A message that is no longer ACCEPTED
+    (cancelled meanwhile, or another worker finished it) is left alone: SENT is one UPDATE
+    guarded by `status = 'ACCEPTED'`; the others are locked and checked first."""
+    settings = context.settings
     now = context.clock.now()
+    sent: dict[str, list[_Outcome]] = {}  # by provider
+    unsent: list[_Outcome] = []
+    for outcome in outcomes:
+        if outcome.submission is not None and outcome.provider is not None:
+            sent.setdefault(outcome.provider.name, []).append(outcome)
+        else:
+            unsent.append(outcome)
     async with context.db.transaction() as conn:
-        current = await messages.get(conn, row["id"], lock=True)
-        if current is None or current["status"] != "ACCEPTED":
-            return  # cancelled meanwhile, or another worker finished it
-        if submission is not None and provider is not None:
-            next_at = None
-            if provider.name == "simulator":
-                latency = timedelta(milliseconds=settings.simulator_latency_ms)
-                next_at = simulator.next_step(
-                    "SENT", row["channel"], row["phone_e164"], now, latency
-                )
-            sent = await lifecycle.transition(
+        for name, group in sent.items():
+            await _record_sent(context, conn, name, group, now)
+        if not unsent:
+            return
+        current = {
+            r["id"]: r for r in await messages.lock_many(conn, [o.row["id"] for o in unsent])
+        }
+        retries: list[tuple[Any, ProviderError]] = []
+        failures: list[tuple[Any, ProviderError]] = []
+        for outcome in unsent:
+            row = current.get(outcome.row["id"])
+            if row is None or row["status"] != "ACCEPTED":
+                continue
+            error = outcome.error
+            assert error is not None
+            if error.transient and row["attempts"] < settings.dispatch_max_attempts:
+                retries.append((row, error))
+            else:
+                failures.append((row, error))
+        if retries:
+            await _record_retries(context, conn, retries, now)
+        for row, error in failures:
+            await lifecycle.transition(
                 conn,
-                current,
-                "SENT",
-                description=f"Submitted to {provider.name}",
+                row,
+                "FAILED",
+                description="The provider could not send it",
                 now=now,
-                values={
-                    "provider": provider.name,
-                    "provider_message_id": submission.provider_message_id,
-                    "from_number": outbound.from_number,
-                    "lease_until": None,
-                    "due_at": None,
-                    "simulated_next_at": next_at,
-                },
+                reason_code=error.reason_code,
+                reason=str(error),
             )
-            if sent is not None:
-                await lifecycle.apply_early_receipts(conn, sent, now)
-            return
-        assert error is not None
-        if error.transient and current["attempts"] < settings.dispatch_max_attempts:
-            delay = min(
-                settings.dispatch_retry_base_s * 2 ** (current["attempts"] - 1),
+
+
+async def _record_sent(
+    context: WorkerContext, conn: Any, provider: str, group: list[_Outcome], now: datetime
+) -> None:
+    """ACCEPTED → SENT for the messages one provider took (the claimed rows are ACCEPTED; the
+    UPDATE moves only those still ACCEPTED), then the receipts that came before."""
+    next_at: list[datetime | None] = [None] * len(group)
+    if provider == "simulator":
+        latency = timedelta(milliseconds=context.settings.simulator_latency_ms)
+        next_at = [
+            simulator.next_step("SENT", o.row["channel"], o.row["phone_e164"], now, latency)
+            for o in group
+        ]
+    sent = await lifecycle.transition_many(
+        conn,
+        [o.row for o in group],
+        "SENT",
+        description=f"Submitted to {provider}",
+        now=now,
+        values={
+            "provider": [provider] * len(group),
+            "provider_message_id": [
+                o.submission.provider_message_id if o.submission else None for o in group
+            ],
+            "from_number": [o.outbound.from_number for o in group],
+            "lease_until": [None] * len(group),
+            "due_at": [None] * len(group),
+            "simulated_next_at": next_at,
+        },
+    )
+    await lifecycle.apply_early_receipts_many(conn, sent, now)
+
+
+async def _record_retries(
+    context: WorkerContext, conn: Any, retries: list[tuple[Any, ProviderError]], now: datetime
+) -> None:
+    """A provider error that may pass: try again later, with exponential backoff and jitter."""
+    settings = context.settings
+    retry_at = [
+        now
+        + timedelta(
+            seconds=min(
+                settings.dispatch_retry_base_s * 2 ** (row["attempts"] - 1),
                 settings.dispatch_retry_cap_s,
-            ) * (0.75 + random.random() / 2)
-            retry_at = now + timedelta(seconds=delay)
-            await messages.update(conn, current["id"], {"lease_until": retry_at, "updated_at": now})
-            await messages.add_events(
-                conn,
-                [
-                    (
-                        current["id"],
-                        "ACCEPTED",
-                        f"Provider error on attempt {current['attempts']}; retrying",
-                        "INTERNAL_003",
-                        str(error),
-                        now,
-                    )
-                ],
             )
-            return
-        await lifecycle.transition(
-            conn,
-            current,
-            "FAILED",
-            description="The provider could not send it",
-            now=now,
-            reason_code=error.reason_code,
-            reason=str(error),
+            * (0.75 + random.random() / 2)
         )
+        for row, _ in retries
+    ]
+    await messages.update_many(
+        conn,
+        [row["id"] for row, _ in retries],
+        {"lease_until": retry_at, "updated_at": [now] * len(retries)},
+        status="ACCEPTED",
+    )
+    await messages.add_events_many(
+        conn,
+        [
+            (
+                row["id"],
+                "ACCEPTED",
+                f"Provider error on attempt {row['attempts']}; retrying",
+                "INTERNAL_003",
+                str(error),
+                now,
+            )
+            for row, error in retries
+        ],
+    )
 
 
 async def advance_simulated(context: WorkerContext) -> None:
-    """The simulator's receipts: SENT → DELIVERED → READ (WhatsApp); `…0005` replies STOP."""
+    """The simulator's receipts: SENT → DELIVERED → READ (WhatsApp); `…0005` replies STOP.
+    A batch at a time, in bulk."""
     now = context.clock.now()
     latency = timedelta(milliseconds=context.settings.simulator_latency_ms)
     async with context.db.transaction() as conn:
-        rows = await conn.fetch(
-            f"SELECT {messages.COLUMNS} FROM messages WHERE simulated_next_at <= $1 "
-            f"ORDER BY simulated_next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-            now,
-            BATCH,
+        rows = list(
+            await conn.fetch(
+                f"SELECT {messages.COLUMNS} FROM messages WHERE simulated_next_at <= $1 "
+                f"ORDER BY simulated_next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                now,
+                BATCH,
+            )
         )
-        for row in rows:
-            await _advance(conn, row, now, latency)
-
-
-async def _advance(conn: Any, row: Any, now: Any, latency: timedelta) -> None:
-    if row["status"] == "SENT":
-        next_at = simulator.next_step("DELIVERED", row["channel"], row["phone_e164"], now, latency)
-        await lifecycle.transition(
+        sent = [r for r in rows if r["status"] == "SENT"]
+        await lifecycle.transition_many(
             conn,
-            row,
+            sent,
             "DELIVERED",
             description="Delivered (simulated)",
             now=now,
-            values={"simulated_next_at": next_at},
+            values={
+                "simulated_next_at": [
+                    simulator.next_step("DELIVERED", r["channel"], r["phone_e164"], now, latency)
+                    for r in sent
+                ]
+            },
         )
-        return
-    await messages.update(conn, row["id"], {"simulated_next_at": None})
-    if row["status"] != "DELIVERED":
-        return
-    if simulator.magic(row["phone_e164"]) == simulator.REPLIES_STOP:
-        org = await conn.fetchval(
-            "SELECT COALESCE(organization_id, id) FROM customers WHERE id = $1", row["customer_id"]
+        later = [r for r in rows if r["status"] != "SENT"]
+        await messages.update_many(
+            conn, [r["id"] for r in later], {"simulated_next_at": [None] * len(later)}
         )
-        await inbound.receive(
-            conn,
-            customer_id=row["customer_id"],
-            organization_id=org,
-            livemode=row["livemode"],
-            channel=row["channel"],
-            from_number=row["phone_e164"],
-            to_number=row["from_number"],
-            text="STOP",
-            provider="simulator",
-            provider_message_id=f"sim_in_{row['id']}",
-            received_at=now,
-        )
-    elif row["channel"] == "whatsapp":
-        await lifecycle.transition(conn, row, "READ", description="Read (simulated)", now=now)
+        delivered = [r for r in later if r["status"] == "DELIVERED"]
+        stops = [r for r in delivered if simulator.magic(r["phone_e164"]) == simulator.REPLIES_STOP]
+        for row in stops:
+            await _reply_stop(conn, row, now)
+        stopped = {r["id"] for r in stops}
+        read = [r for r in delivered if r["channel"] == "whatsapp" and r["id"] not in stopped]
+        await lifecycle.transition_many(conn, read, "READ", description="Read (simulated)", now=now)
+
+
+async def _reply_stop(conn: Any, row: Any, now: datetime) -> None:
+    org = await conn.fetchval(
+        "SELECT COALESCE(organization_id, id) FROM customers WHERE id = $1", row["customer_id"]
+    )
+    await inbound.receive(
+        conn,
+        customer_id=row["customer_id"],
+        organization_id=org,
+        livemode=row["livemode"],
+        channel=row["channel"],
+        from_number=row["phone_e164"],
+        to_number=row["from_number"],
+        text="STOP",
+        provider="simulator",
+        provider_message_id=f"sim_in_{row['id']}",
+        received_at=now,
+    )

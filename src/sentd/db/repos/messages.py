@@ -144,3 +144,105 @@ async def summary(conn: Any, contact_id: uuid.UUID) -> list[Any]:
         contact_id,
     )
     return rows
+
+
+# Set-based statements for the workers: one statement for many messages.
+
+# The SQL type of each column `set_status_many` and `update_many` may set (for `unnest`).
+_COLUMN_TYPES = {
+    "provider": "text",
+    "provider_message_id": "text",
+    "from_number": "text",
+    "due_at": "timestamptz",
+    "lease_until": "timestamptz",
+    "simulated_next_at": "timestamptz",
+    "updated_at": "timestamptz",
+    "reason_code": "text",
+    "reason": "text",
+}
+
+
+def _per_row_columns(values: dict[str, list[Any]], first: int) -> tuple[str, str, str, list[Any]]:
+    """(SET list, unnest arguments, column aliases, arguments) for per-row `values`."""
+    names = list(values)
+    for name in names:
+        if name not in _COLUMN_TYPES:
+            raise ValueError(f"no SQL type known for messages.{name}")
+    sets = "".join(f", {n} = u.{n}" for n in names)
+    args = "".join(f", ${i}::{_COLUMN_TYPES[n]}[]" for i, n in enumerate(names, start=first))
+    aliases = "".join(f", {n}" for n in names)
+    return sets, args, aliases, [values[n] for n in names]
+
+
+async def lock_many(conn: Any, message_ids: list[uuid.UUID]) -> list[Any]:
+    """The messages with these ids, locked (in id order, so that two lockers cannot deadlock)."""
+    rows: list[Any] = await conn.fetch(
+        f"SELECT {COLUMNS} FROM messages WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+        message_ids,
+    )
+    return rows
+
+
+async def set_status_many(
+    conn: Any,
+    message_ids: list[uuid.UUID],
+    expected: list[str],
+    status: str,
+    values: dict[str, list[Any]],
+) -> list[Any]:
+    """`set_status` for many messages: each moves from its `expected` status to `status` and
+    takes its own `values` (column → one value per message). Returns the rows that moved."""
+    if not message_ids:
+        return []
+    sets, args, aliases, arguments = _per_row_columns(values, 4)
+    rows: list[Any] = await conn.fetch(
+        f"UPDATE messages m SET status = $1{sets} "
+        f"FROM unnest($2::uuid[], $3::text[]{args}) AS u(id, expected{aliases}) "
+        f"WHERE m.id = u.id AND m.status = u.expected "
+        f"RETURNING {', '.join('m.' + c.strip() for c in COLUMNS.split(','))}",
+        status,
+        message_ids,
+        expected,
+        *arguments,
+    )
+    return rows
+
+
+async def update_many(
+    conn: Any,
+    message_ids: list[uuid.UUID],
+    values: dict[str, list[Any]],
+    *,
+    status: str | None = None,
+) -> list[uuid.UUID]:
+    """`update` for many messages, each with its own `values` (column → one value per message);
+    with `status`, only those still in it. Returns the ids updated."""
+    if not message_ids:
+        return []
+    sets, args, aliases, arguments = _per_row_columns(values, 3)
+    rows = await conn.fetch(
+        f"UPDATE messages m SET {sets.removeprefix(', ')} "
+        f"FROM unnest($1::uuid[]{args}) AS u(id{aliases}) "
+        f"WHERE m.id = u.id AND ($2::text IS NULL OR m.status = $2) RETURNING m.id",
+        message_ids,
+        status,
+        *arguments,
+    )
+    return [r["id"] for r in rows]
+
+
+async def add_events_many(conn: Any, events: Sequence[EventRow]) -> None:
+    """`add_events` in one statement (kept in the given order)."""
+    if not events:
+        return
+    columns: list[list[Any]] = [[], [], [], [], [], []]
+    for event in events:
+        for column, value in zip(columns, event, strict=True):
+            column.append(value)
+    await conn.execute(
+        "INSERT INTO message_events (message_id, status, description, reason_code, reason, "
+        "occurred_at) SELECT m, s, d, rc, r, o FROM unnest($1::uuid[], $2::text[], $3::text[], "
+        "$4::text[], $5::text[], $6::timestamptz[]) WITH ORDINALITY AS e(m, s, d, rc, r, o, n) "
+        "ORDER BY n",
+        *columns,
+    )
