@@ -5,11 +5,24 @@ bodies, closed keep-alive connections, time-outs."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import pytest
+import uvloop
 
 from sentd.events import http1, sender
 
 Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+Runner = Callable[[Coroutine[Any, Any, None]], None]
+
+
+@pytest.fixture(params=["asyncio", "uvloop"])
+def run(request: pytest.FixtureRequest) -> Runner:
+    """Each test under both event loops: `sentd serve` and `sentd worker` run uvloop."""
+    runner: Runner = asyncio.run if request.param == "asyncio" else uvloop.run
+    return runner
 
 
 async def read_request(reader: asyncio.StreamReader) -> bytes:
@@ -51,7 +64,7 @@ async def send(connections: http1.Connections, url: str, timeout_s: float = 5) -
     )
 
 
-def test_keep_alive_lengths_chunks_and_headers() -> None:
+def test_keep_alive_lengths_chunks_and_headers(run: Runner) -> None:
     requests: list[bytes] = []
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -87,10 +100,10 @@ def test_keep_alive_lengths_chunks_and_headers() -> None:
         assert "x-webhook-id: w" in head
         assert requests[0].endswith(b'{"a": 1}')
 
-    asyncio.run(go())
+    run(go())
 
 
-def test_a_body_ended_by_closing_and_a_big_body() -> None:
+def test_a_body_ended_by_closing_and_a_big_body(run: Runner) -> None:
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 500 Oops\r\nconnection: close\r\n\r\n" + b"x" * 100_000)
@@ -108,10 +121,10 @@ def test_a_body_ended_by_closing_and_a_big_body() -> None:
         assert first.status == 500 and first.body == "x" * sender.RESPONSE_BODY_LIMIT
         assert second.status == 500 and len(accepted) == 2  # not reused
 
-    asyncio.run(go())
+    run(go())
 
 
-def test_a_closed_idle_connection_is_not_reused() -> None:
+def test_a_closed_idle_connection_is_not_reused(run: Runner) -> None:
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
@@ -130,10 +143,10 @@ def test_a_closed_idle_connection_is_not_reused() -> None:
             server.close()
         assert first.status == 204 and second.status == 204 and len(accepted) == 2
 
-    asyncio.run(go())
+    run(go())
 
 
-def test_no_answer_in_time_and_connection_failures() -> None:
+def test_no_answer_in_time_and_connection_failures(run: Runner) -> None:
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         await asyncio.sleep(5)
@@ -160,4 +173,4 @@ def test_no_answer_in_time_and_connection_failures() -> None:
         writer.write(b"SMTP READY\r\n\r\n")
         await writer.drain()
 
-    asyncio.run(go())
+    run(go())

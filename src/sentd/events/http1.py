@@ -14,6 +14,7 @@ import asyncio
 import base64
 import ssl
 import urllib.request
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 import certifi
@@ -45,8 +46,8 @@ class _Connection(asyncio.Protocol):
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self._parser is None:  # nothing asked: the server must not speak
