@@ -428,6 +428,35 @@ def test_the_organization_pays_when_the_profile_balance_is_short(
     assert balance_of(live, profile, livemode=False) == 100
 
 
+def test_concurrent_first_sends_to_a_number_share_one_contact(live: LiveServer) -> None:
+    org = make_org(live)
+    statuses: list[int] = []
+
+    def fire() -> None:
+        with httpx.Client(base_url=live.base_url, timeout=30) as client:
+            statuses.append(send(client, org.test_key, to=["+14155550170"]).status_code)
+
+    threads = [threading.Thread(target=fire) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [202] * 6
+    with httpx.Client(base_url=live.base_url) as client:
+        found = assert_ok(
+            client.get(
+                "/v3/contacts",
+                params={"search": "+14155550170"},
+                headers={"x-api-key": org.test_key},
+            )
+        )["contacts"]
+        assert len(found) == 1
+        listed = assert_ok(client.get("/v3/messages", headers={"x-api-key": org.test_key}))[
+            "messages"
+        ]
+    assert len(listed) == 6 and {m["contact_id"] for m in listed} == {found[0]["id"]}
+
+
 def test_contact_summary_and_conversations(live: LiveServer, http: httpx.Client) -> None:
     org = make_org(live)
     headers = {"x-api-key": org.test_key}

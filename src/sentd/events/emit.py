@@ -24,6 +24,28 @@ def envelope(event_type: str, payload: dict[str, Any], now: datetime) -> dict[st
     return body
 
 
+def prepare(
+    subscribers: list[Any],
+    *,
+    customer_id: uuid.UUID,
+    livemode: bool,
+    events: list[tuple[str, str, dict[str, Any]]],
+    now: datetime,
+) -> events_repo.EventBatch:
+    """The rows that record `events` of one customer, (event_type, discriminator, payload), and
+    their deliveries to the `subscribers` (`webhooks.subscribers`) that take them."""
+    batch = events_repo.EventBatch(customer_id, livemode, now)
+    for event_type, discriminator, payload in events:
+        event_id = new_id()
+        batch.events.append((event_id, event_type, envelope(event_type, payload, now)))
+        batch.deliveries.extend(
+            (event_id, w["id"])
+            for w in subscribers
+            if _takes(w, customer_id, event_type, discriminator)
+        )
+    return batch
+
+
 async def emit_many(
     conn: Any,
     *,
@@ -38,19 +60,10 @@ async def emit_many(
     payload); returns the events' ids, in that order."""
     if not events:
         return []
-    candidates = await webhooks_repo.subscribers(conn, customer_id, organization_id, livemode)
-    rows = []
-    deliveries: list[tuple[uuid.UUID, uuid.UUID]] = []
-    for event_type, discriminator, payload in events:
-        event_id = new_id()
-        rows.append((event_id, event_type, envelope(event_type, payload, now)))
-        deliveries.extend(
-            (event_id, w["id"])
-            for w in candidates
-            if _takes(w, customer_id, event_type, discriminator)
-        )
-    await events_repo.insert_with_deliveries(conn, customer_id, livemode, rows, deliveries, now)
-    return [row[0] for row in rows]
+    subscribers = await webhooks_repo.subscribers(conn, customer_id, organization_id, livemode)
+    batch = prepare(subscribers, customer_id=customer_id, livemode=livemode, events=events, now=now)
+    await events_repo.insert(conn, batch)
+    return [event[0] for event in batch.events]
 
 
 async def emit(

@@ -15,10 +15,10 @@ from typing import Any
 from sentd.api.schemas.messages import SendBody
 from sentd.auth.principal import Principal
 from sentd.channels import available_channels
-from sentd.db.repos import balances, contacts, customers, messages, sends
+from sentd.db.repos import balances, contacts, messages, sends
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
-from sentd.events.emit import emit_many
+from sentd.events.emit import prepare
 from sentd.ids import new_id
 from sentd.phones import describe
 from sentd.pricing import price_micros
@@ -278,22 +278,6 @@ class Charge:
         )
 
 
-async def _contacts_for(conn: Any, principal: Principal, planned: list[Planned]) -> dict[str, Any]:
-    """The contact id of every recipient, creating the new ones in one statement."""
-    ids = {p.to: p.contact["id"] for p in planned if p.contact is not None}
-    missing = list(dict.fromkeys(p.to for p in planned if p.to not in ids))
-    if missing:
-        infos = [describe(n) for n in missing]
-        ids |= await contacts.insert_many(
-            conn, principal.scope, infos, [available_channels(i) for i in infos]
-        )
-        raced = [n for n in missing if n not in ids]  # created meanwhile by a concurrent send
-        if raced:
-            known = await contacts.get_many_by_phone(conn, principal.scope, raced)
-            ids |= {n: row["id"] for n, row in known.items()}
-    return ids
-
-
 async def accept(
     conn: Any,
     principal: Principal,
@@ -306,17 +290,19 @@ async def accept(
 ) -> tuple[dict[str, Any], Charge]:
     """Write the messages, their first events and webhook events; returns the response data and
     the charge, for the caller to send with the COMMIT (`Mutation.commit_with`)."""
-    customer = await customers.get(conn, principal.customer_id)
+    customer, subscribers = await sends.context(
+        conn, principal.customer_id, principal.organization_id, principal.livemode
+    )
     funding = funding_scopes(customer, principal.livemode)
     scheduled = body.scheduled_at is not None
     status = "SCHEDULED" if scheduled else "QUEUED"
-    contact_of = await _contacts_for(conn, principal, planned)
     rows: list[dict[str, Any]] = []
     for item in planned:
         rows.append(
             {
                 "id": new_id(),
-                "contact_id": contact_of[item.to],
+                # A new number's contact is created with the messages.
+                "contact_id": item.contact["id"] if item.contact is not None else None,
                 "channel": item.channel,
                 "phone_e164": item.to,
                 "phone_international": item.international,
@@ -351,13 +337,11 @@ async def accept(
         if body.scheduled_at
         else "Accepted by the API and queued"
     )
-    await sends.insert_messages(
-        conn, shared, rows, [f"{description}; channel: {item.why}" for item in planned]
-    )
-    await emit_many(
-        conn,
+    new_numbers = list(dict.fromkeys(p.to for p in planned if p.contact is None))
+    new_infos = [describe(n) for n in new_numbers]
+    webhook_events = prepare(
+        subscribers,
         customer_id=principal.customer_id,
-        organization_id=principal.organization_id,
         livemode=principal.livemode,
         events=[
             (
@@ -368,6 +352,14 @@ async def accept(
             for row in rows
         ],
         now=now,
+    )
+    await sends.insert_messages(
+        conn,
+        shared,
+        rows,
+        [f"{description}; channel: {item.why}" for item in planned],
+        (principal.scope, new_infos, [available_channels(i) for i in new_infos]),
+        webhook_events,
     )
     # Last, with the COMMIT: the rows every send of the organization shares (today's count,
     # the balance).

@@ -70,25 +70,35 @@ async def get_many_by_phone(conn: Any, scope: Scope, numbers: list[str]) -> dict
     return {r["phone_e164"]: r for r in rows}
 
 
-async def insert_many(
-    conn: Any, scope: Scope, infos: list[PhoneInfo], channels: list[list[str]]
-) -> dict[str, uuid.UUID]:
-    """Contacts for numbers the scope does not have yet, in one statement; existing ones are left
-    alone. Returns the ids of the contacts it created, by E.164 number."""
-    rows = await conn.fetch(
-        """
-        INSERT INTO contacts (id, customer_id, livemode, phone_number, phone_e164,
-            format_international, format_national, format_rfc, country_code, region_code,
-            line_type, carrier_name, available_channels)
-        SELECT c.id, $1, $2, c.e164, c.e164, c.international, c.national, c.rfc, c.country_code,
-            c.region_code, c.line_type, c.carrier_name, c.channels
-        FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-            $9::text[], $10::text[], $11::text[], $12::text[])
-            AS c(id, e164, international, national, rfc, country_code, region_code, line_type,
-                carrier_name, channels)
-        ON CONFLICT (customer_id, livemode, phone_e164) WHERE deleted_at IS NULL DO NOTHING
-        RETURNING phone_e164, id
-        """,
+def insert_many_cte(first: int) -> str:
+    """A common table expression, `new_contacts (id, phone_e164)`, that creates contacts for
+    numbers the scope does not have yet and gives the id of each — the existing contact's when
+    a concurrent operation created it first. Its twelve parameters (`insert_many_params`) are
+    numbered from `first`."""
+    n = [f"${first + i}" for i in range(12)]
+    return f"""
+        new_contacts AS (
+            INSERT INTO contacts AS c (id, customer_id, livemode, phone_number, phone_e164,
+                format_international, format_national, format_rfc, country_code, region_code,
+                line_type, carrier_name, available_channels)
+            SELECT n.id, {n[0]}::uuid, {n[1]}::boolean, n.e164, n.e164, n.international,
+                n.national, n.rfc, n.country_code, n.region_code, n.line_type, n.carrier_name,
+                n.channels
+            FROM unnest({n[2]}::uuid[], {n[3]}::text[], {n[4]}::text[], {n[5]}::text[],
+                {n[6]}::text[], {n[7]}::text[], {n[8]}::text[], {n[9]}::text[], {n[10]}::text[],
+                {n[11]}::text[])
+                AS n(id, e164, international, national, rfc, country_code, region_code,
+                    line_type, carrier_name, channels)
+            ON CONFLICT (customer_id, livemode, phone_e164) WHERE deleted_at IS NULL
+                DO UPDATE SET updated_at = c.updated_at
+            RETURNING c.id, c.phone_e164
+        )"""
+
+
+def insert_many_params(
+    scope: Scope, infos: list[PhoneInfo], channels: list[list[str]]
+) -> list[Any]:
+    return [
         *scope.params(),
         [new_id() for _ in infos],
         [i.e164 for i in infos],
@@ -100,8 +110,7 @@ async def insert_many(
         [i.line_type for i in infos],
         [i.carrier_name for i in infos],
         [",".join(c) for c in channels],
-    )
-    return {r["phone_e164"]: r["id"] for r in rows}
+    ]
 
 
 async def get_by_phone(conn: Any, scope: Scope, e164: str) -> Any:

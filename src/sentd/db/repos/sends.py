@@ -1,6 +1,7 @@
 """The writes of an accepted send, each one statement whatever the number of recipients.
 
-`insert_messages` writes the messages and their first status events; `charge_sql` counts them
+`context` reads the customer and its webhooks; `insert_messages` writes new contacts, the
+messages, their first status events and the webhook events; `charge_sql` counts the messages
 against today's quota and debits the payer. The charge touches the two rows every send of an
 organization shares (today's counter, the balance), so it is the transaction's final statement,
 sent with the COMMIT: their locks are held only while PostgreSQL runs the two.
@@ -14,7 +15,10 @@ from datetime import date
 from typing import Any
 
 from sentd.db.final_statement import literal
+from sentd.db.repos import contacts, events
+from sentd.db.scope import Scope
 from sentd.ids import new_id
+from sentd.phones import PhoneInfo
 
 # Columns that differ per message; the rest are the same for every message of one request.
 _PER_MESSAGE = (
@@ -53,21 +57,32 @@ def _insert_sql() -> str:
     arrays = ", ".join(
         f"${i + 1}::{'text' if t == 'jsonb' else t}[]" for i, (_, t) in enumerate(_PER_MESSAGE)
     )
-    columns = ", ".join(f"m.{n}::{t}" for n, t in _PER_MESSAGE)
+    columns = ", ".join(
+        "coalesce(m.contact_id, (SELECT c.id FROM new_contacts c "
+        "WHERE c.phone_e164 = m.phone_e164))"
+        if n == "contact_id"
+        else f"m.{n}::{t}"
+        for n, t in _PER_MESSAGE
+    )
     constants = ", ".join(f"${per + i + 1}::{t}" for i, (_, t) in enumerate(_SHARED))
     names = ", ".join(n for n, _ in _PER_MESSAGE + _SHARED)
     descriptions = per + shared + 1
     return f"""
-        WITH inserted AS (
+        WITH {contacts.insert_many_cte(descriptions + 1)},
+        inserted AS (
             INSERT INTO messages ({names})
             SELECT {columns}, {constants}
             FROM unnest({arrays}) AS m({", ".join(n for n, _ in _PER_MESSAGE)})
             RETURNING id, status, created_at
-        )
-        INSERT INTO message_events (message_id, status, description, occurred_at)
-        SELECT i.id, i.status, d.description, i.created_at
-        FROM inserted i JOIN unnest($1::uuid[], ${descriptions}::text[]) AS d(id, description)
-            ON d.id = i.id
+        ),
+        first_events AS (
+            INSERT INTO message_events (message_id, status, description, occurred_at)
+            SELECT i.id, i.status, d.description, i.created_at
+            FROM inserted i JOIN unnest($1::uuid[], ${descriptions}::text[])
+                AS d(id, description) ON d.id = i.id
+        ),
+        {events.insert_ctes(descriptions + 13)}
+        SELECT
     """
 
 
@@ -75,10 +90,17 @@ _INSERT = _insert_sql()
 
 
 async def insert_messages(
-    conn: Any, shared: dict[str, Any], messages: list[dict[str, Any]], descriptions: list[str]
+    conn: Any,
+    shared: dict[str, Any],
+    messages: list[dict[str, Any]],
+    descriptions: list[str],
+    new_contacts: tuple[Scope, list[PhoneInfo], list[list[str]]],
+    batch: events.EventBatch,
 ) -> None:
-    """Messages with the `shared` values and their own (`id`, `contact_id`, `channel`, …), and
-    each one's first status event with its description."""
+    """In one statement: the contacts of `new_contacts` (a message whose `contact_id` is None
+    gets its number's), the messages with the `shared` values and their own (`id`,
+    `contact_id`, `channel`, …), each one's first status event with its description, and the
+    batch of webhook events."""
     await conn.execute(
         _INSERT,
         *(
@@ -87,7 +109,51 @@ async def insert_messages(
         ),
         *(shared[name] for name, _ in _SHARED),
         descriptions,
+        *contacts.insert_many_params(*new_contacts),
+        *batch.params(),
     )
+
+
+async def context(
+    conn: Any, customer_id: uuid.UUID, organization_id: uuid.UUID, livemode: bool
+) -> tuple[Any, list[Any]]:
+    """What accepting needs to know of the customer, in one query: its row (for who pays) and
+    the webhooks that may take its events (`webhooks.subscribers`)."""
+    rows = await conn.fetch(
+        """
+        SELECT c.id AS customer_id, c.kind, c.organization_id, c.settings,
+            w.id AS webhook_id, w.customer_id AS webhook_customer_id, w.event_types,
+            w.event_filters, w.sender_profile
+        FROM customers c
+        LEFT JOIN webhooks w ON w.livemode = $3 AND w.is_active AND w.deleted_at IS NULL
+            AND (w.customer_id = $1 OR w.customer_id = $2)
+        WHERE c.id = $1 AND c.deleted_at IS NULL
+        """,
+        customer_id,
+        organization_id,
+        livemode,
+    )
+    if not rows:
+        return None, []
+    first = rows[0]
+    customer = {
+        "id": first["customer_id"],
+        "kind": first["kind"],
+        "organization_id": first["organization_id"],
+        "settings": first["settings"],
+    }
+    subscribers = [
+        {
+            "id": r["webhook_id"],
+            "customer_id": r["webhook_customer_id"],
+            "event_types": r["event_types"],
+            "event_filters": r["event_filters"],
+            "sender_profile": r["sender_profile"],
+        }
+        for r in rows
+        if r["webhook_id"] is not None
+    ]
+    return customer, subscribers
 
 
 def charge_sql(
