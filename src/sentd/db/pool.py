@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import asyncpg
+import orjson
 
 from sentd.config import Settings
 
@@ -14,10 +14,15 @@ Pool = asyncpg.Pool
 Connection = asyncpg.Connection
 
 
+def encode_json(value: Any) -> str:
+    """JSON for json/jsonb parameters: orjson (large sends encode a body per message)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 async def _init_connection(conn: Any) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
-            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+            type_name, encoder=encode_json, decoder=orjson.loads, schema="pg_catalog"
         )
 
 

@@ -9,12 +9,12 @@ sent with the COMMIT: their locks are held only while PostgreSQL runs the two.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 from typing import Any
 
 from sentd.db.final_statement import literal
+from sentd.db.pool import encode_json
 from sentd.db.repos import contacts, events
 from sentd.db.scope import Scope
 from sentd.ids import new_id
@@ -104,7 +104,7 @@ async def insert_messages(
     await conn.execute(
         _INSERT,
         *(
-            [json.dumps(m[name]) if kind == "jsonb" else m[name] for m in messages]
+            [encode_json(m[name]) if kind == "jsonb" else m[name] for m in messages]
             for name, kind in _PER_MESSAGE
         ),
         *(shared[name] for name, _ in _SHARED),
