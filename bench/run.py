@@ -75,9 +75,11 @@ def fresh_database(name: str) -> str:
 def sentd_env(**values: str) -> dict[str, str]:
     """sentd as a deployment would run it: default settings (the pool of 10 connections among
     them: on 2 cores, 32 connections cost PostgreSQL more CPU than they save in waiting), quiet
-    logs."""
+    logs, and requests that wait for a connection as long as wrk waits for an answer (the batch
+    load is past capacity, and shedding it with 503s would measure the shedding)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SENTD_")}
-    return env | {"SENTD_LOG_LEVEL": "WARNING", "SENTD_LOG_JSON": "false"} | values
+    quiet = {"SENTD_LOG_LEVEL": "WARNING", "SENTD_LOG_JSON": "false"}
+    return env | quiet | {"SENTD_DB_ACQUIRE_TIMEOUT_S": "10"} | values
 
 
 def cli(env: dict[str, str], *args: str) -> str:
