@@ -3,7 +3,8 @@
 Everything that can refuse a request is checked for the whole request before anything is
 written, and a refusal names each offending recipient. Accepting writes, in the request's
 transaction: contacts for new numbers, one message per recipient × channel (QUEUED, or SCHEDULED),
-each message's first status event and `message.queued|scheduled` event, and the debit.
+each message's first status event and `message.queued|scheduled` event, and — sent with the
+COMMIT — today's count and the debit.
 """
 
 from __future__ import annotations
@@ -231,17 +232,6 @@ def _over_quota(limit: int, sent_today: int, adding: int) -> ApiError:
     )
 
 
-async def _sent_today(conn: Any, principal: Principal, day: date) -> int:
-    count = await conn.fetchval(
-        "SELECT count FROM daily_message_counts WHERE organization_id = $1 AND livemode = $2 "
-        "AND day = $3",
-        principal.organization_id,
-        principal.livemode,
-        day,
-    )
-    return int(count or 0)
-
-
 async def _largest_balance(conn: Any, funding: list[Scope]) -> int:
     amounts = [await balances.get(conn, scope) for scope in funding]
     return max((row["amount_micros"] for row in amounts if row), default=0)
@@ -263,7 +253,9 @@ class Charge:
         if code == "BUSINESS_008":
             return _over_quota(
                 self.principal.limits.messages_per_day,
-                await _sent_today(conn, self.principal, self.day),
+                await sends.sent_today(
+                    conn, self.principal.organization_id, self.principal.livemode, self.day
+                ),
                 self.messages,
             )
         available = await _largest_balance(conn, self.funding)

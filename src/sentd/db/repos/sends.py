@@ -231,3 +231,15 @@ def charge_sql(
                 THEN sentd_refuse('BUSINESS_003')
         END
     """.format(**v)
+
+
+async def sent_today(conn: Any, organization_id: uuid.UUID, livemode: bool, day: date) -> int:
+    """The organization's count of messages for `day` (what a quota refusal reports)."""
+    count = await conn.fetchval(
+        "SELECT count FROM daily_message_counts WHERE organization_id = $1 AND livemode = $2 "
+        "AND day = $3",
+        organization_id,
+        livemode,
+        day,
+    )
+    return int(count or 0)
