@@ -4,6 +4,7 @@ Twilio's signed callbacks (status, inbound) into a live sentd."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import secrets
 import time
 import uuid
@@ -244,9 +245,13 @@ def events_of(server: LiveServer, org: Org, event_type: str) -> list[dict[str, A
     return server.run(go())
 
 
+_OWN_NUMBERS = itertools.count()
+
+
 def own_number(server: LiveServer, org: Org) -> str:
-    """Give `org` a sending number of its own (the one inbound messages are addressed to)."""
-    phone = number()
+    """Give `org` a sending number of its own (the one inbound messages are addressed to): each
+    one different, and never one that `number()` draws."""
+    phone = f"+1415557{next(_OWN_NUMBERS):04d}"
 
     async def go() -> None:
         async with db_of(server).transaction() as conn:
