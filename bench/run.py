@@ -321,14 +321,20 @@ def accept_figures(
     return {"accept": single, "batch": batch, "hot_path": hot_path, "soak": soak}
 
 
-def _wait_for(url: str, sql: str, what: str) -> None:
-    """Poll until `sql` (one boolean) is true; 15 minutes at most."""
-    started = time.monotonic()
-    with psycopg.connect(url, autocommit=True) as conn:
-        while not (conn.execute(sql).fetchone() or (False,))[0]:
-            if time.monotonic() - started > 900:
-                raise RuntimeError(f"{what} stalled")
-            time.sleep(0.5)
+def _one_worker(
+    env: dict[str, str], sampler: RssSampler, url: str, done_sql: str, what: str
+) -> None:
+    """Run one `sentd worker` until `done_sql` (one boolean) is true; 15 minutes at most."""
+    say(f"{what}: one worker process")
+    with process([str(BIN / "sentd"), "worker"], env, None) as worker:
+        sampler.watch("worker", worker.pid)
+        started = time.monotonic()
+        with psycopg.connect(url, autocommit=True) as conn:
+            while not (conn.execute(done_sql).fetchone() or (False,))[0]:
+                if time.monotonic() - started > 900:
+                    raise RuntimeError(f"{what} stalled")
+                time.sleep(0.5)
+        sampler.unwatch("worker")
 
 
 def _span_s(url: str, sql: str) -> float:
@@ -383,15 +389,13 @@ def dispatch_and_webhooks(sampler: RssSampler) -> dict[str, Any]:
                 ]
                 body = {"to": to, "channel": ["sms"], "text": "dispatch bench"}
                 client.post("/v3/messages", json=body).raise_for_status()
-        say("dispatch: one worker process")
-        with process([str(BIN / "sentd"), "worker"], env, None) as worker:
-            sampler.watch("worker", worker.pid)
-            _wait_for(
-                url,
-                "SELECT NOT EXISTS (SELECT FROM messages WHERE status IN ('QUEUED', 'ACCEPTED'))",
-                "dispatch",
-            )
-            sampler.unwatch("worker")
+        _one_worker(
+            env,
+            sampler,
+            url,
+            "SELECT NOT EXISTS (SELECT FROM messages WHERE status IN ('QUEUED', 'ACCEPTED'))",
+            "dispatch",
+        )
         dispatch_s = _span_s(
             url,
             "SELECT extract(epoch FROM max(occurred_at) - min(occurred_at)) "
@@ -413,15 +417,13 @@ def dispatch_and_webhooks(sampler: RssSampler) -> dict[str, Any]:
                 "'pending', now(), now() FROM webhooks w, events e "
                 "WHERE e.event_type = 'message.sent' ORDER BY e.created_at"
             )
-        say("webhooks: one worker process")
-        with process([str(BIN / "sentd"), "worker"], env, None) as worker:
-            sampler.watch("worker", worker.pid)
-            _wait_for(
-                url,
-                "SELECT NOT EXISTS (SELECT FROM webhook_deliveries WHERE state <> 'delivered')",
-                "webhooks",
-            )
-            sampler.unwatch("worker")
+        _one_worker(
+            env,
+            sampler,
+            url,
+            "SELECT NOT EXISTS (SELECT FROM webhook_deliveries WHERE state <> 'delivered')",
+            "webhooks",
+        )
         hooks_s = _span_s(
             url,
             "SELECT extract(epoch FROM max(processing_completed_at) - "

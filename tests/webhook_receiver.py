@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from standardwebhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
@@ -40,17 +40,13 @@ class Behaviour:
     answered: int = 0
 
 
-@dataclass
-class WebhookReceiver:
-    secret: str | None = None
-    deliveries: list[Delivery] = field(default_factory=list)
-    attempts: int = 0
-    behaviour: Behaviour = field(default_factory=Behaviour)
+class HookEndpoint:
+    """A live HTTP endpoint at `url` whose `_hook` answers every POST; a context manager."""
 
     def __post_init__(self) -> None:
         self._server = LiveServer(Starlette(routes=[Route("/hook", self._hook, methods=["POST"])]))
 
-    def __enter__(self) -> WebhookReceiver:
+    def __enter__(self) -> Self:
         self._server.start()
         return self
 
@@ -60,6 +56,17 @@ class WebhookReceiver:
     @property
     def url(self) -> str:
         return f"{self._server.base_url}/hook"
+
+    async def _hook(self, request: Request) -> Response:
+        raise NotImplementedError
+
+
+@dataclass
+class WebhookReceiver(HookEndpoint):
+    secret: str | None = None
+    deliveries: list[Delivery] = field(default_factory=list)
+    attempts: int = 0
+    behaviour: Behaviour = field(default_factory=Behaviour)
 
     async def _hook(self, request: Request) -> Response:
         raw = await request.body()

@@ -17,10 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sentd.db.repos import webhooks
 from tests import databases
@@ -29,10 +27,11 @@ from tests.contract import assert_ok
 from tests.events.test_delivery import eventually, new_contact, opt
 from tests.factories import Org, make_org
 from tests.live_server import LiveServer
+from tests.webhook_receiver import HookEndpoint
 
 
 @dataclass
-class CountingReceiver:
+class CountingReceiver(HookEndpoint):
     """An endpoint that holds each request `delay_s` and counts how many it holds at once;
     `status(n)` answers the n-th request (0-based)."""
 
@@ -42,20 +41,6 @@ class CountingReceiver:
     current: int = 0
     peak: int = 0
     event_ids: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self._server = LiveServer(Starlette(routes=[Route("/hook", self._hook, methods=["POST"])]))
-
-    def __enter__(self) -> CountingReceiver:
-        self._server.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.stop()
-
-    @property
-    def url(self) -> str:
-        return f"{self._server.base_url}/hook"
 
     async def _hook(self, request: Request) -> Response:
         await request.body()

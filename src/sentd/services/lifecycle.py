@@ -233,22 +233,7 @@ async def record_provider_status(
 
 async def apply_early_receipts(conn: Any, message: Any, now: datetime) -> None:
     """Apply, in arrival order, the receipts that came before `message` was recorded as sent."""
-    receipts = await conn.fetch(
-        "DELETE FROM early_receipts WHERE provider = $1 AND provider_message_id = $2 "
-        "RETURNING id, status, reason_code, reason",
-        message["provider"],
-        message["provider_message_id"],
-    )
-    for receipt in sorted(receipts, key=lambda r: r["id"]):
-        await record_provider_status(
-            conn,
-            provider=message["provider"],
-            provider_message_id=message["provider_message_id"],
-            status=receipt["status"],
-            now=now,
-            reason_code=receipt["reason_code"],
-            reason=receipt["reason"],
-        )
+    await apply_early_receipts_many(conn, [message], now)
 
 
 async def apply_early_receipts_many(conn: Any, rows: list[Any], now: datetime) -> None:
