@@ -22,7 +22,7 @@ _HEADER = re.compile(r"(?<![A-Z0-9_])([A-Z]+_\d{3}): \S")
 _MESSAGE = re.compile(r'^Error Message: "(.*)"\s*$')
 _STATUS = re.compile(r"^HTTP Status: (\d{3})\b")
 
-RETRYABLE_4XX = {"BUSINESS_002", "CONFLICT_001"}
+RETRYABLE_4XX = {"BUSINESS_002", "CONFLICT_001", "REQUEST_002"}
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,11 @@ def test_extension_codes() -> None:
         "TEMPLATE_001",
         "PROVIDER_001",
         "PROVIDER_002",
+        "PROVIDER_003",
+        "ACCOUNT_003",
+        "REQUEST_001",
+        "REQUEST_002",
+        "IDEMPOTENCY_001",
     }
 
 

@@ -536,6 +536,79 @@ _SPECS: tuple[ErrorSpec, ...] = (
         ),
         in_catalog=False,
     ),
+    ErrorSpec(
+        code="ACCOUNT_003",
+        status=403,
+        message="Organization is suspended",
+        title="Accounts",
+        cause="The server's operator suspended the organization (or the organization that owns "
+        "this profile). Its data is kept, but its keys cannot call the API until it is resumed.",
+        remediation=(
+            "Ask the operator of this sentd server why the organization was suspended.",
+            "Once the operator runs `sentd orgs resume`, the same keys work again.",
+        ),
+        in_catalog=False,
+    ),
+    # --- sentd extensions: request framing ------------------------------------
+    ErrorSpec(
+        code="REQUEST_001",
+        status=413,
+        message="Request body too large",
+        title="Requests",
+        cause="The request body is larger than the server accepts (SENTD_MAX_BODY_BYTES, 1 MB "
+        "by default). sentd stops reading at the limit and stores nothing.",
+        remediation=(
+            "Split the work into smaller requests, e.g. at most 1,000 recipients per send.",
+            "Ask the operator to raise SENTD_MAX_BODY_BYTES if large bodies are expected.",
+        ),
+        in_catalog=False,
+    ),
+    ErrorSpec(
+        code="REQUEST_002",
+        status=408,
+        message="Request body not received in time",
+        title="Requests",
+        cause="The client announced a body but did not finish sending it within the server's "
+        "body timeout (SENTD_BODY_TIMEOUT_S). Nothing was processed.",
+        remediation=(
+            "Check the network between the client and sentd, then send the request again.",
+            "Send the whole body promptly after the headers; do not stream it slowly.",
+        ),
+        retryable=True,
+        in_catalog=False,
+    ),
+    # --- sentd extensions: idempotency -----------------------------------------
+    ErrorSpec(
+        code="IDEMPOTENCY_001",
+        status=422,
+        message="Idempotency key was used for a different operation",
+        title="Idempotency",
+        cause="An earlier request with the same Idempotency-Key was a different operation "
+        "(another method or route). A key names one operation, so sentd neither replays that "
+        "operation's answer nor performs this one.",
+        remediation=(
+            "Generate a fresh Idempotency-Key for every distinct operation.",
+            "Reuse a key only to retry exactly the same request.",
+        ),
+        in_catalog=False,
+    ),
+    # --- sentd extensions: providers --------------------------------------------
+    ErrorSpec(
+        code="PROVIDER_003",
+        status=422,
+        message="No live provider is configured for this channel",
+        title="Providers",
+        cause="A live key asked to send on a channel for which the server's operator configured "
+        "no provider (SENTD_SMS_PROVIDER, SENTD_MMS_PROVIDER, SENTD_WHATSAPP_PROVIDER, "
+        "SENTD_RCS_PROVIDER). sentd never simulates live traffic unless told to, so it refused "
+        "the send before writing or charging anything.",
+        remediation=(
+            "Use a test key (sk_test_…) to try sentd with the built-in simulator.",
+            "Ask the operator to configure a provider for the channel, or to set the channel's "
+            "provider to `simulator` explicitly for a demo.",
+        ),
+        in_catalog=False,
+    ),
 )
 
 CATALOG: dict[str, ErrorSpec] = {spec.code: spec for spec in _SPECS}
