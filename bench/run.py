@@ -8,8 +8,10 @@ Figures (each measured BENCH_ROUNDS times for BENCH_DURATION seconds after a war
 floor, accept, batch accept, embedded accept (wrk, 32 connections, loopback), dispatch (20,000
 messages through one worker process) and webhooks (their 20,000 `message.sent` events delivered
 by one worker process), memory (peak RSS; with BENCH_SOAK_S, RSS
-after one minute versus at the end of the soak). Writes bench/results/<date>.json and
-BENCHMARKS.md.
+after one minute versus at the end of the soak), and the peer: Jasmin's `GET /send` and sentd's
+accept measured in interleaved rounds (peer, sentd, peer, sentd, ...) with each round's ratio,
+when the peer is set up (`../shared/bench/jasmin/setup.sh`). Writes bench/results/<date>.json
+and BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ PROFILE = os.environ.get("BENCH_PROFILE", "1") == "1"
 # floor, accept (external PostgreSQL, with batch), embedded and pipeline (dispatch + webhooks);
 # the figures are printed, and neither the results file nor BENCHMARKS.md is written.
 ONLY = {part for part in os.environ.get("BENCH_ONLY", "").split(",") if part}
+# The peer (Jasmin) scripts and how many interleaved rounds to run against it.
+JASMIN_DIR = Path(os.environ.get("BENCH_JASMIN_DIR", ROOT.parent / "shared" / "bench" / "jasmin"))
+JASMIN_RUN_DIR = Path(
+    os.environ.get("JASMIN_RUN_DIR", Path(tempfile.gettempdir()) / "sentd-peer-jasmin")
+)
+PEER_ROUNDS = int(os.environ.get("BENCH_PEER_ROUNDS", "3"))
 
 
 def say(text: str) -> None:
@@ -438,6 +446,93 @@ def dispatch_and_webhooks(sampler: RssSampler) -> dict[str, Any]:
     }
 
 
+def peer_ready() -> str | None:
+    """Why the peer cannot be measured, or None when its scripts and its setup are there."""
+    if not (JASMIN_DIR / "bench.sh").exists():
+        return f"no peer scripts in {JASMIN_DIR} (BENCH_JASMIN_DIR)"
+    if not (JASMIN_RUN_DIR / "venv" / "bin" / "python").exists():
+        return f"the peer is not set up: run {JASMIN_DIR / 'setup.sh'} once"
+    return None
+
+
+def jasmin_run() -> dict[str, Any]:
+    """One measured run of Jasmin's `GET /send` by its own script (warm-up, run, drain)."""
+    out = subprocess.run(
+        ["bash", str(JASMIN_DIR / "bench.sh"), str(CONNECTIONS), str(DURATION), str(WARMUP)],
+        env=os.environ | {"WRK_THREADS": "2", "JASMIN_RUN_DIR": str(JASMIN_RUN_DIR)},
+        capture_output=True,
+        text=True,
+        timeout=DURATION + WARMUP + 300,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"the peer's bench.sh failed:\n{out.stdout}\n{out.stderr}")
+    line = out.stdout.strip().splitlines()[-1]
+    fields = dict(item.split("=", 1) for item in line.split() if "=" in item)
+    return {
+        "ok_per_s": float(fields["accepted_rps"]),
+        "p50_ms": float(fields["p50_ms"]),
+        "p99_ms": float(fields["p99_ms"]),
+        "line": line,
+    }
+
+
+@contextmanager
+def jasmin_running() -> Iterator[None]:
+    env = os.environ | {"JASMIN_QUIET": "1", "JASMIN_RUN_DIR": str(JASMIN_RUN_DIR)}
+    subprocess.run(["bash", str(JASMIN_DIR / "start.sh")], env=env, check=True, timeout=300)
+    try:
+        yield
+    finally:
+        subprocess.run(["bash", str(JASMIN_DIR / "stop.sh")], env=env, timeout=300)
+
+
+def peer_rounds() -> dict[str, Any]:
+    """Interleaved rounds: Jasmin's accept, then sentd's single and batch accept, PEER_ROUNDS
+    times, on the same machine with the same wrk shape. The figure of record is the median of
+    the rounds' ratios (sentd / Jasmin), not the absolute rates."""
+    database = fresh_database("sentd_bench_peer")
+    env = sentd_env(SENTD_DATABASE_URL=database, SENTD_REDIS_URL=REDIS_URL)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cli(env, "migrate")
+    rounds: list[dict[str, Any]] = []
+    with (
+        process(
+            [str(BIN / "sentd"), "serve", "--port", str(port), "--no-worker"],
+            env,
+            f"{base}/health/ready",
+        ),
+        jasmin_running(),
+    ):
+        bench_env = prepare_sentd(env, base)
+        url = f"{base}/v3/messages"
+        wrk(url, "single", bench_env, WARMUP)
+        for n in range(PEER_ROUNDS):
+            peer = jasmin_run()
+            single = wrk(url, "single", bench_env, DURATION)
+            batch = wrk(url, "batch", bench_env, DURATION)
+            batch_msgs = batch["ok_per_s"] * 100
+            round_ = {
+                "jasmin": peer,
+                "single": single,
+                "batch": batch,
+                "single_ratio": single["ok_per_s"] / peer["ok_per_s"],
+                "batch_ratio": batch_msgs / peer["ok_per_s"],
+            }
+            say(
+                f"peer round {n + 1}: Jasmin {peer['ok_per_s']:,.0f} req/s (p99 "
+                f"{peer['p99_ms']} ms); sentd {single['ok_per_s']:,.0f} msg/s (p99 "
+                f"{single['p99_ms']} ms) = {round_['single_ratio']:.2f}x; batch "
+                f"{batch_msgs:,.0f} msg/s = {round_['batch_ratio']:.2f}x"
+            )
+            rounds.append(round_)
+    return {
+        "rounds": rounds,
+        "single_ratio_median": median(rounds, "single_ratio"),
+        "batch_ratio_median": median(rounds, "batch_ratio"),
+    }
+
+
 def floor_figure(sampler: RssSampler) -> list[dict[str, Any]]:
     url = fresh_database("sentd_bench_floor")
     port = free_port()
@@ -488,6 +583,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sentd-bench-") as data_dir:
         embedded = accept_figures(sentd_env(SENTD_DATA_DIR=data_dir), sampler, "embedded")
     pipeline = dispatch_and_webhooks(sampler)
+    why_no_peer = peer_ready()
+    if why_no_peer:
+        say(f"peer skipped: {why_no_peer}")
+    peer = None if why_no_peer else peer_rounds()
     sampler.stop()
 
     floor_rps = median(floor, "ok_per_s")
@@ -504,6 +603,7 @@ def main() -> None:
         "webhook_deliveries_per_s": pipeline["webhooks_per_s"],
         "peak_rss_mb": sampler.peaks,
         "soak": external["soak"],
+        "peer": peer and {k: v for k, v in peer.items() if k != "rounds"},
     }
     report = {
         "date": today,
@@ -523,7 +623,13 @@ def main() -> None:
         },
         "figures": figures,
         "hot_path": external["hot_path"],
-        "runs": {"floor": floor, "external": external, "embedded": embedded, "pipeline": pipeline},
+        "runs": {
+            "floor": floor,
+            "external": external,
+            "embedded": embedded,
+            "pipeline": pipeline,
+            "peer": peer,
+        },
     }
     out = results_dir / f"{today}.json"
     out.write_text(json.dumps(report, indent=2))
@@ -547,6 +653,11 @@ def some_figures(sampler: RssSampler) -> dict[str, Any]:
         figures["embedded_accept_messages_per_s"] = median(embedded["accept"], "ok_per_s")
     if "pipeline" in ONLY:
         figures |= dispatch_and_webhooks(sampler)
+    if "peer" in ONLY:
+        why_no_peer = peer_ready()
+        if why_no_peer:
+            sys.exit(f"cannot measure the peer: {why_no_peer}")
+        figures["peer"] = peer_rounds()
     sampler.stop()
     figures["peak_rss_mb"] = sampler.peaks
     return figures
@@ -597,6 +708,7 @@ def write_markdown(report: dict[str, Any]) -> None:
             )
         )
     m, s = report["machine"], report["settings"]
+    peer_lines = peer_markdown(report["runs"]["peer"])
     lines = [
         "# Benchmarks",
         "",
@@ -613,6 +725,7 @@ def write_markdown(report: dict[str, Any]) -> None:
         "",
         f"Raw results: `bench/results/{report['date']}.json`.",
         "",
+        *peer_lines,
         "## Where the accept path spends its time (py-spy, self time)",
         "",
         "```",
@@ -623,6 +736,29 @@ def write_markdown(report: dict[str, Any]) -> None:
     existing = (ROOT / "BENCHMARKS.md").read_text() if (ROOT / "BENCHMARKS.md").exists() else ""
     notes = existing.split("## Notes", 1)[1] if "## Notes" in existing else "\n"
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines) + "## Notes" + notes)
+
+
+def peer_markdown(peer: dict[str, Any] | None) -> list[str]:
+    if not peer:
+        return []
+    rows = [
+        f"| {n} | {r['jasmin']['ok_per_s']:,.0f} req/s, p99 {r['jasmin']['p99_ms']:.0f} ms "
+        f"| {r['single']['ok_per_s']:,.0f} msg/s, p99 {r['single']['p99_ms']:.0f} ms "
+        f"| {r['single_ratio']:.2f} | {r['batch']['ok_per_s'] * 100:,.0f} msg/s "
+        f"| {r['batch_ratio']:.2f} |"
+        for n, r in enumerate(peer["rounds"], 1)
+    ]
+    return [
+        "## Against the peer (Jasmin 0.11.1 `GET /send`, quiet), interleaved rounds",
+        "",
+        "| round | Jasmin | sentd accept, 1 recipient | ratio | sentd, 100 recipients | ratio |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"Median ratios: single {peer['single_ratio_median']:.2f}x, "
+        f"batch {peer['batch_ratio_median']:.2f}x Jasmin's single-request rate.",
+        "",
+    ]
 
 
 if __name__ == "__main__":
