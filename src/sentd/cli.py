@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from sentd import logs
+from sentd.cli_retention import retention_app
 from sentd.cli_support import (
     database,
     fail,
@@ -44,6 +45,7 @@ profiles_app = typer.Typer(help="Sender profiles: the review step.", no_args_is_
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(users_app, name="users")
 app.add_typer(templates_app, name="templates")
+app.add_typer(retention_app, name="retention")
 
 Mode = Annotated[str, typer.Option("--mode", help="live or test")]
 

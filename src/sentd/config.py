@@ -104,6 +104,16 @@ class Settings(BaseSettings):
     whatsapp_app_secret: str | None = None  # verifies X-Hub-Signature-256 of Meta's webhooks
     whatsapp_verify_token: str | None = None  # answers Meta's GET verification handshake
 
+    # Retention (days; 0 keeps forever): the janitor deletes older rows in bounded batches.
+    # Webhook deliveries go with their events once final; a message goes (with its status
+    # events) once it can no longer change. Ledger entries are never deleted.
+    retention_webhook_attempts_days: int = Field(default=30, ge=0)
+    retention_events_days: int = Field(default=30, ge=0)
+    retention_message_events_days: int = Field(default=400, ge=0)
+    retention_messages_days: int = Field(default=400, ge=0)
+    retention_early_receipts_days: int = Field(default=7, ge=0)
+    retention_batch_size: int = Field(default=1000, ge=1)
+
     # Invitations: "console" logs the invitation link instead of sending mail.
     mail_backend: Literal["console"] = "console"
 

@@ -20,6 +20,7 @@ from sentd.db.repos import heartbeats
 from sentd.guards.idempotency import Idempotency
 from sentd.ids import random_token
 from sentd.providers.registry import Providers
+from sentd.services.retention import Policy, apply_retention
 
 log = logging.getLogger("sentd.workers")
 
@@ -120,12 +121,17 @@ async def api_heartbeat(db: Database, process: str, *, warn_if_shared_without_re
 
 
 async def janitor_tick(context: WorkerContext) -> None:
-    """Remove what has outlived its use: expired idempotency records, old heartbeats."""
+    """Remove what has outlived its use: expired idempotency records, old heartbeats, and what
+    is past its retention period."""
     removed = await context.idempotency.delete_expired()
     if removed:
         log.info("janitor: removed %d expired idempotency records", removed)
     async with context.db.connection() as conn:
         await heartbeats.forget_older_than(conn, 24 * 3600)
+    policy = Policy.from_settings(context.settings)
+    deleted = await apply_retention(context.db, policy, context.clock.now())
+    if any(deleted.values()):
+        log.info("janitor: retention deleted %s", deleted, extra={"retention": deleted})
 
 
 def default_loops() -> list[Loop]:
