@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from sentd import __version__
 from sentd.api import exception_handlers
+from sentd.api.access_log import AccessLogMiddleware
 from sentd.api.middleware import RequestContextMiddleware
 from sentd.api.routes import (
     accounts,
@@ -20,6 +21,7 @@ from sentd.api.routes import (
     error_pages,
     health,
     messages,
+    metrics,
     numbers,
     profiles,
     templates,
@@ -39,6 +41,7 @@ from sentd.guards.idempotency import Idempotency
 from sentd.guards.limiter import LimiterStorage
 from sentd.guards.maintenance import MaintenanceSwitch
 from sentd.guards.rate_limits import RateLimiter
+from sentd.metrics import forget_this_process
 from sentd.providers.setup import build_providers
 from sentd.workers.runner import (
     LoopRunner,
@@ -110,6 +113,7 @@ def create_app(
                 await listener.close()
             await limiter_storage.close()
             await db.close()
+            forget_this_process()
 
     app = FastAPI(
         title="sentd",
@@ -123,8 +127,10 @@ def create_app(
     app.state.clock = clock
     exception_handlers.install(app)
     app.add_middleware(RequestContextMiddleware, settings=settings)
+    app.add_middleware(AccessLogMiddleware, enabled=settings.access_log)
     for router in (
         health.router,
+        metrics.router,
         error_pages.router,
         accounts.router,
         profiles.router,

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+import tempfile
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ from sentd.db import migrate as migrations
 from sentd.db.database import Database
 from sentd.db.location import resolve_database_url
 from sentd.db.scope import Scope
+from sentd.metrics import MULTIPROC_ENV
 from sentd.money import units_to_micros
 
 app = typer.Typer(help="sentd: a self-hosted Sent API v3 server.", no_args_is_help=True)
@@ -88,6 +90,8 @@ def serve(
             say("warning: several processes without SENTD_REDIS_URL: rate limits are per process")
         os.environ["SENTD_RESOLVED_DATABASE_URL"] = dsn
         os.environ["SENTD_RUN_WORKERS"] = "0" if no_worker else "1"
+        # The processes' metrics meet in one directory, so any of them answers for all.
+        os.environ.setdefault(MULTIPROC_ENV, tempfile.mkdtemp(prefix="sentd-metrics-"))
         uvicorn.run("sentd.app:create_app_from_env", factory=True, workers=workers, **common)
     else:
         uvicorn.run(create_app(settings, database_url=dsn, run_workers=not no_worker), **common)

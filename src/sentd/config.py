@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     currency: str = "USD"
 
     log_level: str = "INFO"
+    access_log: bool = True  # one INFO line per request (logger sentd.access)
+    # /metrics (Prometheus) answers only with `Authorization: Bearer <this token>`; unset: off.
+    metrics_token: str | None = None
     log_json: bool = True
 
     @property

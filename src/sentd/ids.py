@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 import uuid
@@ -19,6 +20,17 @@ def random_token(length: int) -> str:
 
 def new_request_id() -> str:
     return "req_" + random_token(20)
+
+
+# An X-Request-Id minted upstream (a load balancer, a gateway) is kept when it looks like an id.
+_INCOMING_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+=/-]{0,127}")
+
+
+def incoming_request_id(value: str | None) -> str | None:
+    """`value` when it is a well-formed request id (1-128 safe characters), else None."""
+    if value is None or not _INCOMING_REQUEST_ID.fullmatch(value):
+        return None
+    return value
 
 
 def parse_uuid(value: str) -> uuid.UUID | None:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,7 +21,7 @@ from sentd.config import Settings
 from sentd.db.database import PoolExhausted
 from sentd.db.pool import is_database_failure
 from sentd.errors.exceptions import ApiError
-from sentd.ids import new_request_id
+from sentd.ids import incoming_request_id, new_request_id
 from sentd.logs import request_id_var
 
 log = logging.getLogger("sentd.http")
@@ -38,7 +38,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = new_request_id()
+        request_id = (
+            incoming_request_id(Headers(scope=scope).get("x-request-id")) or new_request_id()
+        )
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         extra_headers: dict[str, str] = {}

@@ -8,6 +8,7 @@ from typing import Any
 
 from sentd.config import Settings
 from sentd.db.pool import create_pool
+from sentd.metrics import DB_POOL_EXHAUSTED
 
 
 class PoolExhausted(Exception):
@@ -30,6 +31,7 @@ class Database:
         try:
             conn = await self.pool.acquire(timeout=self.acquire_timeout_s)
         except TimeoutError as exc:
+            DB_POOL_EXHAUSTED.inc()
             raise PoolExhausted from exc
         try:
             yield conn

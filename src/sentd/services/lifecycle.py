@@ -18,6 +18,7 @@ from typing import Any
 from sentd.db.repos import balances, messages
 from sentd.db.scope import Scope
 from sentd.events.emit import emit, emit_many
+from sentd.metrics import MESSAGE_TRANSITIONS
 
 log = logging.getLogger("sentd.lifecycle")
 
@@ -124,6 +125,7 @@ async def transition(
     if status in ENDINGS and message["status"] in UNSENT:
         row = await refund(conn, row, now)
     await emit_status(conn, row, await _organization_of(conn, row["customer_id"]), now)
+    MESSAGE_TRANSITIONS.labels(status, row["channel"]).inc()
     return row
 
 
@@ -166,6 +168,8 @@ async def transition_many(
         conn, [(row["id"], status, description, None, None, now) for row in ordered]
     )
     await emit_status_many(conn, ordered, now)
+    for row in ordered:
+        MESSAGE_TRANSITIONS.labels(status, row["channel"]).inc()
     return ordered
 
 

@@ -14,7 +14,7 @@ from sentd.api.deps import get_db
 from sentd.api.envelope import ok
 from sentd.db.database import Database
 from sentd.db.pool import is_database_failure
-from sentd.db.repos import heartbeats
+from sentd.db.repos import heartbeats, queues
 from sentd.errors.exceptions import ApiError
 from sentd.workers.runner import HEARTBEAT_STALE_S
 
@@ -56,9 +56,11 @@ async def ready(request: Request, db: Database = Depends(get_db)) -> Response:
 async def status(request: Request, db: Database = Depends(get_db)) -> Response:
     latency = await _database_latency_ms(db)
     rows = []
+    queue_depths: dict[str, dict[str, float]] = {}
     if latency is not None:
         async with db.connection() as conn:
             rows = await heartbeats.alive(conn, HEARTBEAT_STALE_S)
+            queue_depths = await queues.depths(conn)
     api_processes = [r["process"] for r in rows if r["loop_name"] == "api"]
     loops: list[dict[str, Any]] = [
         {"name": r["loop_name"], "process": r["process"], "last_beat_at": r["last_beat_at"]}
@@ -79,7 +81,7 @@ async def status(request: Request, db: Database = Depends(get_db)) -> Response:
             "api_processes": {"alive": api_processes},
             "redis": {"status": redis_status},
             "worker_loops": {"alive": loops},
-            "queues": {},
+            "queues": queue_depths,
         },
     }
     return ok(request, data)
