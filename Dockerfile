@@ -42,10 +42,12 @@ WORKDIR /home/sentd
 EXPOSE 8000
 
 # Ready = the process answers and reaches its database. Only meaningful for `serve` (a worker
-# container has no HTTP: compose.yaml turns this off for it). The port is SENTD_PORT, so a
+# container has no HTTP: compose.yaml gives it `sentd worker-health` instead). The port is SENTD_PORT, so a
 # container started with `serve --port N` should also set SENTD_PORT=N.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('SENTD_PORT', '8000')}/health/ready\", timeout=4)"]
 
 ENTRYPOINT ["sentd"]
-CMD ["serve", "--host", "0.0.0.0", "--no-worker"]
+# The API and the worker loops in one process, so a lone `docker run` also dispatches messages and
+# delivers webhooks; compose.yaml splits them (`serve --no-worker` plus `worker` containers).
+CMD ["serve", "--host", "0.0.0.0"]

@@ -110,6 +110,7 @@ def worker(
 ) -> None:
     """Run the worker loops only (no HTTP), until SIGTERM or Ctrl-C."""
     from sentd.clock import Clock
+    from sentd.db.budget import worker_pool_size
     from sentd.guards.idempotency import Idempotency
     from sentd.providers.setup import build_providers
     from sentd.workers.runner import LoopRunner, WorkerContext, default_loops
@@ -119,8 +120,7 @@ def worker(
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
     # Each concurrent submission or delivery holds a connection for a moment: size the pool
     # so that concurrency, not the pool, is the bound.
-    pool_size = max(settings.db_pool_max_size, settings.worker_concurrency + 4)
-    settings = settings.model_copy(update={"db_pool_max_size": pool_size})
+    settings = settings.model_copy(update={"db_pool_max_size": worker_pool_size(settings)})
     logs.configure(settings.log_level, settings.log_json)
 
     async def work(db: Database) -> None:
@@ -142,6 +142,28 @@ def worker(
         await runner.stop()
 
     run(settings, work)
+
+
+@app.command("worker-health")
+def worker_health() -> None:
+    """Exit 0 when a worker loop of this host beat within the last 30 seconds (a container's
+    health check for `sentd worker`, which has no HTTP), 1 otherwise."""
+    import socket
+
+    from sentd.db.repos import heartbeats
+    from sentd.workers.runner import HEARTBEAT_STALE_S
+
+    host = socket.gethostname()
+
+    async def loops_here(db: Database) -> list[str]:
+        async with db.connection() as conn:
+            rows = await heartbeats.alive(conn, HEARTBEAT_STALE_S)
+        return [r["loop_name"] for r in rows if r["process"].startswith(f"{host}:")]
+
+    loops = [name for name in run(get_settings(), loops_here) if name != "api"]
+    if not loops:
+        fail(f"no worker loop on {host} beat in the last {HEARTBEAT_STALE_S:.0f} s")
+    typer.echo(f"{len(loops)} worker loops alive on {host}")
 
 
 @app.command()
