@@ -136,3 +136,31 @@ def test_status_shows_queue_depths_and_ages(client: httpx.Client) -> None:
     queues = assert_ok(client.get("/status"))["components"]["queues"]
     assert set(queues) >= {"messages_due", "webhook_deliveries_due", "template_reviews_due"}
     assert all(q["depth"] >= 0 and q["oldest_age_s"] >= 0 for q in queues.values())
+
+
+def test_the_grafana_dashboard_uses_only_metrics_sentd_exports() -> None:
+    import json
+    from pathlib import Path
+
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from sentd import metrics
+
+    families = {
+        family.name
+        for value in vars(metrics).values()
+        if isinstance(value, MetricWrapperBase)
+        for family in value.describe()
+    } | {"sentd_queue_depth", "sentd_queue_oldest_age_seconds"}
+    suffixes = ("", "_total", "_bucket", "_count", "_sum")
+    exported = {name + suffix for name in families for suffix in suffixes}
+    dashboard = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json").read_text()
+    )
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"sentd_[a-z_]+", target["expr"])
+    }
+    assert used and used <= exported, used - exported
