@@ -12,11 +12,12 @@ import asyncpg
 from fastapi import FastAPI
 
 from sentd import __version__
-from sentd.api import exception_handlers
+from sentd.api import exception_handlers, openapi
 from sentd.api.access_log import AccessLogMiddleware
 from sentd.api.middleware import RequestContextMiddleware
 from sentd.api.routes import (
     accounts,
+    api_docs,
     contacts,
     error_pages,
     health,
@@ -120,9 +121,11 @@ def create_app(
         version=__version__,
         description="Self-hosted Sent API v3",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # api_docs serves it, with local assets
         redoc_url=None,
     )
+    app.openapi = lambda: openapi.describe(app)  # type: ignore[method-assign]
+    app.mount(api_docs.ASSETS_PATH, api_docs.ASSETS, name="docs-assets")
     app.state.settings = settings
     app.state.clock = clock
     exception_handlers.install(app)
@@ -131,6 +134,7 @@ def create_app(
     for router in (
         health.router,
         metrics.router,
+        api_docs.router,
         error_pages.router,
         accounts.router,
         profiles.router,

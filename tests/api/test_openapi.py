@@ -1,0 +1,76 @@
+"""`/openapi.json` describes what sentd answers; `/docs` needs nothing from the Internet."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from sentd.errors.catalog import CATALOG
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+@pytest.fixture(scope="module")
+def document(server: Any) -> dict[str, Any]:
+    response = httpx.get(f"{server.base_url}/openapi.json", timeout=30)
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def api_operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, operations in document["paths"].items()
+        if path.startswith("/v3/")
+        for method, operation in operations.items()
+        if method in METHODS
+    ]
+
+
+def test_no_operation_promises_fastapis_422(document: dict[str, Any]) -> None:
+    text = repr(document)
+    assert "HTTPValidationError" not in text and "ValidationError" not in text
+
+
+def test_every_api_operation_names_its_key_and_its_errors(document: dict[str, Any]) -> None:
+    scheme = document["components"]["securitySchemes"]["ApiKeyAuth"]
+    assert scheme == {"type": "apiKey", "in": "header", "name": "x-api-key"}
+    operations = api_operations(document)
+    assert len(operations) > 40
+    for path, method, operation in operations:
+        where = f"{method.upper()} {path}"
+        assert operation["security"] == [{"ApiKeyAuth": []}], where
+        responses = operation["responses"]
+        for status in ("400", "401", "403", "429", "500"):
+            ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
+            assert ref == "#/components/schemas/ErrorEnvelope", where
+        assert "AUTH_002" in responses["401"]["description"]
+        assert "Retry-After" in responses["429"]["headers"]
+        names = {p["name"] for p in operation.get("parameters", [])}
+        assert "x-profile-id" in names, where
+        assert ("Idempotency-Key" in names) == (method != "get"), where
+        for status, response in responses.items():
+            if status.startswith("2"):
+                assert "X-RateLimit-Remaining" in response["headers"], where
+
+
+def test_the_error_envelope_schema_lists_every_catalog_code(document: dict[str, Any]) -> None:
+    envelope = document["components"]["schemas"]["ErrorEnvelope"]
+    assert envelope["properties"]["error"]["properties"]["code"]["enum"] == list(CATALOG)
+
+
+def test_docs_are_served_without_the_internet(server: Any) -> None:
+    page = httpx.get(f"{server.base_url}/docs", timeout=30)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    external = re.findall(r"(?:src|href)=[\"'](https?:)?//", page.text)
+    assert not external, "the page names an external asset"
+    assets = re.findall(r"[\"'](/docs/assets/[^\"']+)[\"']", page.text)
+    assert {a.rsplit("/", 1)[1] for a in assets} >= {"swagger-ui-bundle.js", "swagger-ui.css"}
+    for asset in assets:
+        response = httpx.get(f"{server.base_url}{asset}", timeout=30)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 100, asset
