@@ -15,6 +15,7 @@ from sentd import logs
 from sentd.cli_support import (
     database,
     fail,
+    live_sending,
     parse_mode,
     print_json,
     redact,
@@ -69,6 +70,7 @@ def serve(
     dsn = database(settings, migrate=False)
     host, port = host or settings.host, port or settings.port
     say(f"Serving the Sent API v3 on http://{host}:{port} (database: {redact(dsn)})")
+    say(live_sending(settings))
     common: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -180,6 +182,7 @@ def init(
         typer.echo(f"  live key      {result.live_key}")
         typer.echo(f"  test key      {result.test_key}")
         typer.echo("Keys are shown only once: store them now.")
+        typer.echo(live_sending(settings))
         typer.echo(f'Try: curl -H "x-api-key: {result.test_key}" http://127.0.0.1:8000/v3/me')
     else:
         typer.echo(
