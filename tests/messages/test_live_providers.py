@@ -134,16 +134,17 @@ def test_auto_detection_picks_only_a_channel_with_a_live_provider(
                 headers=headers,
             )
         )
-    data = assert_ok(send(whatsapp_only, org.live_key, to=["+14155550003"]), 202)
-    assert [r["channel"] for r in data["recipients"]] == ["whatsapp"]
     # Without a default channel auto-detection falls back to SMS, which has no live provider:
-    # the whole request is refused, the WhatsApp recipient included.
+    # the whole request is refused, the WhatsApp recipient included. (Checked first: after an
+    # accepted send the workers keep writing this customer's events.)
     before = customer_counts(whatsapp_only, org.id)
     error = assert_error(
         send(whatsapp_only, org.live_key, to=["+14155550003", "+14155550150"]), "PROVIDER_003"
     )
     assert "SENTD_SMS_PROVIDER" in error["details"]["channel"][0]
     assert customer_counts(whatsapp_only, org.id) == before
+    data = assert_ok(send(whatsapp_only, org.live_key, to=["+14155550003"]), 202)
+    assert [r["channel"] for r in data["recipients"]] == ["whatsapp"]
 
 
 def test_a_contact_a_live_send_creates_has_whatsapp(whatsapp_only: LiveServer) -> None:
