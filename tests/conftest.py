@@ -42,6 +42,12 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "db_pool_max_size": 5,
         "webhook_allow_private": True,  # test receivers listen on loopback
         "template_review_delay_s": 0.2,
+        # Live keys of the test app send through the simulator, set explicitly as an operator
+        # would for a demo (the default is no live provider: tests/messages/test_live_providers.py).
+        "sms_provider": "simulator",
+        "mms_provider": "simulator",
+        "whatsapp_provider": "simulator",
+        "rcs_provider": "simulator",
     }
     values.update(overrides)
     return Settings.model_validate(values)

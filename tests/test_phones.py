@@ -38,7 +38,7 @@ def test_valid_numbers_round_trip(e164: str) -> None:
     assert phonenumbers.format_number(reparsed, phonenumbers.PhoneNumberFormat.E164) == e164
     assert info.rfc3966.startswith(f"tel:+{info.country_code}")
     assert e164.startswith(f"+{info.country_code}")
-    assert available_channels(info)[0] == "sms"
+    assert available_channels(info, livemode=True)[0] == "sms"
 
 
 @given(st.text(max_size=30))
@@ -72,4 +72,9 @@ def test_the_request_type_maps_to_validation_002(text: str) -> None:
     [("+14155550100", ["sms", "whatsapp"]), ("+14155550003", ["sms"]), ("+442071838750", ["sms"])],
 )
 def test_channels(number: str, channels: list[str]) -> None:
-    assert available_channels(describe(number)) == channels
+    assert available_channels(describe(number), livemode=False) == channels
+
+
+def test_live_channels_have_no_magic_suffix() -> None:
+    assert available_channels(describe("+14155550003"), livemode=True) == ["sms", "whatsapp"]
+    assert available_channels(describe("+442071838750"), livemode=True) == ["sms"]

@@ -17,6 +17,7 @@ from sentd.cli_retention import retention_app
 from sentd.cli_support import (
     database,
     fail,
+    live_sending,
     parse_mode,
     print_json,
     redact,
@@ -73,6 +74,7 @@ def serve(
     dsn = database(settings, migrate=False)
     host, port = host or settings.host, port or settings.port
     say(f"Serving the Sent API v3 on http://{host}:{port} (database: {redact(dsn)})")
+    say(live_sending(settings))
     common: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -208,6 +210,7 @@ def init(
         typer.echo(f"  live key      {result.live_key}")
         typer.echo(f"  test key      {result.test_key}")
         typer.echo("Keys are shown only once: store them now.")
+        typer.echo(live_sending(settings))
         typer.echo(f'Try: curl -H "x-api-key: {result.test_key}" http://127.0.0.1:8000/v3/me')
     else:
         typer.echo(

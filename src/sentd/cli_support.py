@@ -101,3 +101,21 @@ def redact(dsn: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return urlunsplit(parts._replace(netloc=netloc))
     return dsn
+
+
+LIVE_CHANNELS = ("sms", "mms", "whatsapp", "rcs")
+
+
+def live_sending(settings: Settings) -> str:
+    """One line saying what a live key's sends do with these settings."""
+    chosen = {c: str(getattr(settings, f"{c}_provider")) for c in LIVE_CHANNELS}
+    on = [f"{channel} via {name}" for channel, name in chosen.items() if name != "none"]
+    if not on:
+        return (
+            "Live sending: no provider is configured, so live-key sends are refused "
+            "(422 PROVIDER_003) and nothing is charged. Test keys use the simulator. "
+            "Set SENTD_SMS_PROVIDER, SENTD_WHATSAPP_PROVIDER, … to send live (see README)."
+        )
+    off = [c for c, name in chosen.items() if name == "none"]
+    rest = f"; live sends on {', '.join(off)} are refused (PROVIDER_003)" if off else ""
+    return f"Live sending: {', '.join(on)}{rest}."

@@ -69,10 +69,12 @@ class Settings(BaseSettings):
     template_review_delay_s: float = Field(default=2.0, ge=0)
 
     # Messaging providers per channel for live mode (test mode always uses the simulator).
-    sms_provider: Literal["simulator", "twilio", "none"] = "simulator"
-    mms_provider: Literal["simulator", "twilio", "none"] = "simulator"
-    whatsapp_provider: Literal["simulator", "whatsapp", "none"] = "simulator"
-    rcs_provider: Literal["simulator", "none"] = "simulator"
+    # "none" (the default): live sends on the channel are refused with 422 PROVIDER_003, so live
+    # traffic is never simulated unless an operator sets "simulator" explicitly.
+    sms_provider: Literal["simulator", "twilio", "none"] = "none"
+    mms_provider: Literal["simulator", "twilio", "none"] = "none"
+    whatsapp_provider: Literal["simulator", "whatsapp", "none"] = "none"
+    rcs_provider: Literal["simulator", "none"] = "none"
     simulator_latency_ms: int = Field(default=500, ge=0)  # between simulated lifecycle steps
     dispatch_retry_base_s: float = Field(default=5.0, gt=0)  # provider retries: first wait
     dispatch_retry_cap_s: float = Field(default=300.0, gt=0)

@@ -71,13 +71,23 @@ def test_malformed_profile_id_is_validation_003(server: LiveServer, client: http
 
 def test_own_organization(server: LiveServer, client: httpx.Client) -> None:
     org = make_org(server)
-    profile = make_profile(server, org)
-    data = assert_ok(client.get(f"/v3/organizations/{org.id}", headers={"x-api-key": org.live_key}))
+    profile, sibling = make_profile(server, org), make_profile(server, org, name="Sibling")
+    url = f"/v3/organizations/{org.id}"
+    data = assert_ok(client.get(url, headers={"x-api-key": org.live_key}))
     assert data["id"] == str(org.id)
-    assert [p["id"] for p in data["profiles"]] == [str(profile["id"])]
-    profile_key = make_key(server, org, customer_id=profile["id"])
-    data = assert_ok(client.get(f"/v3/organizations/{org.id}", headers={"x-api-key": profile_key}))
-    assert data["id"] == str(org.id)
+    assert [p["id"] for p in data["profiles"]] == [str(profile["id"]), str(sibling["id"])]
+    # A profile sees its parent, and among the parent's profiles only itself: never a sibling.
+    for key in (
+        make_key(server, org, customer_id=profile["id"]),
+        make_key(server, org, customer_id=profile["id"], livemode=False),
+    ):
+        data = assert_ok(client.get(url, headers={"x-api-key": key}))
+        assert data["id"] == str(org.id)
+        assert [p["id"] for p in data["profiles"]] == [str(profile["id"])]
+    acting = {"x-api-key": org.live_key, "x-profile-id": str(sibling["id"])}
+    assert [p["id"] for p in assert_ok(client.get(url, headers=acting))["profiles"]] == [
+        str(sibling["id"])
+    ]
 
 
 def test_other_organization_is_resource_005(server: LiveServer, client: httpx.Client) -> None:

@@ -287,3 +287,15 @@ def test_embedded_lifecycle(tmp_path: Path) -> None:
             serve.wait(timeout=30)
         for pid in postmasters(pgdata):  # only a failed test leaves one; it is ours to stop
             os.kill(pid, signal.SIGINT)
+
+
+def test_init_says_what_the_live_key_does(env: dict[str, str]) -> None:
+    plain = run_cli(env, "init")
+    assert plain.returncode == 0, plain.stderr
+    assert "live key      sk_live_" in plain.stdout
+    assert "live-key sends are refused (422 PROVIDER_003)" in plain.stdout
+    assert "SENTD_SMS_PROVIDER" in plain.stdout
+    demo = run_cli(env | {"SENTD_SMS_PROVIDER": "simulator"}, "init", "--new-keys")
+    assert "Live sending: sms via simulator; live sends on mms, whatsapp, rcs are refused" in (
+        demo.stdout
+    )

@@ -16,7 +16,7 @@ import pytest
 
 from sentd.config import Settings
 from sentd.db.repos import contacts as contacts_repo
-from sentd.db.repos import messages
+from sentd.db.repos import messages, sending_numbers
 from sentd.db.scope import Scope
 from sentd.ids import new_id
 from sentd.providers import twilio
@@ -258,6 +258,7 @@ def own_number(server: LiveServer, org: Org) -> str:
             await conn.execute(
                 "UPDATE customers SET sending_phone_number = $2 WHERE id = $1", org.id, phone
             )
+            await sending_numbers.claim(conn, org.id, [phone])
 
     server.run(go())
     return phone
@@ -629,6 +630,43 @@ def test_stop_opts_the_contact_out(twilio_server: LiveServer, fake: FakeTwilio) 
     assert contact_of(twilio_server, org, theirs)["opt_out"] is True
     [event] = events_of(twilio_server, org, "contact.opt_out")
     assert event["payload"]["source"] == "INBOUND_KEYWORD"
+
+
+def test_a_number_has_one_owner_so_a_stop_reaches_only_it(
+    twilio_server: LiveServer, fake: FakeTwilio
+) -> None:
+    """The older customer used to win inbound messages to a number two customers had set; now
+    the second claim is refused and the STOP opts out the claimer's contact only."""
+    older, newer = make_org(twilio_server), make_org(twilio_server)
+    with httpx.Client(base_url=twilio_server.base_url, timeout=30) as http:
+        profiles = []
+        for org in (older, newer):
+            body = {"name": "Shop", "billing_model": "organization"}
+            created = http.post("/v3/profiles", json=body, headers={"x-api-key": org.live_key})
+            profiles.append(uuid.UUID(assert_ok(created, 201)["id"]))
+        ours, theirs = f"+1415556{next(_OWN_NUMBERS):04d}", number()
+
+        def claim(org: Org, profile_id: uuid.UUID) -> httpx.Response:
+            return http.patch(
+                f"/v3/profiles/{profile_id}",
+                json={"sending_phone_number": ours},
+                headers={"x-api-key": org.live_key},
+            )
+
+        assert_ok(claim(newer, profiles[1]))
+        error = assert_error(claim(older, profiles[0]), "RESOURCE_007")
+        assert list(error["details"]) == ["sending_phone_number"]
+    url = inbound_url(twilio_server)
+    sid, response = fake.send_inbound(url, from_number=theirs, to_number=ours, body="STOP")
+    assert_twiml(response)
+    assert by_sid(twilio_server, sid)["customer_id"] == profiles[1]
+
+    async def contacts_of(customer_id: uuid.UUID) -> Any:
+        async with db_of(twilio_server).connection() as conn:
+            return await contacts_repo.get_by_phone(conn, Scope(customer_id, True), theirs)
+
+    assert twilio_server.run(contacts_of(profiles[1]))["opt_out"] is True
+    assert twilio_server.run(contacts_of(profiles[0])) is None
 
 
 def test_an_inbound_mms_carries_its_media(twilio_server: LiveServer, fake: FakeTwilio) -> None:

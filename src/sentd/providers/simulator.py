@@ -7,12 +7,13 @@ By the last four digits of the recipient's national number:
 |---|---|
 | `0001` | refused permanently at submission → FAILED |
 | `0002` | a provider outage: the first two submissions fail (retried), the third goes through |
-| `0003` | the number has no WhatsApp (its contact's `available_channels` is `sms`) |
+| `0003` | the number has no WhatsApp (a test-mode contact's `available_channels` is `sms`) |
 | `0004` | sent, but no delivery receipt ever comes (stays SENT) |
 | `0005` | delivered, then the contact replies STOP (opted out) |
 
 Every other number is delivered after `SENTD_SIMULATOR_LATENCY_MS`, and read on WhatsApp after
-as long again. Test-mode messages always go to the simulator.
+as long again. Test-mode messages always go to the simulator; live ones only on a channel whose
+`SENTD_<CHANNEL>_PROVIDER` is `simulator`, set explicitly (the default is `none`).
 """
 
 from __future__ import annotations

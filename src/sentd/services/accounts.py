@@ -168,13 +168,17 @@ def _balance_view(balance: Any) -> dict[str, Any]:
 
 
 async def organization_view(
-    db: Database, organization_id: uuid.UUID, *, role: str
+    db: Database, organization_id: uuid.UUID, *, role: str, only: uuid.UUID | None = None
 ) -> dict[str, Any] | None:
+    """The organization; its `profiles` are all of them, or with `only` just that one (a
+    profile sees its parent but never its siblings)."""
     async with db.connection() as conn:
         org = await customers.get(conn, organization_id)
         if org is None or org["kind"] != "organization":
             return None
         profiles = await customers.list_profiles(conn, organization_id)
+    if only is not None:
+        profiles = [p for p in profiles if p["id"] == only]
     return {
         "id": str(org["id"]),
         "type": "organization",

@@ -61,7 +61,8 @@ def parse_phone(value: str, field: str) -> Any:
 async def create(conn: Any, principal: Principal, phone_number: str) -> Visible:
     info = parse_phone(phone_number, "phone_number")
     await quotas.check(conn, principal, "contacts")
-    row = await contacts.insert(conn, principal.scope, phone_number, info, available_channels(info))
+    channels = available_channels(info, livemode=principal.livemode)
+    row = await contacts.insert(conn, principal.scope, phone_number, info, channels)
     if row is None:
         raise ApiError(
             "RESOURCE_007", {"phone_number": [f"A contact with {info.e164} already exists"]}
@@ -75,7 +76,8 @@ async def find_or_create(conn: Any, scope: Scope, e164: str) -> Any:
     if existing is not None:
         return existing
     info = describe(e164)
-    row = await contacts.insert(conn, scope, e164, info, available_channels(info))
+    channels = available_channels(info, livemode=scope.livemode)
+    row = await contacts.insert(conn, scope, e164, info, channels)
     return row if row is not None else await contacts.get_by_phone(conn, scope, e164)
 
 

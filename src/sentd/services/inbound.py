@@ -15,6 +15,7 @@ from sentd.db.scope import Scope
 from sentd.events.emit import emit
 from sentd.events.specimens import contact_payload
 from sentd.ids import new_id
+from sentd.services import sending_numbers
 from sentd.services.contacts import find_or_create
 
 
@@ -40,14 +41,10 @@ def configure_keywords(opt_out: list[str], opt_in: list[str], help_words: list[s
 
 
 async def owner_of_number(conn: Any, number: str) -> Any:
-    """The customer a number belongs to: the one whose SMS or WhatsApp number it is; when no
-    customer claims it and there is exactly one organization, that one (a single-tenant server)."""
-    row = await conn.fetchrow(
-        "SELECT id, COALESCE(organization_id, id) AS organization_id FROM customers "
-        "WHERE deleted_at IS NULL AND (sending_phone_number = $1 OR whatsapp_phone_number = $1) "
-        "ORDER BY created_at LIMIT 1",
-        number,
-    )
+    """The customer a number belongs to: the one that claimed it as its SMS or WhatsApp number
+    (one at most: `services.sending_numbers`); when no customer claims it and there is exactly one
+    organization, that one (a single-tenant server)."""
+    row = await sending_numbers.owner_of(conn, number)
     if row is not None:
         return row
     rows = await conn.fetch(

@@ -112,10 +112,10 @@ def _unique(numbers: list[str]) -> list[tuple[int, str]]:
     return out
 
 
-def _contact_channels(contact: Any, info: Any) -> list[str]:
+def _contact_channels(contact: Any, info: Any, livemode: bool) -> list[str]:
     if contact is not None:
         return str(contact["available_channels"]).split(",")
-    return available_channels(info)
+    return available_channels(info, livemode=livemode)
 
 
 def _choose(
@@ -142,6 +142,12 @@ def _choose(
     return "sms", "SMS, the channel every number takes"
 
 
+def _no_provider(providers: Providers, channels: set[str]) -> ApiError:
+    """422 `PROVIDER_003`: live mode has no provider for these channels (only live mode can
+    lack one: test mode always has the simulator)."""
+    return ApiError("PROVIDER_003", {"channel": [providers.why_none(c) for c in sorted(channels)]})
+
+
 async def plan(
     conn: Any,
     principal: Principal,
@@ -152,7 +158,11 @@ async def plan(
     prices: dict[str, Any],
 ) -> tuple[Any, list[Planned]]:
     """Validate and gate the whole request; nothing is written. Returns the template and the
-    messages to create."""
+    messages to create.
+
+    A channel without a live provider refuses the whole request with `PROVIDER_003`, before any
+    recipient is judged: a channel the request names, or SMS when auto-detection ("sent") falls
+    back to it. Auto-detection only picks a channel that has a provider."""
     _check_shape(body, now)
     template = None
     if body.template is not None:
@@ -161,6 +171,12 @@ async def plan(
         )
     parameters = (body.template.parameters if body.template else None) or {}
     requested = body.channel or ["sent"]
+    named: set[str] = {c for c in requested if c != "sent"}
+    unconfigured: set[str] = {
+        c for c in named if providers.for_channel(c, principal.livemode) is None
+    }
+    if unconfigured:
+        raise _no_provider(providers, unconfigured)
 
     planned: list[Planned] = []
     opted_out: dict[str, list[str]] = {}
@@ -174,19 +190,18 @@ async def plan(
         if contact is not None and contact["opt_out"]:
             opted_out[_field(index)] = [f"{number} has opted out"]
             continue
-        options = _contact_channels(contact, info)
+        options = _contact_channels(contact, info, principal.livemode)
         for wanted in dict.fromkeys(requested):
             if wanted == "sent":
                 channel, why = _choose(template, contact, options, providers, principal.livemode)
             else:
                 channel, why = wanted, "the channel the request named"
+            if providers.for_channel(channel, principal.livemode) is None:
+                unconfigured.add(channel)
+                continue
             reachable = channel in options or (channel in ("mms", "rcs") and "sms" in options)
-            if not reachable or providers.for_channel(channel, principal.livemode) is None:
-                unavailable.setdefault(_field(index), []).append(
-                    f"{number} cannot take {channel}"
-                    if not reachable
-                    else f"No provider is configured for {channel}"
-                )
+            if not reachable:
+                unavailable.setdefault(_field(index), []).append(f"{number} cannot take {channel}")
                 continue
             if template is not None:
                 needed = "APPROVED" if channel == "whatsapp" else None
@@ -212,6 +227,8 @@ async def plan(
                     international=info.international,
                 )
             )
+    if unconfigured:
+        raise _no_provider(providers, unconfigured)
     if opted_out:
         raise ApiError("BUSINESS_004", opted_out)
     if not_approved:
@@ -331,6 +348,7 @@ async def accept(
     )
     new_numbers = list(dict.fromkeys(p.to for p in planned if p.contact is None))
     new_infos = [describe(n) for n in new_numbers]
+    live = principal.livemode
     webhook_events = prepare(
         subscribers,
         customer_id=principal.customer_id,
@@ -350,7 +368,7 @@ async def accept(
         shared,
         rows,
         [f"{description}; channel: {item.why}" for item in planned],
-        (principal.scope, new_infos, [available_channels(i) for i in new_infos]),
+        (principal.scope, new_infos, [available_channels(i, livemode=live) for i in new_infos]),
         webhook_events,
     )
     # Last, with the COMMIT: the rows every send of the organization shares (today's count,

@@ -12,7 +12,7 @@ from sentd.db.database import Database
 from sentd.db.repos import api_keys, balances, profiles
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
-from sentd.services import quotas
+from sentd.services import quotas, sending_numbers
 
 SETTING_FLAGS = (
     "inherit_contacts",
@@ -192,6 +192,7 @@ async def update(
         values["brand"] = _brand_record(body.brand, current["brand"], now) if body.brand else None
     if "payment_details" in sent:
         values["payment_card"] = _payment_card(body)
+    await sending_numbers.claim_for(conn, profile_id, current, values)
     return await profiles.update(conn, profile_id, values)
 
 
@@ -201,6 +202,7 @@ async def delete(conn: Any, principal: Principal, profile_id: uuid.UUID) -> list
     if await profiles.get_for_update(conn, principal.organization_id, profile_id) is None:
         raise _not_found(profile_id)
     await profiles.soft_delete(conn, profile_id)
+    await sending_numbers.release_all(conn, profile_id)
     digests = await api_keys.revoke_all(conn, customer_id=profile_id)
     await api_keys.notify_revoked(conn, digests)
     return digests

@@ -216,9 +216,9 @@ async def _submit(context: WorkerContext, row: Any, outbound: OutboundMessage) -
     provider = context.providers.for_channel(row["channel"], row["livemode"])
     outcome = _Outcome(row, provider, outbound)
     if provider is None:
-        outcome.error = ProviderError(
-            f"No provider for {row['channel']}", transient=False, reason_code="BUSINESS_007"
-        )
+        # Accepted while a provider was configured, dispatched after it was taken away.
+        reason = context.providers.why_none(row["channel"]) if row["livemode"] else "No provider"
+        outcome.error = ProviderError(reason, transient=False, reason_code="PROVIDER_003")
         return outcome
     try:
         outcome.submission = await provider.submit(outbound)

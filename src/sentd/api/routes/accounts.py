@@ -36,7 +36,9 @@ async def organization(
 ) -> Response:
     view = None
     if organization_id == principal.organization_id:
-        view = await accounts.organization_view(db, organization_id, role=principal.role)
+        # A profile (its own key, or x-profile-id) reads its parent, listing only itself.
+        only = principal.customer_id if principal.acts_as_profile else None
+        view = await accounts.organization_view(db, organization_id, role=principal.role, only=only)
     if view is None:
         raise ApiError("RESOURCE_005", {"organization_id": [f"No organization {organization_id}"]})
     return ok(request, view)
