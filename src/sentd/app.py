@@ -16,6 +16,7 @@ from sentd.api import exception_handlers
 from sentd.api.middleware import RequestContextMiddleware
 from sentd.api.routes import (
     accounts,
+    campaigns,
     contacts,
     error_pages,
     health,
@@ -128,6 +129,7 @@ def create_app(
         error_pages.router,
         accounts.router,
         profiles.router,
+        campaigns.router,
         users.router,
         contacts.router,
         templates.router,
