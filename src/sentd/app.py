@@ -18,6 +18,7 @@ from sentd.api.middleware import RequestContextMiddleware
 from sentd.api.routes import (
     accounts,
     api_docs,
+    campaigns,
     contacts,
     error_pages,
     health,
@@ -138,6 +139,7 @@ def create_app(
         error_pages.router,
         accounts.router,
         profiles.router,
+        campaigns.router,
         users.router,
         contacts.router,
         templates.router,

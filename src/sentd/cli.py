@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from sentd import logs
+from sentd.cli_campaigns import campaigns_app
 from sentd.cli_retention import retention_app
 from sentd.cli_support import (
     database,
@@ -46,6 +47,7 @@ accounts_app = typer.Typer(help="Organizations: plans and limits.", no_args_is_h
 app.add_typer(accounts_app, name="accounts")
 profiles_app = typer.Typer(help="Sender profiles: the review step.", no_args_is_help=True)
 app.add_typer(profiles_app, name="profiles")
+profiles_app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(users_app, name="users")
 app.add_typer(templates_app, name="templates")
 app.add_typer(retention_app, name="retention")

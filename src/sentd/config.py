@@ -62,8 +62,9 @@ class Settings(BaseSettings):
     webhook_lease_s: float = Field(default=300.0, gt=0)  # a claimed batch's lease
     webhook_max_in_flight: int = Field(default=16, ge=1)  # one webhook's requests at once
 
-    # Reviews of sender profiles (and templates): "simulator" decides by itself after
-    # template_review_delay_s; "manual" waits for `sentd profiles review`.
+    # Reviews of sender profiles and their campaigns (and templates): "simulator" decides by
+    # itself after template_review_delay_s; "manual" waits for `sentd profiles review` and
+    # `sentd profiles campaigns review`.
     profile_review_backend: Literal["simulator", "manual"] = "simulator"
     template_review_backend: Literal["simulator", "whatsapp", "manual"] = "simulator"
     template_review_delay_s: float = Field(default=2.0, ge=0)

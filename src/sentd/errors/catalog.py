@@ -318,10 +318,13 @@ _SPECS: tuple[ErrorSpec, ...] = (
         message="Message cannot be modified in current state",
         title="Business logic",
         cause="The message has moved past the point where changes are allowed, "
-        "for example it was already handed to the carrier.",
+        "for example it was already handed to the carrier. sentd answers the same for a "
+        "profile campaign already submitted to the registry.",
         remediation=(
             "Only change messages that are still QUEUED or ACCEPTED.",
             "Send a new message with the corrected content instead.",
+            "For a submitted campaign: wait for the registry's decision (a rejected campaign "
+            "can be edited), or delete it and create a new one.",
         ),
     ),
     ErrorSpec(

@@ -135,12 +135,19 @@ async def janitor_tick(context: WorkerContext) -> None:
 
 
 def default_loops() -> list[Loop]:
-    from sentd.workers import dispatcher, profile_review, template_review, webhook_delivery
+    from sentd.workers import (
+        campaign_review,
+        dispatcher,
+        profile_review,
+        template_review,
+        webhook_delivery,
+    )
 
     return [
         Loop("janitor", 60.0, janitor_tick),
         Loop("profile_review", 0.5, profile_review.decide_due_reviews),
         Loop("profile_review_callbacks", 0.5, profile_review.deliver_review_callbacks),
+        Loop("campaign_review", 0.5, campaign_review.submit_and_decide),
         Loop("template_review", 0.5, template_review.decide_due_reviews),
         Loop("webhook_delivery", 0.2, webhook_delivery.deliver_due),
         Loop("scheduler", 1.0, dispatcher.release_scheduled),

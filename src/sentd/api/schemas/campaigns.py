@@ -1,0 +1,122 @@
+"""Bodies of the profile-campaign routes. The `campaign` object is camelCase on the wire, as the
+SDKs send it (`useCases`, `sampleMessages`, `helpKeywords`, …). Every string and list is bounded;
+unknown keys are ignored and `null` is accepted for every optional field."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from sentd.net import check_url_shape
+
+MessagingUseCase = Literal[
+    "MARKETING", "ACCOUNT_NOTIFICATION", "CUSTOMER_CARE", "FRAUD_ALERT", "TWO_FA",
+    "DELIVERY_NOTIFICATION", "SECURITY_ALERT", "M2M", "MIXED", "HIGHER_EDUCATION",
+    "POLLING_VOTING", "PUBLIC_SERVICE_ANNOUNCEMENT", "LOW_VOLUME",
+]  # fmt: skip
+
+MAX_USE_CASES = 5
+MAX_SAMPLE_MESSAGES = 5
+MAX_SAMPLE_MESSAGE_CHARS = 1024
+MAX_VOLUME = 1_000_000_000
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        # Reported like an absent field: VALIDATION_004.
+        raise PydanticCustomError("missing", "This field is required")
+    return value
+
+
+def _volume(value: str) -> str:
+    if not value.isascii() or not value.isdigit():
+        raise PydanticCustomError("volume", 'Give the volume as a whole number in a string: "1999"')
+    number = int(value)
+    if not 1 <= number <= MAX_VOLUME:
+        raise PydanticCustomError("out_of_range", f"Use a volume from 1 to {MAX_VOLUME}")
+    return str(number)  # "01999" reads back as "1999"
+
+
+def _link(value: str) -> str:
+    try:
+        return check_url_shape(value)
+    except ValueError as exc:
+        raise PydanticCustomError("url", str(exc)) from exc
+
+
+def _sample_message(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("sample_message", "A sample message cannot be blank")
+    return value
+
+
+def _distinct_use_cases(value: list[CampaignUseCase]) -> list[CampaignUseCase]:
+    names = [u.messaging_use_case_us for u in value]
+    if len(set(names)) != len(names):
+        raise PydanticCustomError("use_cases", "Name each use case (messagingUseCaseUs) once")
+    return value
+
+
+Name = Annotated[str, Field(max_length=100), AfterValidator(_not_blank)]
+Description = Annotated[str, Field(max_length=4096), AfterValidator(_not_blank)]
+CampaignType = Annotated[str, Field(max_length=50), AfterValidator(_not_blank)]
+Keywords = Annotated[str, Field(max_length=255)]
+Message = Annotated[str, Field(max_length=1024)]
+Link = Annotated[str, Field(max_length=2048), AfterValidator(_link)]
+SampleMessage = Annotated[
+    str, Field(min_length=1, max_length=MAX_SAMPLE_MESSAGE_CHARS), AfterValidator(_sample_message)
+]
+Volume = Annotated[str, Field(max_length=12), AfterValidator(_volume)]
+
+
+class CamelBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class CampaignUseCase(CamelBody):
+    messaging_use_case_us: MessagingUseCase = Field(alias="messagingUseCaseUs")
+    sample_messages: list[SampleMessage] = Field(
+        alias="sampleMessages", min_length=1, max_length=MAX_SAMPLE_MESSAGES
+    )
+
+
+class CampaignData(CamelBody):
+    """A campaign as a whole: create and update (PUT) both send all of it."""
+
+    name: Name
+    description: Description
+    type: CampaignType
+    use_cases: Annotated[
+        list[CampaignUseCase],
+        Field(alias="useCases", min_length=1, max_length=MAX_USE_CASES),
+        AfterValidator(_distinct_use_cases),
+    ]
+    help_keywords: Keywords | None = Field(default=None, alias="helpKeywords")
+    help_message: Message | None = Field(default=None, alias="helpMessage")
+    message_flow: Annotated[str, Field(max_length=4096)] | None = Field(
+        default=None, alias="messageFlow"
+    )
+    optin_keywords: Keywords | None = Field(default=None, alias="optinKeywords")
+    optin_message: Message | None = Field(default=None, alias="optinMessage")
+    optout_keywords: Keywords | None = Field(default=None, alias="optoutKeywords")
+    optout_message: Message | None = Field(default=None, alias="optoutMessage")
+    privacy_policy_link: Link | None = Field(default=None, alias="privacyPolicyLink")
+    terms_and_conditions_link: Link | None = Field(default=None, alias="termsAndConditionsLink")
+    volume: Volume | None = None
+
+
+class CampaignWrite(BaseModel):
+    """The body of create (POST) and update (PUT)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    campaign: CampaignData
+    sandbox: bool | None = None
+
+
+class CampaignDelete(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    sandbox: bool | None = None
