@@ -65,15 +65,14 @@ class LimiterStorage:
 
     async def reachable(self) -> bool | None:
         """Whether the shared counters answer; None when they live in this process's memory.
-        While the breaker is open Redis is not asked (it failed moments ago)."""
-        if self._pool is None:
+        Asked through the breaker: during a cool-down Redis is not asked (it failed moments
+        ago); after it, this is a probe like any other."""
+        pool = self._pool
+        if pool is None:
             return None
-        if self.breaker.is_open:
-            return False
         try:
-            async with asyncio.timeout(self._timeout_s):
-                return bool(await redis.asyncio.Redis(connection_pool=self._pool).ping())
-        except Exception:
+            return bool(await self.call(lambda: redis.asyncio.Redis(connection_pool=pool).ping()))
+        except CountersUnavailable:
             return False
 
     async def close(self) -> None:
