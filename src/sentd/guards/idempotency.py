@@ -103,6 +103,16 @@ class Idempotency:
         unreleased = self._unreleased.get((claim.scope, claim.key))
         if unreleased is not None:
             await self._try_release(unreleased)
+        try:
+            return await self._begin(claim, method=method, path=path)
+        except ApiError:
+            raise
+        except Exception:
+            # The claim's COMMIT may have reached the database even though its answer did not.
+            await self.release(claim)
+            raise
+
+    async def _begin(self, claim: Claim, *, method: str, path: str) -> StoredResponse | None:
         for _ in range(3):
             async with self._db.transaction() as conn:
                 claimed = await idempotency_keys.claim(
