@@ -109,7 +109,8 @@ class Idempotency:
             raise
         except Exception:
             # The claim's COMMIT may have reached the database even though its answer did not.
-            await self.release(claim)
+            # The database just failed: release in the background rather than wait on it again.
+            self._release_in_background(claim)
             raise
 
     async def _begin(self, claim: Claim, *, method: str, path: str) -> StoredResponse | None:
@@ -169,8 +170,14 @@ class Idempotency:
     async def release(self, claim: Claim) -> None:
         """Forget the claim of a request that ends without a stored answer. Never raises: when
         the database cannot be reached, the release is retried in the background."""
-        if await self._try_release(claim):
-            return
+        if not await self._try_release(claim):
+            self._release_in_background(claim)
+
+    def _release_in_background(self, claim: Claim) -> None:
+        log.warning(
+            "idempotency key %r not released (database unreachable): retrying in the background",
+            claim.key,
+        )
         self._unreleased[(claim.scope, claim.key)] = claim
         if self._releasing is None or self._releasing.done():
             self._releasing = asyncio.get_running_loop().create_task(self._release_later())
@@ -182,12 +189,7 @@ class Idempotency:
                     conn, claim.scope, claim.key, request_id=claim.request_id
                 )
         except Exception as exc:
-            log.warning(
-                "idempotency key %r not released yet: %s: %s",
-                claim.key,
-                exc.__class__.__name__,
-                exc,
-            )
+            log.debug("idempotency key %r not released: %s", claim.key, exc)
             return False
         if self._unreleased.get((claim.scope, claim.key)) == claim:
             del self._unreleased[(claim.scope, claim.key)]
