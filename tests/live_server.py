@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import uvicorn
 from starlette.types import ASGIApp
 
+from sentd.api.proxies import uvicorn_proxy_options
+
 T = TypeVar("T")
 
 
@@ -18,8 +20,17 @@ class LiveServer:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.loop = asyncio.new_event_loop()
+        settings = getattr(getattr(app, "state", None), "settings", None)
+        # Forwarded headers are trusted as `sentd serve` trusts them.
+        proxies = uvicorn_proxy_options(settings) if settings is not None else {}
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_config=None, lifespan="on", access_log=False
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_config=None,
+            lifespan="on",
+            access_log=False,
+            **proxies,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="live-server", daemon=True)

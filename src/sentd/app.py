@@ -37,7 +37,7 @@ from sentd.clock import Clock
 from sentd.config import Settings, get_settings
 from sentd.db.database import Database
 from sentd.db.location import resolve_database_url
-from sentd.db.repos import system_flags
+from sentd.db.repos import api_keys, system_flags
 from sentd.guards.auth_throttle import AuthFailureThrottle
 from sentd.guards.idempotency import Idempotency
 from sentd.guards.limiter import LimiterStorage
@@ -70,15 +70,22 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dsn = database_url or resolve_database_url(settings)
         db = await Database.connect(dsn, settings)
-        limiter_storage = LimiterStorage(settings.redis_url)
+        limiter_storage = LimiterStorage(
+            settings.redis_url,
+            timeout_s=settings.redis_timeout_ms / 1000,
+            cooldown_s=settings.redis_breaker_cooldown_s,
+        )
         state = app.state
         state.db = db
         state.limiter_storage = limiter_storage
         state.authenticator = Authenticator(db, settings.auth_cache_ttl_s, settings.request_rates)
         state.auth_throttle = AuthFailureThrottle(
-            limiter_storage.storage, settings.auth_failure_limit, settings.limits_namespace
+            limiter_storage,
+            settings.auth_failure_limit,
+            settings.auth_failure_address_limit,
+            settings.limits_namespace,
         )
-        state.rate_limiter = RateLimiter(limiter_storage.storage, settings.limits_namespace)
+        state.rate_limiter = RateLimiter(limiter_storage, settings.limits_namespace)
         state.idempotency = Idempotency(
             db, clock, ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s
         )
@@ -87,6 +94,7 @@ def create_app(
         await state.maintenance.start()
         listener = await asyncpg.connect(dsn)
         await listener.add_listener("sentd_key_revoked", state.authenticator.on_revoked)
+        await listener.add_listener(api_keys.LIMITS_CHANNEL, state.authenticator.on_limits_changed)
         await listener.add_listener(system_flags.CHANNEL, state.maintenance.on_notify)
         heartbeat = asyncio.create_task(
             api_heartbeat(db, instance_name(), warn_if_shared_without_redis=not settings.redis_url)
@@ -114,6 +122,7 @@ def create_app(
             with contextlib.suppress(Exception):
                 await listener.close()
             await limiter_storage.close()
+            await state.idempotency.close()
             await db.close()
             forget_this_process()
 

@@ -69,6 +69,7 @@ def serve(
     """Serve the API (and, unless --no-worker, the worker loops in the same process)."""
     import uvicorn
 
+    from sentd.api.proxies import uvicorn_proxy_options
     from sentd.app import create_app
 
     settings = get_settings()
@@ -82,7 +83,7 @@ def serve(
         "port": port,
         "log_config": None,
         "access_log": False,
-        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        **uvicorn_proxy_options(settings),
     }
     if sys.platform != "win32":
         common |= {"loop": "uvloop", "http": "httptools"}
@@ -389,8 +390,8 @@ def accounts_set_plan(
     requests_burst: Annotated[int | None, typer.Option(help="Standard requests a second")] = None,
     reset: Annotated[bool, typer.Option("--reset", help="Drop every override first")] = False,
 ) -> None:
-    """Set an organization's plan and override any of its limits (takes effect within the
-    key cache TTL)."""
+    """Set an organization's plan and override any of its limits (every running process
+    applies them at once)."""
     from sentd.plans import PLANS
     from sentd.services import plans as plan_service
 

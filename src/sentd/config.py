@@ -27,11 +27,17 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     limits_namespace: str = "sentd"  # prefix of rate-limit keys in the shared storage
+    # Every Redis call of the rate limits and the auth throttle gives up after this; then a
+    # circuit breaker lets them fail open without touching Redis for the cool-down.
+    redis_timeout_ms: int = Field(default=200, ge=1)
+    redis_breaker_cooldown_s: float = Field(default=5.0, gt=0)
 
     # HTTP.
     host: str = "127.0.0.1"
     port: int = 8000
-    forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-For is believed
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses
+    # or networks, "*" for any). None by default, loopback included: set it behind a proxy.
+    forwarded_allow_ips: str = ""
     public_url: str | None = None  # base of doc_url links; the request's own base when unset
     request_timeout: float = Field(default=30.0, gt=0)  # server-side deadline → 504
     maintenance_retry_after_s: int = Field(default=30, ge=1)
@@ -49,7 +55,8 @@ class Settings(BaseSettings):
 
     # Authentication.
     auth_cache_ttl_s: float = Field(default=5.0, ge=0)
-    auth_failure_limit: str = "20/minute"  # failed authentications per client address
+    auth_failure_limit: str = "20/minute"  # failed authentications per presented key
+    auth_failure_address_limit: str = "100/minute"  # distinct failing keys per client address
 
     # Number lookup: "auto" asks configured providers first and falls back to offline data;
     # "provider" answers only from a provider (502 INTERNAL_003 when none can).

@@ -52,6 +52,29 @@ def test_set_plan_overrides_limits(
     assert run_cli(env, "accounts", "set-plan", org, "platinum").returncode == 1
 
 
+def test_a_plan_change_applies_at_once_to_cached_keys(
+    env: dict[str, str], demo: dict[str, Any], http: httpx.Client
+) -> None:
+    """The server caches keys (and their limits) for 300 s here: only the NOTIFY sent with the
+    change can make the new limits apply within the test's deadline."""
+    org, headers = demo["organization_id"], {"x-api-key": demo["live_key"]}
+    assert http.get("/v3/me", headers=headers).headers["x-ratelimit-limit"] == "200"
+    create = lambda phone: http.post(  # noqa: E731
+        "/v3/contacts", json={"phone_number": phone}, headers=headers
+    )
+    assert_ok(create("+14155550171"), 201)
+    result = run_cli(
+        env, "accounts", "set-plan", org, "--contacts", "1", "--requests-per-minute", "50"
+    )
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 3
+    while http.get("/v3/me", headers=headers).headers["x-ratelimit-limit"] != "50":
+        assert time.monotonic() < deadline, "the cached key still carries the old limits"
+        time.sleep(0.05)
+    error = assert_error(create("+14155550172"), "BUSINESS_008")
+    assert error["details"] == {"contacts": ["The contacts quota is 1; 1 in use, 1 more requested"]}
+
+
 def test_sigterm_finishes_in_flight_requests_and_exits_0(
     env: dict[str, str], demo: dict[str, Any], db_url: str, tmp_path: Path
 ) -> None:

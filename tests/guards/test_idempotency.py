@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -193,3 +194,47 @@ def idempotency_rows(server: LiveServer, org: Org) -> int:
             return count
 
     return server.run(go())
+
+
+def test_a_key_belongs_to_one_operation(server: LiveServer, client: httpx.Client) -> None:
+    org, key = make_org(server), new_key()
+    first = credit(client, key, org.live_key)
+    assert_ok(first, 201)
+    headers = {"x-api-key": org.live_key, "Idempotency-Key": key}
+    other = client.post("/v3/_probe/sensitive", json={}, headers=headers)
+    error = assert_error(other, "IDEMPOTENCY_001")
+    assert error["details"] == {
+        "Idempotency-Key": [
+            f"This key was first used for POST {URL}; use a new key for POST /v3/_probe/sensitive"
+        ]
+    }
+    assert "idempotent-replayed" not in other.headers
+    # Refused, not stored: the key still answers its own operation, once.
+    replay = credit(client, key, org.live_key)
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.content == first.content
+    assert ledger_rows(server, org) == 1
+
+
+def test_a_key_in_flight_on_another_operation_is_422_not_409(server: LiveServer) -> None:
+    org, key = make_org(server), new_key()
+    done: list[httpx.Response] = []
+
+    def slow() -> None:
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            done.append(credit(client, key, org.live_key, sleep_in_transaction_s=1.0))
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while idempotency_rows(server, org) == 0:
+            assert time.monotonic() < deadline, "the first request never claimed the key"
+            time.sleep(0.02)
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            headers = {"x-api-key": org.live_key, "Idempotency-Key": key}
+            response = client.post("/v3/_probe/sensitive", json={}, headers=headers)
+        assert_error(response, "IDEMPOTENCY_001")
+    finally:
+        thread.join()
+    assert_ok(done[0], 201)

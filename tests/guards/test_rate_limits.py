@@ -42,7 +42,9 @@ def test_over_the_minute_limit_is_429(server: LiveServer, client: httpx.Client) 
     error = assert_error(response, "BUSINESS_002")
     assert "rate_limit" in error["details"]
     assert 1 <= int(response.headers["retry-after"]) <= 60
+    assert response.headers["x-ratelimit-limit"] == "3"
     assert response.headers["x-ratelimit-remaining"] == "0"
+    assert error["details"] == {"rate_limit": ["More than 3 standard requests a minute"]}
     # Test mode has a pool of its own.
     assert_ok(me(client, org.test_key))
 
@@ -56,6 +58,28 @@ def test_burst_is_limited_per_second(server: LiveServer, client: httpx.Client) -
     assert 429 in statuses
     time.sleep(1.1)
     assert_ok(me(client, org.live_key))
+
+
+def test_a_burst_refusal_describes_the_burst_window(
+    server: LiveServer, client: httpx.Client
+) -> None:
+    org = make_org(server)
+    set_limits(server, org, requests_burst=2)
+    first = me(client, org.live_key)
+    assert first.status_code == 200
+    refused = None
+    deadline = time.monotonic() + 10
+    while refused is None:  # three requests inside one second (a slow box may straddle two)
+        assert time.monotonic() < deadline, "no burst refusal"
+        responses = [me(client, org.live_key) for _ in range(3)]
+        refused = next((r for r in responses if r.status_code == 429), None)
+    error = assert_error(refused, "BUSINESS_002")
+    assert error["details"] == {"rate_limit": ["More than 2 standard requests a second"]}
+    assert refused.headers["x-ratelimit-limit"] == "2"
+    assert refused.headers["x-ratelimit-remaining"] == "0"
+    assert time.time() - 1 <= int(refused.headers["x-ratelimit-reset"]) <= time.time() + 2
+    assert refused.headers["retry-after"] == "1"
+    assert first.headers["x-ratelimit-limit"] == "200"  # an allowed request: the minute
 
 
 def test_profiles_share_the_organizations_pool(server: LiveServer, client: httpx.Client) -> None:

@@ -11,6 +11,7 @@ from sentd.auth.principal import Principal
 from sentd.db.database import Database
 from sentd.db.repos import customers
 from sentd.errors.exceptions import ApiError
+from sentd.guards.auth_throttle import presented_digest
 from sentd.guards.idempotency import HEADER as IDEMPOTENCY_HEADER
 from sentd.guards.idempotency import check_format
 from sentd.guards.rate_limits import RateClass
@@ -26,26 +27,33 @@ def get_db(request: Request) -> Database:
 
 async def authenticate(request: Request) -> Principal:
     state = request.app.state
-    client = request.client.host if request.client else "unknown"
-    retry_after = await state.auth_throttle.retry_after(client)
-    if retry_after is not None:
-        raise ApiError(
-            "BUSINESS_002",
-            {"x-api-key": ["Too many failed authentication attempts from this client"]},
-            headers={"Retry-After": str(retry_after)},
-        )
     api_key = request.headers.get("x-api-key")
     if not api_key:
         raise ApiError("AUTH_001", {"x-api-key": ["The x-api-key header is missing"]})
+    presented = presented_digest(api_key)
+    retry_after = await state.auth_throttle.key_retry_after(presented)
+    if retry_after is not None:
+        raise _throttled("Too many failed authentication attempts with this key", retry_after)
     principal: Principal | None = await state.authenticator.authenticate(api_key)
     if principal is None:
-        await state.auth_throttle.record_failure(client)
+        # The peer address, or X-Forwarded-For's when the peer is a trusted proxy (uvicorn
+        # applies SENTD_FORWARDED_ALLOW_IPS before the request gets here).
+        client = request.client.host if request.client else "unknown"
+        retry_after = await state.auth_throttle.record_failure(presented, client)
+        if retry_after is not None:
+            raise _throttled("Too many different failing keys from this address", retry_after)
         raise ApiError("AUTH_002")
     profile_header = request.headers.get(PROFILE_HEADER)
     if profile_header is not None:
         principal = await _act_as_profile(request, principal, profile_header)
     request.state.principal = principal
     return principal
+
+
+def _throttled(reason: str, retry_after: int) -> ApiError:
+    return ApiError(
+        "BUSINESS_002", {"x-api-key": [reason]}, headers={"Retry-After": str(retry_after)}
+    )
 
 
 async def _act_as_profile(request: Request, principal: Principal, header: str) -> Principal:
@@ -74,7 +82,7 @@ def require(permission: Permission, rate: RateClass = RateClass.STANDARD) -> Any
         if not verdict.allowed:
             raise ApiError(
                 "BUSINESS_002",
-                {"rate_limit": [f"More than {verdict.limit} {rate} requests a minute"]},
+                {"rate_limit": [f"More than {verdict.limit} {rate} requests a {verdict.window}"]},
                 headers={"Retry-After": str(verdict.retry_after)},
             )
         if not allows(principal.role, permission):

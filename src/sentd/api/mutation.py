@@ -84,7 +84,7 @@ class Mutation:
         except ApiError as error:
             if claim is not None and should_store(error.status):
                 response = error_response(error, request_id_of(self.request), _base(self.request))
-                await self._idempotency.complete(claim, *self._parts(response))
+                await self._complete_or_release(claim, response)
                 raise PrebuiltResponse(response) from error
             if claim is not None:
                 await self._idempotency.release(claim)
@@ -96,7 +96,16 @@ class Mutation:
         finally:
             self._conn = None
         if claim is not None and self.sandbox and self._response is not None:
-            await self._idempotency.complete(claim, *self._parts(self._response))
+            await self._complete_or_release(claim, self._response)
+
+    async def _complete_or_release(self, claim: Claim, response: Response) -> None:
+        """Store an answer in a transaction of its own; if that fails, release the claim (the
+        operation wrote nothing that commits), so a retry runs instead of waiting for the lease."""
+        try:
+            await self._idempotency.complete(claim, *self._parts(response))
+        except BaseException:
+            await self._idempotency.release(claim)
+            raise
 
     def commit_with(self, statement: FinalStatement) -> None:
         """Send `statement` in the same round trip as the COMMIT (see `sentd.db.final_statement`);

@@ -2,7 +2,9 @@
 
 A cache hit costs no database round trip. Entries live `ttl` seconds (`SENTD_AUTH_CACHE_TTL_S`);
 revoking a key sends `NOTIFY sentd_key_revoked`, and every API process listening drops the entry
-at once, so a revoked key stops working immediately, not after the TTL. Expiry is checked on every
+at once, so a revoked key stops working immediately, not after the TTL. Changing an
+organization's plan or limits sends `NOTIFY sentd_limits_changed`, which drops its keys' entries
+the same way, so the new limits apply at once. Expiry is checked on every
 request, cached or not. A cache miss also records `last_used_at`, so that column is exact to
 within the TTL.
 """
@@ -52,6 +54,17 @@ class Authenticator:
 
     def forget(self, digest: bytes) -> None:
         self._cache.pop(digest, None)
+
+    def on_limits_changed(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        """asyncpg LISTEN callback for `sentd_limits_changed` (payload: an organization's id):
+        its keys' cached principals carry the old plan and limits, so they are dropped."""
+        stale = [
+            digest
+            for digest, (_, principal, _) in self._cache.items()
+            if str(principal.organization_id) == payload
+        ]
+        for digest in stale:
+            self._cache.pop(digest, None)
 
     def on_revoked(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         """asyncpg LISTEN callback for `sentd_key_revoked` (payload: the key's digest in hex)."""

@@ -268,10 +268,13 @@ _SPECS: tuple[ErrorSpec, ...] = (
         status=429,
         message="Rate limit exceeded",
         title="Business logic",
-        cause="The caller sent more requests in the current window than its limit allows.",
+        cause="The caller sent more requests in the current window than its limit allows, or "
+        "one send has more messages than the plan's whole messages-per-minute window.",
         remediation=(
             "Wait the number of seconds given in the Retry-After header, then retry.",
             "Back off exponentially when this error repeats.",
+            "When x-should-retry is false the request can never fit: split it into smaller sends "
+            "or ask the operator for a higher limit.",
             "Subscribe to webhooks rather than polling for status changes.",
         ),
         retryable=True,

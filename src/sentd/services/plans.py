@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sentd.db.database import Database
+from sentd.db.repos import api_keys
 from sentd.plans import effective_limits
 
 
@@ -49,5 +50,6 @@ async def set_plan(
             plan or org["plan"],
             merged,
         )
+        await api_keys.notify_limits_changed(conn, row["id"])
     limits = effective_limits(row["plan"], row["limits"], request_rates)
     return PlanView(row["id"], row["plan"], dict(row["limits"]), dataclasses.asdict(limits))

@@ -67,8 +67,13 @@ async def status(request: Request, db: Database = Depends(get_db)) -> Response:
         for r in rows
         if r["loop_name"] != "api"
     ]
-    redis_ok = await request.app.state.limiter_storage.reachable()
-    redis_status = {None: "not configured", True: "ok", False: "unreachable"}[redis_ok]
+    counters = request.app.state.limiter_storage
+    redis_ok = await counters.reachable()
+    redis_status: dict[str, Any] = {
+        "status": {None: "not configured", True: "ok", False: "unreachable"}[redis_ok]
+    }
+    if counters.shared:
+        redis_status["breaker"] = counters.breaker.describe()
     data = {
         "status": "ok" if latency is not None and redis_ok is not False else "degraded",
         "version": __version__,
@@ -79,7 +84,7 @@ async def status(request: Request, db: Database = Depends(get_db)) -> Response:
                 "embedded": request.app.state.settings.embedded,
             },
             "api_processes": {"alive": api_processes},
-            "redis": {"status": redis_status},
+            "redis": redis_status,
             "worker_loops": {"alive": loops},
             "queues": queue_depths,
         },

@@ -22,6 +22,7 @@ from sentd.db.database import Database
 from sentd.db.repos import contacts as contacts_repo
 from sentd.db.repos import messages as repo
 from sentd.errors.exceptions import ApiError
+from sentd.guards.rate_limits import Verdict
 from sentd.pricing import price_list
 from sentd.services import lifecycle
 from sentd.services import messages as service
@@ -87,16 +88,36 @@ async def send_message(
         )
         verdict = await state.rate_limiter.hit_messages(m.principal, len(planned))
         if not verdict.allowed:
-            raise ApiError(
-                "BUSINESS_002",
-                {"messages_per_minute": [f"More than {verdict.limit} messages a minute"]},
-                headers={"Retry-After": str(verdict.retry_after)},
-            )
+            request.state.response_headers.update(verdict.headers())
+            raise _messages_refusal(verdict, len(planned))
         data, charge = await service.accept(
             conn, m.principal, body, template, planned, now=now, request_id=request_id_of(request)
         )
         m.commit_with(charge)
         return await m.respond(data, 202)
+
+
+def _messages_refusal(verdict: Verdict, size: int) -> ApiError:
+    """429 for a send the messages-per-minute window refused. One larger than the whole window
+    can never pass by waiting: it is answered once, with x-should-retry: false and no
+    Retry-After, so that the SDK raises at once instead of retrying."""
+    if verdict.too_large:
+        return ApiError(
+            "BUSINESS_002",
+            {
+                "messages_per_minute": [
+                    f"This send is {size} messages (recipients × channels); the plan allows "
+                    f"{verdict.limit} messages a minute. Split it into sends of at most "
+                    f"{verdict.limit} messages, or ask the operator for a higher limit"
+                ],
+            },
+            headers={"x-should-retry": "false"},
+        )
+    return ApiError(
+        "BUSINESS_002",
+        {"messages_per_minute": [f"More than {verdict.limit} messages a minute"]},
+        headers={"Retry-After": str(verdict.retry_after)},
+    )
 
 
 async def _page(db: Database, principal: Principal, page: Any, **filters: Any) -> dict[str, Any]:

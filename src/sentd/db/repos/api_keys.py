@@ -8,6 +8,9 @@ from typing import Any
 
 from sentd.ids import new_id
 
+# NOTIFY channel: an organization's plan or limits changed (payload: the organization's id).
+LIMITS_CHANNEL = "sentd_limits_changed"
+
 _COLUMNS = (
     "k.id, k.customer_id, k.user_id, k.livemode, k.name, k.prefix, k.created_at, k.expires_at, "
     "k.revoked_at, k.last_used_at"
@@ -107,3 +110,9 @@ async def notify_revoked(conn: Any, digests: list[bytes]) -> None:
     delivered when the transaction commits, so a rolled-back change notifies nobody."""
     for digest in digests:
         await conn.execute("SELECT pg_notify('sentd_key_revoked', $1)", digest.hex())
+
+
+async def notify_limits_changed(conn: Any, organization_id: uuid.UUID) -> None:
+    """Tell every API process to drop the cached keys of this organization (and its profiles),
+    whose principals carry the old plan and limits. Delivered when the transaction commits."""
+    await conn.execute("SELECT pg_notify($1, $2)", LIMITS_CHANNEL, str(organization_id))

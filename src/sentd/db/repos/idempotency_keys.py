@@ -50,8 +50,9 @@ async def claim(
 
 async def get(conn: Any, scope: Scope, key: str) -> Any:
     return await conn.fetchrow(
-        "SELECT state, owner_request_id, response_status, response_headers, response_body, "
-        "expires_at FROM idempotency_keys WHERE customer_id = $1 AND livemode = $2 AND key = $3",
+        "SELECT method, path, state, owner_request_id, response_status, response_headers, "
+        "response_body, expires_at FROM idempotency_keys "
+        "WHERE customer_id = $1 AND livemode = $2 AND key = $3",
         *scope.params(),
         key,
     )
