@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from prometheus_client import REGISTRY
 
 from tests.conftest import IN_CI, build_app
 from tests.contract import assert_error, assert_ok
@@ -124,6 +125,7 @@ def test_a_frozen_redis_is_bypassed_and_then_used_again(
             assert component["breaker"]["state"] == "open"
             assert component["breaker"]["since"]
             assert component["breaker"]["cooldown_s"] == COOLDOWN_S
+            assert REGISTRY.get_sample_value("sentd_redis_breaker_open") == 1  # /metrics too
             assert time.monotonic() - frozen_at < COOLDOWN_S * 10  # the test was not just slow
 
             os.kill(process.pid, signal.SIGCONT)
@@ -134,6 +136,7 @@ def test_a_frozen_redis_is_bypassed_and_then_used_again(
                 time.sleep(0.1)
             component = redis_component(client)
             assert (component["status"], component["overall"]) == ("ok", "ok")
+            assert REGISTRY.get_sample_value("sentd_redis_breaker_open") == 0
             # Counting resumed in Redis.
             first = timed(client, "/v3/me", org.live_key)[1].headers["x-ratelimit-remaining"]
             second = timed(client, "/v3/me", org.live_key)[1].headers["x-ratelimit-remaining"]

@@ -14,6 +14,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from sentd.metrics import REDIS_BREAKER_OPEN
+
 log = logging.getLogger("sentd.redis")
 
 
@@ -47,6 +49,7 @@ class CircuitBreaker:
             self._open_until = self._opened_at = None
             self._changed_at = datetime.now(UTC)
             self._last_error = None
+            REDIS_BREAKER_OPEN.set(0)
 
     def failed(self, exc: BaseException) -> None:
         self._probing = False
@@ -54,6 +57,7 @@ class CircuitBreaker:
         self._open_until = time.monotonic() + self._cooldown_s
         if self._opened_at is None:
             self._opened_at = self._changed_at = datetime.now(UTC)
+            REDIS_BREAKER_OPEN.set(1)
             log.warning(
                 "Redis failed (%s): rate limits and the auth throttle fail open; next try in %gs",
                 self._last_error,
