@@ -63,6 +63,7 @@ def serve(
     import uvicorn
 
     from sentd.app import create_app
+    from sentd.lifeline import PARENT_PID_ENV
 
     settings = get_settings()
     logs.configure(settings.log_level, settings.log_json)
@@ -86,6 +87,7 @@ def serve(
             say("warning: several processes without SENTD_REDIS_URL: rate limits are per process")
         os.environ["SENTD_RESOLVED_DATABASE_URL"] = dsn
         os.environ["SENTD_RUN_WORKERS"] = "0" if no_worker else "1"
+        os.environ[PARENT_PID_ENV] = str(os.getpid())  # the children die with this process
         uvicorn.run("sentd.app:create_app_from_env", factory=True, workers=workers, **common)
     else:
         uvicorn.run(create_app(settings, database_url=dsn, run_workers=not no_worker), **common)
