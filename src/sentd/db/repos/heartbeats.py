@@ -29,3 +29,8 @@ async def forget_older_than(conn: Any, seconds: float) -> str:
         seconds,
     )
     return status
+
+
+async def forget_process(conn: Any, process: str) -> None:
+    """Delete the heartbeats of one process (it is stopping cleanly)."""
+    await conn.execute("DELETE FROM worker_heartbeats WHERE process = $1", process)
