@@ -6,8 +6,8 @@ Policy (see docs/deployment.md, "When PostgreSQL is lost"):
 * the first failure of a streak is one ERROR line with the traceback;
 * each further failure is one WARNING line without a traceback (the error's one-line summary,
   how many in a row, the next delay);
-* the delay before the next try doubles from `base_s` up to `cap_s`, with ±20 % jitter so that
-  many processes do not reconnect in lockstep;
+* the delay before the next try doubles from `base_s` up to `cap_s`, with ±20 % jitter (below
+  the cap) so that many processes do not reconnect in lockstep;
 * the first success after a streak is one INFO line saying how long it lasted.
 
 So a database that is down for a minute costs each job one traceback and a dozen short lines,
@@ -42,8 +42,8 @@ class FailureStreak:
     def failed(self, exc: BaseException) -> float:
         """Log this failure by the policy; return how long to wait before the next try."""
         self.failures += 1
-        delay: float = min(self._base_s * 2.0 ** (self.failures - 1), self._cap_s)
-        delay *= 1 + self._jitter * (2 * random.random() - 1)
+        delay: float = self._base_s * 2.0 ** (self.failures - 1)
+        delay = min(delay * (1 + self._jitter * (2 * random.random() - 1)), self._cap_s)
         if self.failures == 1:
             self._since = time.monotonic()
             self._log.error(
