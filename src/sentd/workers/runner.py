@@ -19,7 +19,6 @@ import contextlib
 import logging
 import os
 import socket
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -142,24 +141,26 @@ async def api_heartbeat(db: Database, process: str, *, warn_if_shared_without_re
     """Beat as an API process every few seconds (so `/status` lists it) and warn once when other
     API processes share the database while rate-limit counters live in each process's memory.
 
-    The warning waits until this process has been up for the staleness window, so that the rows
-    of processes killed before a restart have aged out and are not counted."""
+    Only processes that beat after this one's first beat count: the rows of processes killed
+    before a restart (within the staleness window) are not taken for live neighbours."""
     warned = False
-    started = time.monotonic()
+    since = None  # the database's time of this process's first beat
     streak = FailureStreak(log, "API heartbeat", base_s=HEARTBEAT_INTERVAL_S, cap_s=30.0)
     while True:
         delay = HEARTBEAT_INTERVAL_S
         try:
             async with db.connection() as conn:
-                await heartbeats.beat(conn, "api", process)
+                beat_at = await heartbeats.beat(conn, "api", process)
+                since = since or beat_at
                 others = [
                     r
                     for r in await heartbeats.alive(conn, HEARTBEAT_STALE_S)
-                    if r["loop_name"] == "api" and r["process"] != process
+                    if r["loop_name"] == "api"
+                    and r["process"] != process
+                    and r["last_beat_at"] > since
                 ]
             streak.succeeded()
-            settled = time.monotonic() - started >= HEARTBEAT_STALE_S
-            if others and settled and warn_if_shared_without_redis and not warned:
+            if others and warn_if_shared_without_redis and not warned:
                 log.warning(
                     "%d other API process(es) use this database but SENTD_REDIS_URL is not set: "
                     "rate limits and the auth-failure throttle are counted per process",
