@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from typing import Annotated, Literal
 
+import asyncpg
 from fastapi import APIRouter, Depends, Request
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
@@ -59,6 +60,14 @@ async def messaging(
 @router.get("/boom")
 async def boom() -> Response:
     raise RuntimeError("secret internal detail: SELECT * FROM api_keys")
+
+
+@router.get("/db-client-state")
+async def db_client_state() -> Response:
+    """What asyncpg raises when a connection is used while it is being re-established."""
+    raise asyncpg.InternalClientError(
+        "cannot switch to state 15; another operation (2) is in progress"
+    )
 
 
 class CreditBody(BaseModel):

@@ -8,7 +8,6 @@ import logging
 import os
 from collections.abc import AsyncIterator
 
-import asyncpg
 from fastapi import FastAPI
 
 from sentd import __version__
@@ -36,6 +35,7 @@ from sentd.auth.authenticator import Authenticator
 from sentd.clock import Clock
 from sentd.config import Settings, get_settings
 from sentd.db.database import Database
+from sentd.db.listener import Listener
 from sentd.db.location import resolve_database_url
 from sentd.db.repos import api_keys, system_flags
 from sentd.guards.auth_throttle import AuthFailureThrottle
@@ -43,6 +43,7 @@ from sentd.guards.idempotency import Idempotency
 from sentd.guards.limiter import LimiterStorage
 from sentd.guards.maintenance import MaintenanceSwitch
 from sentd.guards.rate_limits import RateLimiter
+from sentd.lifeline import die_with_parent_from_env
 from sentd.metrics import forget_this_process
 from sentd.providers.setup import build_providers
 from sentd.workers.runner import (
@@ -50,6 +51,7 @@ from sentd.workers.runner import (
     WorkerContext,
     api_heartbeat,
     default_loops,
+    forget_heartbeats,
     instance_name,
 )
 
@@ -92,12 +94,31 @@ def create_app(
         state.providers = build_providers(settings)
         state.maintenance = MaintenanceSwitch(db)
         await state.maintenance.start()
-        listener = await asyncpg.connect(dsn)
-        await listener.add_listener("sentd_key_revoked", state.authenticator.on_revoked)
-        await listener.add_listener(api_keys.LIMITS_CHANNEL, state.authenticator.on_limits_changed)
-        await listener.add_listener(system_flags.CHANNEL, state.maintenance.on_notify)
+        authenticator = state.authenticator
+
+        async def notifications_lost() -> None:
+            authenticator.suspend_cache()
+
+        async def notifications_restored() -> None:
+            authenticator.resume_cache()
+            await state.maintenance.refresh()
+
+        listener = Listener(
+            dsn,
+            {
+                "sentd_key_revoked": authenticator.on_revoked,
+                api_keys.LIMITS_CHANNEL: authenticator.on_limits_changed,
+                system_flags.CHANNEL: state.maintenance.on_notify,
+            },
+            on_lost=notifications_lost,
+            on_restored=notifications_restored,
+            connect_timeout_s=settings.db_connect_timeout_s,
+        )
+        await listener.start()
+        state.listener = listener
+        api_process = instance_name()
         heartbeat = asyncio.create_task(
-            api_heartbeat(db, instance_name(), warn_if_shared_without_redis=not settings.redis_url)
+            api_heartbeat(db, api_process, warn_if_shared_without_redis=not settings.redis_url)
         )
         runner = None
         if run_workers:
@@ -118,9 +139,9 @@ def create_app(
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+            await forget_heartbeats(db, api_process)
             await state.maintenance.stop()
-            with contextlib.suppress(Exception):
-                await listener.close()
+            await listener.stop()
             await limiter_storage.close()
             await state.idempotency.close()
             await db.close()
@@ -164,7 +185,9 @@ def create_app(
 
 def create_app_from_env() -> FastAPI:
     """Factory for the processes of `sentd serve --workers N`: the parent resolved the database
-    (starting the embedded one if needed) and passes its URI down."""
+    (starting the embedded one if needed) and passes its URI down. A child stops when the
+    parent is gone, even if it was killed with SIGKILL (`sentd.lifeline`)."""
+    die_with_parent_from_env()
     return create_app(
         database_url=os.environ.get("SENTD_RESOLVED_DATABASE_URL"),
         run_workers=os.environ.get("SENTD_RUN_WORKERS") == "1",

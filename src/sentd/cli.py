@@ -71,6 +71,7 @@ def serve(
 
     from sentd.api.proxies import uvicorn_proxy_options
     from sentd.app import create_app
+    from sentd.lifeline import PARENT_PID_ENV
 
     settings = get_settings()
     logs.configure(settings.log_level, settings.log_json)
@@ -97,6 +98,7 @@ def serve(
         os.environ["SENTD_RUN_WORKERS"] = "0" if no_worker else "1"
         # The processes' metrics meet in one directory, so any of them answers for all.
         os.environ.setdefault(MULTIPROC_ENV, tempfile.mkdtemp(prefix="sentd-metrics-"))
+        os.environ[PARENT_PID_ENV] = str(os.getpid())  # the children die with this process
         uvicorn.run("sentd.app:create_app_from_env", factory=True, workers=workers, **common)
     else:
         uvicorn.run(create_app(settings, database_url=dsn, run_workers=not no_worker), **common)

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # How many messages the dispatcher, and how many webhook deliveries the delivery loop, handle
     # at once in one process (`sentd worker --concurrency M` overrides it).
     worker_concurrency: int = Field(default=32, ge=1)
+    # On SIGTERM, how long running worker ticks may take to finish what they started (they start
+    # nothing new and release unstarted claims at once); then they are cancelled.
+    worker_shutdown_grace_s: float = Field(default=10.0, ge=0)
     pricing_file: Path | None = None  # overrides the shipped price list
 
     # Inbound keywords (the whole trimmed message, any case) that change a contact's consent.

@@ -28,6 +28,14 @@ def test_unexpected_exception_is_internal_001(
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
 
 
+def test_asyncpg_client_state_error_is_a_database_fault(client: httpx.Client) -> None:
+    response = client.get("/v3/_probe/db-client-state")
+    assert_error(response, "INTERNAL_002")
+    assert response.headers["x-should-retry"] == "true"
+    assert int(response.headers["retry-after"]) > 0
+    assert not any(leak in response.text for leak in LEAKS)
+
+
 def test_database_gone_is_internal_002_and_not_ready(admin_url: str) -> None:
     url = databases.create_database(admin_url)
     server = LiveServer(build_app(url)).start()
@@ -41,6 +49,7 @@ def test_database_gone_is_internal_002_and_not_ready(admin_url: str) -> None:
 
             response = client.get("/v3/me", headers={"x-api-key": org.live_key})
             assert_error(response, "INTERNAL_002")
+            assert int(response.headers["retry-after"]) > 0
             assert not any(leak in response.text for leak in LEAKS)
             assert_error(client.get("/health/ready"), "INTERNAL_005")
             status = client.get("/status").json()["data"]

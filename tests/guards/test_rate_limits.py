@@ -7,6 +7,7 @@ import time
 import uuid
 
 import httpx
+import psycopg
 import pytest
 
 from tests import databases
@@ -135,6 +136,42 @@ def test_limits_are_shared_by_processes_through_redis(database_url: str, redis_u
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_restart_does_not_count_processes_that_died_before_it(
+    admin_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A process killed with SIGKILL leaves a fresh heartbeat row; the server started after it
+    neither warns about it nor lists it once the row is stale."""
+    url = databases.create_database(admin_url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO worker_heartbeats (loop_name, process) VALUES ('api', 'gone:1:dead')"
+        )
+    try:
+        with caplog.at_level(logging.WARNING, logger="sentd.workers"):
+            server = LiveServer(build_app(url)).start()
+            try:
+
+                async def beats() -> int:
+                    async with server.app.state.db.connection() as conn:
+                        n: int = await conn.fetchval(
+                            "SELECT count(*) FROM worker_heartbeats WHERE loop_name = 'api' "
+                            "AND process <> 'gone:1:dead' AND last_beat_at > "
+                            "(SELECT last_beat_at FROM worker_heartbeats "
+                            "WHERE process = 'gone:1:dead') + interval '4 seconds'"
+                        )
+                    return n
+
+                deadline = time.monotonic() + 30
+                while server.run(beats()) == 0:  # a second beat, at least: it has looked
+                    assert time.monotonic() < deadline, "the server does not beat"
+                    time.sleep(0.2)
+            finally:
+                server.stop()
+        assert "other API process" not in caplog.text
+    finally:
+        databases.drop_database(admin_url, url)
 
 
 def test_warns_when_processes_share_a_database_without_redis(

@@ -293,3 +293,55 @@ def test_transition_many_only_moves_forward(live: LiveServer) -> None:
     assert [s for s, _ in state[ahead_id]["events"]] == ["QUEUED"]
     assert state[moved_id]["hooks"].count("message.sent") == 1
     assert "message.sent" not in state[ahead_id]["hooks"]
+
+
+class StopsTheWorker:
+    """A live SMS provider whose first submission comes as the worker is told to stop (SIGTERM
+    arriving mid-batch): it sets the context's `stopping` flag, then accepts the message."""
+
+    name = "twilio"
+    channels = frozenset({"sms"})
+
+    def __init__(self, worker: WorkerContext) -> None:
+        self.worker = worker
+        self.calls: list[uuid.UUID] = []
+
+    async def submit(self, message: OutboundMessage) -> Submission:
+        self.calls.append(message.id)
+        self.worker.stopping.set()
+        return Submission(f"stopping-{message.id}")
+
+
+def test_a_stopping_dispatcher_hands_back_what_it_did_not_submit(
+    live: LiveServer, provider: ScriptedProvider
+) -> None:
+    org = make_org(live)
+    worker = context(live)
+    stopping = StopsTheWorker(worker)
+    live.app.state.providers.register(stopping)
+    ids = send(live, org.live_key, [f"+1415555{8500 + n}" for n in range(6)])
+    live.run(dispatcher.dispatch_due(worker))
+
+    submitted = {str(message_id) for message_id in stopping.calls}
+    assert 1 <= len(submitted) < len(ids)
+    now = live.app.state.clock.now()
+    state = state_of(live, ids)
+    for message_id in ids:
+        row = state[message_id]["row"]
+        if message_id in submitted:
+            assert row["status"] == "SENT"
+        else:  # due again at once, and the claim's attempt given back
+            assert row["status"] == "ACCEPTED"
+            assert row["lease_until"] <= now
+            assert row["attempts"] == 0
+
+    # Another worker dispatches them now, not after the lease; each is submitted once.
+    live.app.state.providers.register(provider)
+    dispatch(live)
+    state = state_of(live, ids)
+    assert {state[m]["row"]["status"] for m in ids} == {"SENT"}
+    again = {str(message_id) for message_id in provider.calls}
+    assert again == set(ids) - submitted
+    for message_id in ids:
+        assert state[message_id]["row"]["attempts"] == 1
+        assert state[message_id]["hooks"].count("message.sent") == 1

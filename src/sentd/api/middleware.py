@@ -19,13 +19,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sentd.api.envelope import API_VERSION, error_response
 from sentd.config import Settings
 from sentd.db.database import PoolExhausted
-from sentd.db.pool import is_database_failure
+from sentd.db.pool import is_connection_failure, is_database_failure
 from sentd.errors.exceptions import ApiError
+from sentd.failures import describe
 from sentd.ids import incoming_request_id, new_request_id
 from sentd.logs import request_id_var
 
 log = logging.getLogger("sentd.http")
 API_PREFIX = "/v3/"
+# Retry-After of an INTERNAL_002 (a database failure, usually a short outage or a restart).
+DATABASE_RETRY_AFTER_S = "2"
 
 
 class RequestContextMiddleware:
@@ -127,6 +130,17 @@ class RequestContextMiddleware:
                 {"service": ["The server is overloaded; retry shortly"]},
                 headers={"Retry-After": "1"},
             )
+        if is_connection_failure(exc):
+            # The database is unreachable: one line per request, not a traceback each (the
+            # worker loops and the LISTEN connection log the outage itself).
+            log.warning(
+                "request failed: %s %s -> INTERNAL_002 (database unreachable: %s)",
+                scope["method"],
+                scope["path"],
+                describe(exc),
+                extra={"request_id": request_id},
+            )
+            return ApiError("INTERNAL_002", headers={"Retry-After": DATABASE_RETRY_AFTER_S})
         code = "INTERNAL_002" if is_database_failure(exc) else "INTERNAL_001"
         log.exception(
             "request failed: %s %s -> %s",
@@ -135,4 +149,6 @@ class RequestContextMiddleware:
             code,
             extra={"request_id": request_id},
         )
+        if code == "INTERNAL_002":
+            return ApiError(code, headers={"Retry-After": DATABASE_RETRY_AFTER_S})
         return ApiError(code)

@@ -7,6 +7,11 @@ organization's plan or limits sends `NOTIFY sentd_limits_changed`, which drops i
 the same way, so the new limits apply at once. Expiry is checked on every
 request, cached or not. A cache miss also records `last_used_at`, so that column is exact to
 within the TTL.
+
+The cache is only as good as the notifications: while the process's LISTEN connection is down
+(the database restarted), the cache is off (`suspend_cache`) and every request asks the
+database; when it is back, the cache starts empty (`resume_cache`), since it may have missed a
+revocation meanwhile.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ class Authenticator:
         self._ttl_s = ttl_s
         self._request_rates = request_rates
         self._cache: dict[bytes, tuple[float, Principal, datetime | None]] = {}
+        self._caching = True
+        self._generation = 0  # bumped on every invalidation: a read from before is not cached
 
     async def authenticate(self, plaintext: str) -> Principal | None:
         if not key_format.is_well_formed(plaintext):
@@ -42,18 +49,32 @@ class Authenticator:
                 return principal
             self._cache.pop(digest, None)
             return None
+        generation = self._generation
         async with self._db.connection() as conn:
             row = await api_keys.touch_active(conn, digest)
         if row is None:
             self._cache.pop(digest, None)
             return None
         principal = _principal(row, self._request_rates)
-        if self._ttl_s > 0:
+        if self._ttl_s > 0 and self._caching and generation == self._generation:
             self._cache[digest] = (now + self._ttl_s, principal, row["expires_at"])
         return principal
 
+    def suspend_cache(self) -> None:
+        """Notifications may be missed from now on: cache nothing, drop what is cached."""
+        self._caching = False
+        self._generation += 1
+        self._cache.clear()
+
+    def resume_cache(self) -> None:
+        """Notifications flow again: cache from an empty cache."""
+        self._cache.clear()
+        self._caching = True
+        self._generation += 1
+
     def forget(self, digest: bytes) -> None:
         self._cache.pop(digest, None)
+        self._generation += 1  # a read racing with the revocation must not re-cache the key
 
     def on_limits_changed(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         """asyncpg LISTEN callback for `sentd_limits_changed` (payload: an organization's id):

@@ -50,14 +50,41 @@ async def create_pool(dsn: str, settings: Settings) -> Any:
     )
 
 
-DATABASE_FAILURES: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError,
+# What it looks like when the database cannot be reached or went away: refused or vanished
+# sockets (OSError: a stopped server's Unix socket is simply gone), time-outs, asyncpg's
+# client-side states (`InternalClientError: cannot switch to state …` while a connection is
+# re-established), and the server's own "shutting down / starting up" (class 57P, class 08).
+CONNECTION_FAILURES: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
-    ConnectionError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    OSError,
     asyncio.TimeoutError,
 )
+DATABASE_FAILURES: tuple[type[BaseException], ...] = (asyncpg.PostgresError, *CONNECTION_FAILURES)
 
 
 def is_database_failure(exc: BaseException) -> bool:
     """True when `exc` means the database could not do its part (lost, timed out, refused)."""
     return isinstance(exc, DATABASE_FAILURES)
+
+
+def is_connection_failure(exc: BaseException) -> bool:
+    """True when `exc` means the database is unreachable (not that a statement failed)."""
+    return isinstance(exc, CONNECTION_FAILURES)
+
+
+def unreachable_reason(exc: BaseException) -> str:
+    """Why the database could not be reached, in words safe to show anyone (no address)."""
+    if isinstance(exc, asyncpg.PostgresError):
+        return f"the server answered: {exc.args[0] if exc.args else type(exc).__name__}"
+    if isinstance(exc, (ConnectionRefusedError, FileNotFoundError)):
+        return "connection refused (the server is down or restarting)"
+    if isinstance(exc, asyncio.TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, (asyncpg.InterfaceError, asyncpg.InternalClientError, ConnectionError)):
+        return f"the connection was lost ({type(exc).__name__})"
+    return type(exc).__name__

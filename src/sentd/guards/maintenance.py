@@ -13,6 +13,7 @@ from typing import Any
 
 from sentd.db.database import Database
 from sentd.db.repos import system_flags
+from sentd.failures import describe
 
 log = logging.getLogger("sentd.maintenance")
 REFRESH_INTERVAL_S = 5.0
@@ -54,8 +55,8 @@ class MaintenanceSwitch:
             await asyncio.sleep(REFRESH_INTERVAL_S)
             try:
                 await self.refresh()
-            except Exception:
-                log.warning("could not read the maintenance flag", exc_info=True)
+            except Exception as exc:
+                log.warning("could not read the maintenance flag: %s", describe(exc))
 
 
 async def set_maintenance(db: Database, on: bool) -> None:

@@ -12,6 +12,10 @@
 * **Simulator:** moves simulated messages along SENT → DELIVERED → READ on their due times,
   a batch at a time.
 
+A worker that is stopping (SIGTERM) claims no new batch and submits nothing more; the messages
+of its batches it has not submitted get their lease cleared at once (and their claim's attempt
+given back), so another worker dispatches them without waiting for the lease.
+
 Submission is at least once: a worker killed after the provider accepted a message but before
 SENT was committed leaves the lease to run out, and the message is submitted again. The
 simulator is idempotent on the message id; for other providers that window is the duplicate
@@ -87,7 +91,7 @@ async def dispatch_due(context: WorkerContext) -> None:
 
 
 async def _lane(context: WorkerContext, limit: asyncio.Semaphore) -> None:
-    while True:
+    while not context.stopping.is_set():
         claimed = await _claim(context)
         if not claimed:
             return
@@ -129,8 +133,13 @@ async def _dispatch(context: WorkerContext, claimed: list[Any], limit: asyncio.S
     async with context.db.connection() as conn:
         outbounds = await _outbounds(conn, claimed)
 
-    async def one(row: Any, outbound: OutboundMessage) -> _Outcome:
+    started: set[Any] = set()
+
+    async def one(row: Any, outbound: OutboundMessage) -> _Outcome | None:
         async with limit:
+            if context.stopping.is_set():
+                return None  # not started: released below
+            started.add(row["id"])
             return await _submit(context, row, outbound)
 
     pending = {
@@ -141,11 +150,23 @@ async def _dispatch(context: WorkerContext, claimed: list[Any], limit: asyncio.S
     try:
         while pending:
             done, pending = await asyncio.wait(pending, timeout=RECORD_EVERY_S)
-            if done:
-                await _record(context, [task.result() for task in done])
+            finished = [outcome for task in done if (outcome := task.result()) is not None]
+            if finished:
+                await _record(context, finished)
     finally:
-        for task in pending:  # cancelled: the lease runs out and the messages are claimed again
+        # Cancelled submissions may have reached the provider: their lease runs out and they are
+        # claimed again. Those never started are handed back at once when stopping.
+        for task in pending:
             task.cancel()
+        unstarted = [row for row in claimed if row["id"] in outbounds and row["id"] not in started]
+        if unstarted and context.stopping.is_set():
+            async with context.db.transaction() as conn:
+                await messages.release_claims(
+                    conn,
+                    [row["id"] for row in unstarted],
+                    unstarted[0]["lease_until"],
+                    context.clock.now(),
+                )
 
 
 async def _outbounds(conn: Any, rows: list[Any]) -> dict[Any, OutboundMessage]:

@@ -1,22 +1,32 @@
 """Run a set of loops, each on its interval, until stopped; beat a heartbeat for `/status`.
 
-A loop's tick that raises is logged and retried on the next interval: one bad tick never stops
-the loop. Loops added by later subsystems (dispatcher, webhook delivery, scheduler) plug in here.
+A loop's tick that raises never stops the loop: it is retried with exponential backoff (from the
+loop's interval, at least 0.5 s, up to `LOOP_BACKOFF_CAP_S`), and logged by the policy of
+`sentd.failures.FailureStreak` (one ERROR with the traceback, then one-line WARNINGs, INFO on
+recovery). So a lost database costs each loop one traceback, not ten a second.
+
+Stopping is graceful: `stop()` sets `WorkerContext.stopping`; loops start no new tick, and a
+tick that sees the flag starts no new work, releases the claims it has not started (their lease
+is cleared, so another worker takes them at once) and returns. Ticks still running after
+`SENTD_WORKER_SHUTDOWN_GRACE_S` are cancelled (their claims then wait for the lease). A process
+that stops cleanly deletes its heartbeat rows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sentd.clock import Clock
 from sentd.config import Settings
 from sentd.db.database import Database
 from sentd.db.repos import heartbeats
+from sentd.failures import FailureStreak
 from sentd.guards.idempotency import Idempotency
 from sentd.ids import random_token
 from sentd.providers.registry import Providers
@@ -34,11 +44,16 @@ class WorkerContext:
     idempotency: Idempotency
     clock: Clock
     providers: Providers
+    # Set when the process is stopping: ticks start no new work and release unstarted claims.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 Tick = Callable[[WorkerContext], Awaitable[None]]
 HEARTBEAT_INTERVAL_S = 5.0
-HEARTBEAT_STALE_S = 30.0
+# A process missing three beats is taken for dead (it may have been killed: SIGKILL leaves its
+# rows behind; a clean exit deletes them).
+HEARTBEAT_STALE_S = 15.0
+LOOP_BACKOFF_CAP_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,46 +83,84 @@ class LoopRunner:
         self._heartbeat_task = asyncio.create_task(self._beat(), name="sentd-heartbeat")
 
     async def stop(self) -> None:
-        tasks = [*self._tasks.values(), *([self._heartbeat_task] if self._heartbeat_task else [])]
+        """Let running ticks wind down (release what they have not started), up to the grace
+        period; cancel what is left; delete this process's heartbeats."""
+        self._context.stopping.set()
+        loops = list(self._tasks.values())
+        if loops:
+            await asyncio.wait(loops, timeout=self._context.settings.worker_shutdown_grace_s)
+        tasks = [*loops, *([self._heartbeat_task] if self._heartbeat_task else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         self._heartbeat_task = None
+        await forget_heartbeats(self._db, self._process)
 
     async def _run(self, loop: Loop) -> None:
-        while True:
+        stopping = self._context.stopping
+        streak = FailureStreak(
+            log, f"loop {loop.name}", base_s=max(loop.interval_s, 0.5), cap_s=LOOP_BACKOFF_CAP_S
+        )
+        while not stopping.is_set():
             try:
                 await loop.tick(self._context)
-            except Exception:
-                log.exception("loop %s: tick failed; retrying in %.1fs", loop.name, loop.interval_s)
-            await asyncio.sleep(loop.interval_s)
+                streak.succeeded()
+                delay = loop.interval_s
+            except Exception as exc:
+                delay = streak.failed(exc)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await stopping.wait()
 
     async def _beat(self) -> None:
+        streak = FailureStreak(
+            log, "worker heartbeat", base_s=HEARTBEAT_INTERVAL_S, cap_s=HEARTBEAT_INTERVAL_S
+        )
         while True:
             try:
                 async with self._db.connection() as conn:
                     for name, task in self._tasks.items():
                         if not task.done():
                             await heartbeats.beat(conn, name, self._process)
-            except Exception:
-                log.exception("heartbeat failed")
+                streak.succeeded()
+            except Exception as exc:
+                streak.failed(exc)
             await asyncio.sleep(HEARTBEAT_INTERVAL_S)
+
+
+async def forget_heartbeats(db: Database, process: str) -> None:
+    """On a clean exit: delete this process's heartbeats, so nobody counts it as alive."""
+    try:
+        async with asyncio.timeout(2.0), db.connection() as conn:
+            await heartbeats.forget_process(conn, process)
+    except Exception as exc:
+        log.warning("could not delete the heartbeats of %s: %s", process, exc)
 
 
 async def api_heartbeat(db: Database, process: str, *, warn_if_shared_without_redis: bool) -> None:
     """Beat as an API process every few seconds (so `/status` lists it) and warn once when other
-    API processes share the database while rate-limit counters live in each process's memory."""
+    API processes share the database while rate-limit counters live in each process's memory.
+
+    Only processes that beat after this one's first beat count: the rows of processes killed
+    before a restart (within the staleness window) are not taken for live neighbours."""
     warned = False
+    since = None  # the database's time of this process's first beat
+    streak = FailureStreak(log, "API heartbeat", base_s=HEARTBEAT_INTERVAL_S, cap_s=30.0)
     while True:
+        delay = HEARTBEAT_INTERVAL_S
         try:
             async with db.connection() as conn:
-                await heartbeats.beat(conn, "api", process)
+                beat_at = await heartbeats.beat(conn, "api", process)
+                since = since or beat_at
                 others = [
                     r
                     for r in await heartbeats.alive(conn, HEARTBEAT_STALE_S)
-                    if r["loop_name"] == "api" and r["process"] != process
+                    if r["loop_name"] == "api"
+                    and r["process"] != process
+                    and r["last_beat_at"] > since
                 ]
+            streak.succeeded()
             if others and warn_if_shared_without_redis and not warned:
                 log.warning(
                     "%d other API process(es) use this database but SENTD_REDIS_URL is not set: "
@@ -115,9 +168,9 @@ async def api_heartbeat(db: Database, process: str, *, warn_if_shared_without_re
                     len(others),
                 )
                 warned = True
-        except Exception:
-            log.warning("API heartbeat failed", exc_info=True)
-        await asyncio.sleep(HEARTBEAT_INTERVAL_S)
+        except Exception as exc:
+            delay = streak.failed(exc)
+        await asyncio.sleep(delay)
 
 
 async def janitor_tick(context: WorkerContext) -> None:

@@ -14,6 +14,12 @@ counters). A delivery counts as delivered only once that statement has committed
 dies before leaves the lease to run out, and the delivery is sent again. Senders do not wait for
 successes to be recorded; after a failed event (which may disable the webhook) no new request
 of that webhook starts until it is recorded.
+
+A worker that is stopping (SIGTERM) claims no new batch and starts no new request; when its
+senders are done (or cancelled at the end of the grace period) it clears the lease of every
+delivery of the batch not yet recorded, so another worker sends them at once instead of after
+the lease. A request that was in flight when cancelled may have reached the receiver: it is sent
+again (at least once, as after a crash).
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ async def deliver_due(context: WorkerContext) -> None:
     else:
         client = http1.Connections()
     try:
-        while True:
+        while not context.stopping.is_set():
             now = context.clock.now()
             lease_until = now + timedelta(seconds=settings.webhook_lease_s)
             async with context.db.transaction() as conn:
@@ -95,7 +101,6 @@ class _WebhookBatch:
         self._limit = limit
         self._lease_until = lease_until
         self._next = iter(deliveries)  # shared by the senders: each delivery is taken once
-        self._started: set[Any] = set()
         self._active = True
         # Finished attempts not yet recorded, with a future for those a sender waits on.
         self._unrecorded: list[tuple[webhooks.AttemptOutcome, asyncio.Future[None] | None]] = []
@@ -107,19 +112,22 @@ class _WebhookBatch:
 
     async def run(self) -> None:
         senders = min(self._context.settings.webhook_max_in_flight, len(self._deliveries))
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._record_finished())
-            async with asyncio.TaskGroup() as sending:
-                for _ in range(senders):
-                    sending.create_task(self._send_next())
-            self._senders_done = True
-            self._wake.set()
-        if not self._active:
-            # The webhook was disabled: leave the rest for when it is enabled again.
-            rest = [d["id"] for d in self._deliveries if d["id"] not in self._started]
-            if rest:
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._record_finished())
+                async with asyncio.TaskGroup() as sending:
+                    for _ in range(senders):
+                        sending.create_task(self._send_next())
+                self._senders_done = True
+                self._wake.set()
+        finally:
+            if not self._active or self._context.stopping.is_set():
+                # Disabled (the rest waits for it to be enabled again) or stopping (another
+                # worker takes the rest now). Recorded deliveries no longer hold this lease.
                 async with self._context.db.transaction() as conn:
-                    await webhooks.release(conn, rest, self._lease_until)
+                    await webhooks.release(
+                        conn, [d["id"] for d in self._deliveries], self._lease_until
+                    )
 
     async def _send_next(self) -> None:
         for delivery in self._next:
@@ -130,9 +138,8 @@ class _WebhookBatch:
                     break
                 self._limit.release()
             try:
-                if not self._active:
+                if not self._active or self._context.stopping.is_set():
                     return
-                self._started.add(delivery["id"])
                 outcome = await self._attempt(delivery)
             finally:
                 self._limit.release()

@@ -12,8 +12,9 @@ from starlette.responses import Response
 from sentd import __version__
 from sentd.api.deps import get_db
 from sentd.api.envelope import ok
-from sentd.db.database import Database
-from sentd.db.pool import is_database_failure
+from sentd.api.middleware import DATABASE_RETRY_AFTER_S
+from sentd.db.database import Database, PoolExhausted
+from sentd.db.pool import is_database_failure, unreachable_reason
 from sentd.db.repos import heartbeats, queues
 from sentd.errors.exceptions import ApiError
 from sentd.workers.runner import HEARTBEAT_STALE_S
@@ -22,16 +23,24 @@ router = APIRouter(tags=["health"])
 PROBE_TIMEOUT_S = 2.0
 
 
-async def _database_latency_ms(db: Database) -> float | None:
+async def _probe_database(db: Database) -> tuple[float | None, str | None]:
+    """The database's round-trip latency in ms, or None and why it could not be reached."""
     started = time.perf_counter()
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S), db.connection() as conn:
             await conn.fetchval("SELECT 1")
+    except PoolExhausted:
+        return None, "no pooled connection became free (the process is overloaded)"
     except Exception as exc:
         if is_database_failure(exc):
-            return None
+            return None, unreachable_reason(exc)
         raise
-    return round((time.perf_counter() - started) * 1000, 2)
+    return round((time.perf_counter() - started) * 1000, 2), None
+
+
+async def _database_latency_ms(db: Database) -> float | None:
+    latency, _ = await _probe_database(db)
+    return latency
 
 
 @router.get("/healthcheck")
@@ -46,9 +55,13 @@ async def live(request: Request) -> Response:
 
 @router.get("/health/ready")
 async def ready(request: Request, db: Database = Depends(get_db)) -> Response:
-    latency = await _database_latency_ms(db)
+    latency, reason = await _probe_database(db)
     if latency is None:
-        raise ApiError("INTERNAL_005", {"database": ["The database is not reachable"]})
+        raise ApiError(
+            "INTERNAL_005",
+            {"database": [f"The database is not reachable: {reason}"]},
+            headers={"Retry-After": DATABASE_RETRY_AFTER_S},
+        )
     return ok(request, {"status": "ready", "database": {"status": "ok", "latency_ms": latency}})
 
 
@@ -85,8 +98,16 @@ async def status(request: Request, db: Database = Depends(get_db)) -> Response:
             },
             "api_processes": {"alive": api_processes},
             "redis": redis_status,
+            "notifications": {"status": _notifications_status(request)},
             "worker_loops": {"alive": loops},
             "queues": queue_depths,
         },
     }
     return ok(request, data)
+
+
+def _notifications_status(request: Request) -> str:
+    """The LISTEN connection (revocations, maintenance): `listening`, or `reconnecting` (the
+    key cache is off meanwhile)."""
+    listener = getattr(request.app.state, "listener", None)
+    return "listening" if listener is not None and listener.listening else "reconnecting"

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 
-async def beat(conn: Any, loop_name: str, process: str) -> None:
-    await conn.execute(
+async def beat(conn: Any, loop_name: str, process: str) -> datetime:
+    """Record a beat; return its time (the database's clock)."""
+    beat_at: datetime = await conn.fetchval(
         "INSERT INTO worker_heartbeats (loop_name, process) VALUES ($1, $2) "
-        "ON CONFLICT (loop_name, process) DO UPDATE SET last_beat_at = now()",
+        "ON CONFLICT (loop_name, process) DO UPDATE SET last_beat_at = now() "
+        "RETURNING last_beat_at",
         loop_name,
         process,
     )
+    return beat_at
 
 
 async def alive(conn: Any, within_s: float) -> list[Any]:
@@ -29,3 +33,8 @@ async def forget_older_than(conn: Any, seconds: float) -> str:
         seconds,
     )
     return status
+
+
+async def forget_process(conn: Any, process: str) -> None:
+    """Delete the heartbeats of one process (it is stopping cleanly)."""
+    await conn.execute("DELETE FROM worker_heartbeats WHERE process = $1", process)

@@ -246,3 +246,17 @@ async def add_events_many(conn: Any, events: Sequence[EventRow]) -> None:
         "ORDER BY n",
         *columns,
     )
+
+
+async def release_claims(
+    conn: Any, message_ids: list[uuid.UUID], lease_until: datetime, now: datetime
+) -> None:
+    """Hand back claimed messages a stopping worker did not submit: due at once (`lease_until =
+    now`) and their claim's attempt given back. Only rows still held by that claim change."""
+    await conn.execute(
+        "UPDATE messages SET lease_until = $3, attempts = attempts - 1, updated_at = $3 "
+        "WHERE id = ANY($1::uuid[]) AND status = 'ACCEPTED' AND lease_until = $2",
+        message_ids,
+        lease_until,
+        now,
+    )

@@ -276,8 +276,9 @@ async def record_outcomes(
 
 
 async def release(conn: Any, delivery_ids: list[uuid.UUID], lease_until: datetime) -> None:
-    """Give up claims not acted on (their webhook was disabled): they wait, unleased, for the
-    webhook to be enabled again. Only this claim's leases (`lease_until`) are cleared."""
+    """Give up claims not acted on (their webhook was disabled, or the worker is stopping): they
+    wait, unleased, to be claimed again. Only this claim's leases (`lease_until`) are cleared;
+    recorded deliveries hold none."""
     await conn.execute(
         "UPDATE webhook_deliveries SET lease_until = NULL "
         "WHERE id = ANY($1) AND lease_until = $2 AND state IN ('pending', 'retrying')",
