@@ -14,9 +14,12 @@ from typing import Annotated
 
 import phonenumbers
 from phonenumbers import PhoneNumberType, carrier
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+E164_PATTERN = r"^\+[1-9][0-9]{1,14}$"
+"""The shape of E.164, as the OpenAPI document declares it (the numbering plan is checked too)."""
+E164_SCHEMA = {"type": "string", "pattern": E164_PATTERN, "examples": ["+14155550123"]}
 _E164_SHAPE = re.compile(r"^\+[1-9]\d{1,14}$")
 
 
@@ -51,7 +54,7 @@ def _validate(value: str) -> str:
         raise PydanticCustomError("phone_number", str(exc)) from exc
 
 
-E164 = Annotated[str, AfterValidator(_validate)]
+E164 = Annotated[str, AfterValidator(_validate), WithJsonSchema(E164_SCHEMA)]
 """A request field holding an E.164 number; a bad one is VALIDATION_002 naming the field."""
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -29,6 +32,27 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
     return await handle_api_error(request, api_error_from(exc.errors()))
 
 
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@lru_cache(maxsize=512)
+def _template_pattern(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+
+
+def allowed_methods(request: Request) -> str | None:
+    """Every method the OpenAPI document lists for the path, not only those of the first route
+    that matched it (Starlette's `Allow`). A literal path (`/v3/webhooks/event-types`) wins over
+    a template that also matches it. None for a path the document does not describe."""
+    paths: dict[str, dict[str, object]] = request.app.openapi().get("paths", {})
+    path = request.url.path
+    matching = [template for template in paths if _template_pattern(template).fullmatch(path)]
+    if not matching:
+        return None
+    literal = min(matching, key=lambda template: template.count("{"))
+    return ", ".join(m.upper() for m in HTTP_METHODS if m in paths[literal])
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
@@ -37,7 +61,7 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
         error = ApiError(
             "METHOD_NOT_ALLOWED",
             {"method": [f"{request.method} is not allowed on {request.url.path}"]},
-            headers={"Allow": (exc.headers or {}).get("Allow", "")},
+            headers={"Allow": allowed_methods(request) or (exc.headers or {}).get("Allow", "")},
         )
     elif exc.status_code >= 500:
         error = ApiError("INTERNAL_001")

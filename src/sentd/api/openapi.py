@@ -14,14 +14,25 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, TypeAdapter
 
+from sentd.api.openapi_models import SUCCESS, Success
 from sentd.errors.catalog import CATALOG
 from sentd.guards.idempotency import HEADER as IDEMPOTENCY_HEADER
 
 SECURITY_SCHEME = "ApiKeyAuth"
 UNAUTHENTICATED_PREFIXES = ("/providers/",)  # provider callbacks carry the provider's signature
 MUTATING = {"post", "put", "patch", "delete"}
-ERROR_STATUSES_EVERY_API_ROUTE = (400, 401, 403, 429, 500, 503, 504)
+# x-profile-id naming no profile of the organization is a 404 on every route.
+ERROR_STATUSES_EVERY_API_ROUTE = (400, 401, 403, 404, 429, 500, 502, 503, 504)
+PUBLIC_ERRORS: dict[str, tuple[int, ...]] = {
+    "/errors/{code}": (404, 500),
+    "/health/ready": (500, 503),
+    "/status": (500,),
+}
+REF_TEMPLATE = "#/components/schemas/{model}"
+PLAIN_TEXT: dict[str, Any] = {"text/plain": {"schema": {"type": "string"}}}
+TWIML: dict[str, Any] = {"text/xml": {"schema": {"type": "string"}}}
 
 ERROR_ENVELOPE: dict[str, Any] = {
     "title": "ErrorEnvelope",
@@ -113,29 +124,107 @@ def error_response(status: int, codes: list[str]) -> dict[str, Any]:
     }
 
 
-def _describe_operation(path: str, method: str, operation: dict[str, Any]) -> None:
+def _schema_of(annotation: Any, schemas: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema of a data model; named models and their parts go to `schemas`."""
+    schema = TypeAdapter(annotation).json_schema(ref_template=REF_TEMPLATE, mode="serialization")
+    named = schema.pop("$defs", {})
+    name = getattr(annotation, "__name__", None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and name:
+        named[name] = schema
+    for key, value in named.items():
+        if schemas.setdefault(key, value) != value:
+            raise ValueError(f"two schemas named {key} in the OpenAPI document")
+    if name in named:
+        return {"$ref": REF_TEMPLATE.format(model=name)}
+    return schema
+
+
+def success_envelope(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["success", "data", "error", "meta"],
+        "properties": {
+            "success": {"const": True},
+            "data": data,
+            "error": {"type": "null"},
+            "meta": {"$ref": "#/components/schemas/Meta"},
+        },
+    }
+
+
+def _success_responses(success: Success, schemas: dict[str, Any]) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, model in success.answers.items():
+        if model is None:
+            responses[str(status)] = {"description": success.description}
+            continue
+        envelope = success_envelope(_schema_of(model, schemas))
+        responses[str(status)] = {
+            "description": success.description,
+            "content": {"application/json": {"schema": envelope}},
+        }
+    return responses
+
+
+def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    wanted = set(ERROR_STATUSES_EVERY_API_ROUTE)
+    if method in MUTATING or "requestBody" in operation:
+        wanted |= {408, 409, 413, 422}
+    return wanted
+
+
+def _describe_operation(
+    path: str, method: str, operation: dict[str, Any], schemas: dict[str, Any]
+) -> None:
     responses: dict[str, Any] = {
         str(status): response for status, response in operation.get("responses", {}).items()
     }
     operation["responses"] = responses
     responses.pop("422", None)
-    if not path.startswith("/v3/"):
-        return
+    success = SUCCESS.get((method, path))
+    if success is not None:
+        for documented in [s for s in responses if s.startswith("2")]:
+            del responses[documented]
+        responses.update(_success_responses(success, schemas))
     statuses = codes_by_status()
+    if not path.startswith("/v3/"):
+        for public in PUBLIC_ERRORS.get(path, (500,)):
+            responses.setdefault(str(public), error_response(public, statuses.get(public, [])))
+        if path.startswith("/errors"):  # a browser (Accept: text/html) gets the page
+            responses["200"]["content"]["text/html"] = {"schema": {"type": "string"}}
+        return
     operation["security"] = [{SECURITY_SCHEME: []}]
     parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
     parameters.append(PROFILE_PARAMETER)
-    wanted = set(ERROR_STATUSES_EVERY_API_ROUTE)
-    if "{" in path or method in MUTATING:
-        wanted |= {404, 422}
     if method in MUTATING:
         parameters.append(IDEMPOTENCY_PARAMETER)
-        wanted.add(409)
-    for status in sorted(wanted):
-        responses.setdefault(str(status), error_response(status, statuses.get(status, [])))
+    for error in sorted(_error_statuses(path, method, operation)):
+        responses.setdefault(str(error), error_response(error, statuses.get(error, [])))
     for code, response in responses.items():
         if code.startswith("2"):
             response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
+
+
+def _describe_provider_callback(path: str, method: str, operation: dict[str, Any]) -> None:
+    """Provider callbacks: no API key (the provider's signature instead), their own answers."""
+    statuses = codes_by_status()
+    errors: tuple[int, ...] = (400, 401, 408, 413, 500)
+    if method == "get":
+        answers = {"200": {"description": "The challenge, echoed", "content": PLAIN_TEXT}}
+        errors = (403, 500)
+    elif path.startswith("/providers/twilio/inbound"):
+        answers = {"200": {"description": "Empty TwiML", "content": TWIML}}
+    else:
+        answers = {
+            "200": {
+                "description": "What was recorded",
+                "content": {"application/json": {"schema": success_envelope({"type": "object"})}},
+            }
+        }
+    responses: dict[str, Any] = dict(answers)
+    for status in errors:
+        responses[str(status)] = error_response(status, statuses.get(status, []))
+    operation["responses"] = responses
 
 
 def describe(app: FastAPI) -> dict[str, Any]:
@@ -155,11 +244,10 @@ def describe(app: FastAPI) -> dict[str, Any]:
         SECURITY_SCHEME: {"type": "apiKey", "in": "header", "name": "x-api-key"}
     }
     for path, operations in document.get("paths", {}).items():
-        if path.startswith(UNAUTHENTICATED_PREFIXES):
-            for operation in operations.values():
-                operation.get("responses", {}).pop("422", None)
-            continue
         for method, operation in operations.items():
-            _describe_operation(path, method, operation)
+            if path.startswith(UNAUTHENTICATED_PREFIXES):
+                _describe_provider_callback(path, method, operation)
+            else:
+                _describe_operation(path, method, operation, schemas)
     app.openapi_schema = document
     return document

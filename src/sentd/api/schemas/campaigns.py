@@ -59,16 +59,29 @@ def _distinct_use_cases(value: list[CampaignUseCase]) -> list[CampaignUseCase]:
     return value
 
 
-Name = Annotated[str, Field(max_length=100), AfterValidator(_not_blank)]
-Description = Annotated[str, Field(max_length=4096), AfterValidator(_not_blank)]
-CampaignType = Annotated[str, Field(max_length=50), AfterValidator(_not_blank)]
+# What the validators below check, declared in the OpenAPI document too.
+NOT_BLANK = {"pattern": r"\S"}
+HTTP_URL = {"pattern": r"^https?://[A-Za-z0-9.-]+([:/?#]|$)"}
+VOLUME = {"pattern": r"^0*([1-9][0-9]{0,8}|1000000000)$"}
+
+Name = Annotated[
+    str, Field(max_length=100, json_schema_extra=NOT_BLANK), AfterValidator(_not_blank)
+]
+Description = Annotated[
+    str, Field(max_length=4096, json_schema_extra=NOT_BLANK), AfterValidator(_not_blank)
+]
+CampaignType = Annotated[
+    str, Field(max_length=50, json_schema_extra=NOT_BLANK), AfterValidator(_not_blank)
+]
 Keywords = Annotated[str, Field(max_length=255)]
 Message = Annotated[str, Field(max_length=1024)]
-Link = Annotated[str, Field(max_length=2048), AfterValidator(_link)]
+Link = Annotated[str, Field(max_length=2048, json_schema_extra=HTTP_URL), AfterValidator(_link)]
 SampleMessage = Annotated[
-    str, Field(min_length=1, max_length=MAX_SAMPLE_MESSAGE_CHARS), AfterValidator(_sample_message)
+    str,
+    Field(min_length=1, max_length=MAX_SAMPLE_MESSAGE_CHARS, json_schema_extra=NOT_BLANK),
+    AfterValidator(_sample_message),
 ]
-Volume = Annotated[str, Field(max_length=12), AfterValidator(_volume)]
+Volume = Annotated[str, Field(max_length=12, json_schema_extra=VOLUME), AfterValidator(_volume)]
 
 
 class CamelBody(BaseModel):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
+
+from sentd.phones import E164_SCHEMA
 
 ContactChannel = Literal["sms", "whatsapp"]
 
@@ -17,7 +19,7 @@ class Body(BaseModel):
 class ContactCreate(Body):
     # A plain string: the service parses it, so a bad number names `phone_number` in details
     # with VALIDATION_002, and an absent one is VALIDATION_004.
-    phone_number: str
+    phone_number: Annotated[str, WithJsonSchema(E164_SCHEMA)]
 
 
 class ContactUpdate(Body):

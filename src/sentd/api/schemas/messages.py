@@ -14,21 +14,61 @@ SendChannel = Literal["sent", "sms", "whatsapp", "mms", "rcs"]
 MAX_RECIPIENTS = 1000
 
 
+def _exactly_one(first: str, first_type: str, second: str, second_type: str) -> dict[str, Any]:
+    """JSON Schema for "give `first` or `second`, not both or neither" (null counts as absent)."""
+    return {
+        "anyOf": [
+            {
+                "required": [first],
+                "properties": {first: {"type": first_type}, second: {"type": "null"}},
+            },
+            {
+                "required": [second],
+                "properties": {second: {"type": second_type}, first: {"type": "null"}},
+            },
+        ]
+    }
+
+
+# The rules services/messages.py checks across fields, declared in the OpenAPI document. (The
+# schedule window, 1 minute to 30 days from now, depends on the clock and is only described.)
+SEND_RULES: dict[str, Any] = {
+    "allOf": [
+        _exactly_one("template", "object", "text", "string"),
+        {
+            "if": {
+                "required": ["channel"],
+                "properties": {"channel": {"type": "array", "contains": {"const": "mms"}}},
+            },
+            "then": {
+                "required": ["media_urls"],
+                "properties": {"media_urls": {"type": "array", "minItems": 1}},
+            },
+        },
+    ]
+}
+
+
 class TemplateChoice(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore", json_schema_extra=_exactly_one("id", "string", "name", "string")
+    )
     id: uuid.UUID | None = None
     name: str | None = None
     parameters: dict[str, str] | None = None
 
 
 class SendBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    to: Annotated[list[E164], Field(max_length=MAX_RECIPIENTS)]
+    model_config = ConfigDict(extra="ignore", json_schema_extra=SEND_RULES)
+    # minItems declared only: an empty list is VALIDATION_004 ("at least one recipient").
+    to: Annotated[list[E164], Field(max_length=MAX_RECIPIENTS, json_schema_extra={"minItems": 1})]
     channel: list[SendChannel] | None = None
     template: TemplateChoice | None = None
     text: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
     media_urls: list[str] | None = None
     subject: Annotated[str, Field(max_length=200)] | None = None
-    scheduled_at: datetime | None = None
+    scheduled_at: Annotated[
+        datetime | None, Field(description="Between 1 minute and 30 days from now, with an offset")
+    ] = None
     channels: dict[str, Any] | None = None  # sender restrictions: accepted, not acted on
     sandbox: bool | None = None

@@ -5,7 +5,7 @@ field."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -39,7 +39,13 @@ def _short_name(value: str) -> str:
     return value
 
 
-ShortName = Annotated[str, AfterValidator(_short_name)]
+# Declared in the OpenAPI document as the validator checks it.
+SHORT_NAME_SCHEMA = {
+    "minLength": 3,
+    "maxLength": 11,
+    "pattern": r"^[A-Za-z0-9 ]*[A-Za-z][A-Za-z0-9 ]*$",
+}
+ShortName = Annotated[str, AfterValidator(_short_name), Field(json_schema_extra=SHORT_NAME_SCHEMA)]
 
 
 class Body(BaseModel):
@@ -134,7 +140,35 @@ class ProfileFields(Body):
     sandbox: bool | None = None
 
 
+# The create rules across fields (services/profiles.py), declared in the OpenAPI document: unless
+# the organization pays, a billing contact is required (billing_model defaults to "profile");
+# when it pays, no payment details; a brand of its own or the organization's, not both.
+CREATE_RULES: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {
+                "required": ["billing_model"],
+                "properties": {"billing_model": {"const": "organization"}},
+            },
+            "then": {"properties": {"payment_details": {"type": "null"}}},
+            "else": {
+                "required": ["billing_contact"],
+                "properties": {"billing_contact": {"type": "object"}},
+            },
+        },
+        {
+            "if": {
+                "required": ["inherit_tcr_brand"],
+                "properties": {"inherit_tcr_brand": {"const": True}},
+            },
+            "then": {"properties": {"brand": {"type": "null"}}},
+        },
+    ]
+}
+
+
 class ProfileCreate(ProfileFields):
+    model_config = ConfigDict(extra="ignore", json_schema_extra=CREATE_RULES)
     name: str = Field(min_length=1, max_length=200)
     whatsapp_business_account: WhatsappBusinessAccount | None = None
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from sentd.events.catalog import FAMILY_ALIASES, normalize_subscription
+from sentd.events.catalog import EVENT_NAMES, FAMILIES, FAMILY_ALIASES, normalize_subscription
 from sentd.net import check_url_shape
 
 
@@ -39,8 +39,22 @@ def _url(value: str) -> str:
         raise PydanticCustomError("url", "Endpoint URL must be an http:// or https:// URL") from exc
 
 
-EventType = Annotated[str, AfterValidator(_event_type)]
-EventFilters = Annotated[dict[str, list[str]] | None, AfterValidator(_filters)]
+# What the validators check, declared in the OpenAPI document too.
+EVENT_TYPES = sorted({*FAMILY_ALIASES, *(f.field for f in FAMILIES), *EVENT_NAMES})
+HTTP_URL = {"pattern": r"^https?://[A-Za-z0-9.-]+([:/?#]|$)"}
+
+EventType = Annotated[
+    str, AfterValidator(_event_type), Field(json_schema_extra={"enum": EVENT_TYPES})
+]
+EventFilters = Annotated[
+    dict[str, list[str]] | None,
+    AfterValidator(_filters),
+    Field(
+        json_schema_extra={
+            "propertyNames": {"enum": [*FAMILY_ALIASES, *(f.field for f in FAMILIES)]}
+        }
+    ),
+]
 
 
 class Body(BaseModel):
@@ -58,7 +72,7 @@ class WebhookBody(Body):
     """Create and update (PUT: the whole webhook) take the same body."""
 
     display_name: Annotated[str, Field(min_length=1, max_length=200)]
-    endpoint_url: Annotated[str, AfterValidator(_url)]
+    endpoint_url: Annotated[str, AfterValidator(_url), Field(json_schema_extra=HTTP_URL)]
     event_types: Annotated[list[EventType], Field(min_length=1)]
     event_filters: EventFilters = None
     retry_count: Annotated[int, Field(ge=1, le=5)] = 3
