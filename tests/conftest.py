@@ -18,6 +18,8 @@ from tests.live_server import LiveServer
 from tests.probe_routes import router as probe_router
 
 IN_CI = os.environ.get("CI") == "true"
+STATUS_TOKEN = "test-status-token"  # the test app's SENTD_STATUS_TOKEN
+OPERATOR = {"authorization": f"Bearer {STATUS_TOKEN}"}  # headers that unlock /status details
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +44,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "db_pool_max_size": 5,
         "webhook_allow_private": True,  # test receivers listen on loopback
         "template_review_delay_s": 0.2,
+        "status_token": STATUS_TOKEN,
     }
     values.update(overrides)
     return Settings.model_validate(values)

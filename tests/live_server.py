@@ -19,7 +19,13 @@ class LiveServer:
         self.app = app
         self.loop = asyncio.new_event_loop()
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_config=None, lifespan="on", access_log=False
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_config=None,
+            lifespan="on",
+            access_log=False,
+            server_header=False,  # as `sentd serve`
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="live-server", daemon=True)

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 
 from sentd import __version__
 from sentd.api import exception_handlers
+from sentd.api.intake import RequestIntakeMiddleware
+from sentd.api.load import InFlight
 from sentd.api.middleware import RequestContextMiddleware
 from sentd.api.routes import (
     accounts,
@@ -122,6 +124,8 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     exception_handlers.install(app)
+    app.state.in_flight = InFlight(settings.max_in_flight)
+    app.add_middleware(RequestIntakeMiddleware, settings=settings, in_flight=app.state.in_flight)
     app.add_middleware(RequestContextMiddleware, settings=settings)
     for router in (
         health.router,

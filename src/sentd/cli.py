@@ -74,6 +74,7 @@ def serve(
         "port": port,
         "log_config": None,
         "access_log": False,
+        "server_header": False,  # do not announce the server software
         "forwarded_allow_ips": settings.forwarded_allow_ips,
     }
     if sys.platform != "win32":

@@ -25,6 +25,9 @@ def get_db(request: Request) -> Database:
 
 
 async def authenticate(request: Request) -> Principal:
+    known: Principal | None = request.scope.get("state", {}).get("principal")
+    if known is not None:  # the intake authenticated before reading the body
+        return known
     state = request.app.state
     client = request.client.host if request.client else "unknown"
     retry_after = await state.auth_throttle.retry_after(client)
