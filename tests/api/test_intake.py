@@ -124,6 +124,12 @@ def test_oversize_content_length_is_refused_at_once(edge: LiveServer, org: Org) 
         assert response.headers["connection"] == "close"
         assert closed_by_server(sock)
     assert customer_counts(edge, org.id) == before
+    assert_served(edge, org)
+
+
+def assert_served(server: LiveServer, org: Org) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+        assert_ok(client.get("/v3/me", headers={"x-api-key": org.live_key}))
 
 
 def test_oversize_without_a_key_is_refused_too(edge: LiveServer) -> None:
@@ -150,6 +156,7 @@ def test_a_chunked_body_is_cut_off_at_the_limit(edge: LiveServer, org: Org) -> N
         assert_raw_error(response, "REQUEST_001", 413)
         assert closed_by_server(sock)
     assert customer_counts(edge, org.id) == before
+    assert_served(edge, org)
 
 
 def test_a_body_under_the_limit_is_served(edge: LiveServer, org: Org) -> None:
