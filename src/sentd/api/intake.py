@@ -50,15 +50,13 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 def too_large(limit: int) -> ApiError:
     return ApiError(
-        "REQUEST_001", {"body": [f"The body is larger than {limit} bytes"]}, headers=CLOSE
+        "REQUEST_001", {"body": [f"The body is larger than {limit} bytes"]}, headers=dict(CLOSE)
     )
 
 
-def too_slow(timeout: float) -> ApiError:
-    return ApiError(
-        "REQUEST_002", {"body": [f"The body did not arrive within {timeout:g} seconds"]},
-        headers=CLOSE,
-    )  # fmt: skip
+def too_slow(seconds: float) -> ApiError:
+    details = {"body": [f"The body did not arrive within {seconds:g} seconds"]}
+    return ApiError("REQUEST_002", details, headers=dict(CLOSE))
 
 
 async def read_body(receive: Receive, *, limit: int, within_s: float) -> bytes:
