@@ -9,14 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sentd.api.envelope import error_response, request_id_of
+from sentd.api.public_url import base_url
 from sentd.api.responses import PrebuiltResponse
+from sentd.api.routing import allowed_methods
 from sentd.api.validation import api_error_from
 from sentd.errors.exceptions import ApiError
 
 
 def _base_url(request: Request) -> str:
-    public_url: str | None = request.app.state.settings.public_url
-    return public_url or str(request.base_url)
+    return base_url(request.scope, request.app.state.settings)
 
 
 async def handle_api_error(request: Request, exc: Exception) -> Response:
@@ -37,7 +38,7 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
         error = ApiError(
             "METHOD_NOT_ALLOWED",
             {"method": [f"{request.method} is not allowed on {request.url.path}"]},
-            headers={"Allow": (exc.headers or {}).get("Allow", "")},
+            headers={"Allow": ", ".join(allowed_methods(request.app.router.routes, request.scope))},
         )
     elif exc.status_code >= 500:
         error = ApiError("INTERNAL_001")

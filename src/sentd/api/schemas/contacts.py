@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from sentd.api.schemas.bounds import Identifier
+
 ContactChannel = Literal["sms", "whatsapp"]
 
 
@@ -17,7 +19,7 @@ class Body(BaseModel):
 class ContactCreate(Body):
     # A plain string: the service parses it, so a bad number names `phone_number` in details
     # with VALIDATION_002, and an absent one is VALIDATION_004.
-    phone_number: str
+    phone_number: Identifier
 
 
 class ContactUpdate(Body):

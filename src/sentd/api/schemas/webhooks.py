@@ -7,6 +7,13 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from sentd.api.schemas.bounds import (
+    IDENTIFIER,
+    MAX_EVENT_TYPES,
+    MAX_FILTER_FAMILIES,
+    MAX_FILTER_VALUES,
+    URL,
+)
 from sentd.events.catalog import FAMILY_ALIASES, normalize_subscription
 from sentd.net import check_url_shape
 
@@ -39,8 +46,18 @@ def _url(value: str) -> str:
         raise PydanticCustomError("url", "Endpoint URL must be an http:// or https:// URL") from exc
 
 
-EventType = Annotated[str, AfterValidator(_event_type)]
-EventFilters = Annotated[dict[str, list[str]] | None, AfterValidator(_filters)]
+EventType = Annotated[str, Field(max_length=IDENTIFIER), AfterValidator(_event_type)]
+FilterValue = Annotated[str, Field(max_length=IDENTIFIER)]
+EventFilters = Annotated[
+    dict[
+        Annotated[str, Field(max_length=IDENTIFIER)],
+        Annotated[list[FilterValue], Field(max_length=MAX_FILTER_VALUES)],
+    ]
+    | None,
+    Field(max_length=MAX_FILTER_FAMILIES),
+    AfterValidator(_filters),
+]
+EventTypes = Annotated[list[EventType], Field(max_length=MAX_EVENT_TYPES)]
 
 
 class Body(BaseModel):
@@ -50,7 +67,7 @@ class Body(BaseModel):
 
 class SenderProfileRules(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    event_types: list[EventType] = Field(default_factory=list)
+    event_types: EventTypes = Field(default_factory=list)
     event_filters: EventFilters = None
 
 
@@ -58,8 +75,8 @@ class WebhookBody(Body):
     """Create and update (PUT: the whole webhook) take the same body."""
 
     display_name: Annotated[str, Field(min_length=1, max_length=200)]
-    endpoint_url: Annotated[str, AfterValidator(_url)]
-    event_types: Annotated[list[EventType], Field(min_length=1)]
+    endpoint_url: Annotated[str, Field(max_length=URL), AfterValidator(_url)]
+    event_types: Annotated[EventTypes, Field(min_length=1)]
     event_filters: EventFilters = None
     retry_count: Annotated[int, Field(ge=1, le=5)] = 3
     timeout_seconds: Annotated[int, Field(ge=5, le=120)] = 30
@@ -82,4 +99,4 @@ class ToggleBody(Body):
 
 
 class TestBody(Body):
-    event_type: str = "message.sent"
+    event_type: Annotated[str, Field(max_length=IDENTIFIER)] = "message.sent"
