@@ -18,6 +18,8 @@ from tests.live_server import LiveServer
 from tests.probe_routes import router as probe_router
 
 IN_CI = os.environ.get("CI") == "true"
+STATUS_TOKEN = "test-status-token"  # the test app's SENTD_STATUS_TOKEN
+OPERATOR = {"authorization": f"Bearer {STATUS_TOKEN}"}  # headers that unlock /status details
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +50,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "mms_provider": "simulator",
         "whatsapp_provider": "simulator",
         "rcs_provider": "simulator",
+        "status_token": STATUS_TOKEN,
     }
     values.update(overrides)
     return Settings.model_validate(values)

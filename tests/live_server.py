@@ -31,6 +31,7 @@ class LiveServer:
             lifespan="on",
             access_log=False,
             **proxies,
+            server_header=False,  # as `sentd serve`
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="live-server", daemon=True)

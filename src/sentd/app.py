@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from sentd import __version__
 from sentd.api import exception_handlers, openapi
 from sentd.api.access_log import AccessLogMiddleware
+from sentd.api.intake import RequestIntakeMiddleware
+from sentd.api.load import InFlight
 from sentd.api.middleware import RequestContextMiddleware
 from sentd.api.routes import (
     accounts,
@@ -160,6 +162,8 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     exception_handlers.install(app)
+    app.state.in_flight = InFlight(settings.max_in_flight)
+    app.add_middleware(RequestIntakeMiddleware, settings=settings, in_flight=app.state.in_flight)
     app.add_middleware(RequestContextMiddleware, settings=settings)
     app.add_middleware(AccessLogMiddleware, enabled=settings.access_log)
     for router in (

@@ -84,6 +84,7 @@ def serve(
         "port": port,
         "log_config": None,
         "access_log": False,
+        "server_header": False,  # do not announce the server software
         **uvicorn_proxy_options(settings),
     }
     if sys.platform != "win32":

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     # 503 INTERNAL_005 instead of queueing; nor may more than max_in_flight run at once.
     db_acquire_timeout_s: float = Field(default=2.0, gt=0)
     max_in_flight: int = Field(default=512, ge=1)
+    # Request bodies: larger ones answer 413 REQUEST_001 (a Content-Length over the limit at once,
+    # a chunked body as soon as it passes it); one not fully received within body_timeout_s
+    # answers 408 REQUEST_002. Neither counts against max_in_flight while it arrives.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    body_timeout_s: float = Field(default=10.0, gt=0)
     db_statement_timeout_ms: int = Field(default=10_000, ge=0)
 
     redis_url: str | None = None
@@ -38,7 +43,12 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses
     # or networks, "*" for any). None by default, loopback included: set it behind a proxy.
     forwarded_allow_ips: str = ""
-    public_url: str | None = None  # base of doc_url links; the request's own base when unset
+    public_url: str | None = None  # base of doc_url links; see public_hosts when unset
+    # Without public_url: Host header values believed when building doc_url (else the address
+    # the request arrived on is used; an arbitrary Host header never is).
+    public_hosts: list[str] = []
+    # Bearer token that unlocks the details of /status; without it /status answers liveness only.
+    status_token: str | None = None
     request_timeout: float = Field(default=30.0, gt=0)  # server-side deadline → 504
     maintenance_retry_after_s: int = Field(default=30, ge=1)
 

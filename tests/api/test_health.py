@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.conftest import OPERATOR
 from tests.contract import assert_ok
 
 
@@ -15,7 +16,7 @@ def test_probes(client: httpx.Client) -> None:
 
 
 def test_status_components(client: httpx.Client) -> None:
-    data = assert_ok(client.get("/status"))
+    data = assert_ok(client.get("/status", headers=OPERATOR))
     assert data["status"] == "ok"
     assert data["components"]["database"]["status"] == "ok"
     assert data["components"]["database"]["embedded"] is False  # tests pass the URL explicitly

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests import databases
-from tests.conftest import build_app
+from tests.conftest import OPERATOR, build_app
 from tests.contract import assert_error
 from tests.factories import make_org
 from tests.live_server import LiveServer
@@ -52,7 +52,7 @@ def test_database_gone_is_internal_002_and_not_ready(admin_url: str) -> None:
             assert int(response.headers["retry-after"]) > 0
             assert not any(leak in response.text for leak in LEAKS)
             assert_error(client.get("/health/ready"), "INTERNAL_005")
-            status = client.get("/status").json()["data"]
+            status = client.get("/status", headers=OPERATOR).json()["data"]
             assert status["status"] == "degraded"
             assert status["components"]["database"]["status"] == "unreachable"
             assert client.get("/health/live").status_code == 200

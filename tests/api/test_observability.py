@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import build_app
+from tests.conftest import OPERATOR, build_app
 from tests.contract import assert_error, assert_ok
 from tests.factories import make_org
 from tests.live_server import LiveServer
@@ -133,7 +133,7 @@ def test_metrics_move_with_sends_and_show_the_queues(
 
 
 def test_status_shows_queue_depths_and_ages(client: httpx.Client) -> None:
-    queues = assert_ok(client.get("/status"))["components"]["queues"]
+    queues = assert_ok(client.get("/status", headers=OPERATOR))["components"]["queues"]
     assert set(queues) >= {"messages_due", "webhook_deliveries_due", "template_reviews_due"}
     assert all(q["depth"] >= 0 and q["oldest_age_s"] >= 0 for q in queues.values())
 

@@ -14,15 +14,19 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import STATUS_TOKEN
+
 SENTD = str(Path(sys.executable).parent / "sentd")
 DEMO_MICROS = 25_000_000
 EXPIRED = "2000-01-01T00:00:00+00:00"
 
 
 def cli_env(**values: str) -> dict[str, str]:
-    """The caller's environment without any SENTD_* setting, plus `values`."""
+    """The caller's environment without any SENTD_* setting, plus `values` (and the operator's
+    status token: send `tests.conftest.OPERATOR` to read /status details)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SENTD_")}
-    return env | {"SENTD_LOG_JSON": "false", "SENTD_LOG_LEVEL": "WARNING"} | values
+    quiet = {"SENTD_LOG_JSON": "false", "SENTD_LOG_LEVEL": "WARNING"}
+    return env | quiet | {"SENTD_STATUS_TOKEN": STATUS_TOKEN} | values
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.cli.support import SENTD, cli_env, cli_json, free_port, run_cli, wait_healthy
+from tests.conftest import OPERATOR
 from tests.contract import assert_error, assert_ok
 from tests.own_postgres import OwnPostgres
 
@@ -81,9 +82,9 @@ def test_database_restart_under_a_running_server(postgres: OwnPostgres, tmp_path
         wait_healthy(base, serve)
         live, test = {"x-api-key": demo["live_key"]}, {"x-api-key": demo["test_key"]}
         assert_ok(httpx.get(f"{base}/v3/me", headers=live))  # cached from now on
-        assert assert_ok(httpx.get(f"{base}/status"))["components"]["notifications"] == {
-            "status": "listening"
-        }
+        assert assert_ok(httpx.get(f"{base}/status", headers=OPERATOR))["components"][
+            "notifications"
+        ] == {"status": "listening"}
 
         postgres.stop()
         down_since = time.monotonic()
@@ -115,7 +116,7 @@ def test_database_restart_under_a_running_server(postgres: OwnPostgres, tmp_path
         )
 
         def listening() -> bool:
-            r = get(f"{base}/status")
+            r = get(f"{base}/status", headers=OPERATOR)
             return r is not None and r.json()["data"]["components"]["notifications"] == {
                 "status": "listening"
             }

@@ -15,7 +15,7 @@ import httpx
 import psutil
 
 from tests.cli.support import SENTD, cli_env, free_port, wait_healthy
-from tests.conftest import build_app
+from tests.conftest import OPERATOR, build_app
 from tests.contract import assert_ok
 from tests.factories import make_org
 from tests.live_server import LiveServer
@@ -53,9 +53,9 @@ def running(process: psutil.Process) -> bool:
 
 
 def api_processes(base: str) -> list[str]:
-    processes: list[str] = assert_ok(httpx.get(f"{base}/status", timeout=10))["components"][
-        "api_processes"
-    ]["alive"]
+    processes: list[str] = assert_ok(httpx.get(f"{base}/status", headers=OPERATOR, timeout=10))[
+        "components"
+    ]["api_processes"]["alive"]
     return processes
 
 

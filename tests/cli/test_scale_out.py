@@ -26,6 +26,7 @@ import psycopg
 import pytest
 
 from tests.cli.support import DEMO_MICROS, SENTD, cli_env, cli_json, free_port, run_cli
+from tests.conftest import OPERATOR, STATUS_TOKEN
 from tests.contract import assert_error, assert_ok
 from tests.webhook_receiver import Behaviour, WebhookReceiver
 
@@ -155,7 +156,7 @@ def busy_worker(
 
 
 def alive_loops(client: httpx.Client, base_url: str, loop: str) -> set[str]:
-    status = assert_ok(client.get(f"{base_url}/status"))
+    status = assert_ok(client.get(f"{base_url}/status", headers=OPERATOR))
     return {
         row["process"]
         for row in status["components"]["worker_loops"]["alive"]
@@ -170,6 +171,7 @@ def test_two_api_processes_and_two_workers_share_the_work(
         SENTD_DATABASE_URL=db_url,
         SENTD_DATA_DIR=str(tmp_path / "var"),
         SENTD_REDIS_URL=redis_url,
+        SENTD_STATUS_TOKEN=STATUS_TOKEN,
         SENTD_LIMITS_NAMESPACE=f"sentd-scale-{uuid.uuid4().hex[:8]}",
         SENTD_WEBHOOK_ALLOW_PRIVATE="true",
         SENTD_SIMULATOR_LATENCY_MS="200",

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from tests import databases
-from tests.conftest import build_app
+from tests.conftest import OPERATOR, build_app
 from tests.contract import assert_error, assert_ok
 from tests.factories import make_org, make_profile, set_limits
 from tests.live_server import LiveServer
@@ -190,7 +190,7 @@ def test_warns_when_processes_share_a_database_without_redis(
                     assert time.monotonic() < deadline, "no warning about per-process limits"
                     time.sleep(0.1)
                 with httpx.Client(base_url=second.base_url) as client:
-                    status = assert_ok(client.get("/status"))
+                    status = assert_ok(client.get("/status", headers=OPERATOR))
                 assert len(status["components"]["api_processes"]["alive"]) == 2
             finally:
                 second.stop()
@@ -210,7 +210,7 @@ def test_unreachable_redis_fails_open(database_url: str) -> None:
             assert_error(
                 client.get("/v3/me", headers={"x-api-key": "sk_live_" + "Q" * 40}), "AUTH_002"
             )
-            status = assert_ok(client.get("/status"))
+            status = assert_ok(client.get("/status", headers=OPERATOR))
             assert status["status"] == "degraded"
             assert status["components"]["redis"]["status"] == "unreachable"
     finally:

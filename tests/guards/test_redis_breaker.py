@@ -19,7 +19,7 @@ import pytest
 import redis
 from prometheus_client import REGISTRY
 
-from tests.conftest import IN_CI, build_app
+from tests.conftest import IN_CI, OPERATOR, build_app
 from tests.contract import assert_error, assert_ok
 from tests.factories import make_org
 from tests.live_server import LiveServer
@@ -76,7 +76,7 @@ def timed(client: httpx.Client, path: str, key: str) -> tuple[float, httpx.Respo
 
 
 def redis_component(client: httpx.Client) -> dict[str, Any]:
-    status = assert_ok(client.get("/status"))
+    status = assert_ok(client.get("/status", headers=OPERATOR))
     component: dict[str, Any] = status["components"]["redis"]
     return component | {"overall": status["status"]}
 

@@ -1,9 +1,11 @@
 """The outermost layer of every HTTP request.
 
 It gives the request its id and the standard headers, and it keeps the promises no route should
-have to remember: maintenance mode and load shedding (503 `INTERNAL_005`) for `/v3`, the
-server-side deadline (504 `INTERNAL_004`), and the last line of defence that turns any unhandled
-exception into `INTERNAL_001`/`INTERNAL_002` without a traceback.
+have to remember: maintenance mode (503 `INTERNAL_005`) for `/v3`, the server-side deadline
+(504 `INTERNAL_004`), the headers of `sentd.api.security_headers`, the answer to any `ApiError`
+raised before the router (by `sentd.api.intake`, which runs inside this middleware: body limits,
+early authentication, the in-flight ceiling), and the last line of defence that turns any
+unhandled exception into `INTERNAL_001`/`INTERNAL_002` without a traceback.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import logging
 import time
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sentd.api.envelope import API_VERSION, error_response
+from sentd.api.public_url import base_url
+from sentd.api.security_headers import NOSNIFF, html_headers
 from sentd.config import Settings
 from sentd.db.database import PoolExhausted
 from sentd.db.pool import is_connection_failure, is_database_failure
@@ -35,7 +38,6 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,18 +61,19 @@ class RequestContextMiddleware:
                 headers["X-Request-Id"] = request_id
                 headers["X-API-Version"] = API_VERSION
                 headers["X-Response-Time"] = f"{(time.perf_counter() - started) * 1000:.2f}ms"
+                headers[NOSNIFF[0]] = NOSNIFF[1]
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.update(html_headers(scope["path"]))
                 for name, value in extra_headers.items():
                     headers[name] = value
             await send(message)
 
         async def answer(error: ApiError) -> None:
-            base_url = self.settings.public_url or str(Request(scope).base_url)
-            response = error_response(error, request_id, base_url)
+            response = error_response(error, request_id, base_url(scope, self.settings))
             await response(scope, receive, send_with_headers)
 
         token = request_id_var.set(request_id)
         is_api = scope["path"].startswith(API_PREFIX)
-        self.in_flight += is_api
         deadline = asyncio.timeout(self.settings.request_timeout)
         try:
             refusal = self._refusal(scope) if is_api else None
@@ -85,11 +88,10 @@ class RequestContextMiddleware:
                 raise
             await answer(self._error_for(exc, scope, request_id, deadline.expired()))
         finally:
-            self.in_flight -= is_api
             request_id_var.reset(token)
 
     def _refusal(self, scope: Scope) -> ApiError | None:
-        """Maintenance mode or too many requests in flight: answer 503 before doing any work."""
+        """Maintenance mode: answer 503 before doing any work."""
         app = scope.get("app")
         maintenance = getattr(getattr(app, "state", None), "maintenance", None)
         if maintenance is not None and maintenance.on:
@@ -98,17 +100,13 @@ class RequestContextMiddleware:
                 {"service": ["sentd is in maintenance mode"]},
                 headers={"Retry-After": str(self.settings.maintenance_retry_after_s)},
             )
-        if self.in_flight > self.settings.max_in_flight:
-            return ApiError(
-                "INTERNAL_005",
-                {"service": ["Too many requests in flight; retry shortly"]},
-                headers={"Retry-After": "1"},
-            )
         return None
 
     def _error_for(
         self, exc: Exception, scope: Scope, request_id: str, timed_out: bool
     ) -> ApiError:
+        if isinstance(exc, ApiError):  # refused before the router: see sentd.api.intake
+            return exc
         if timed_out:
             log.warning(
                 "deadline of %.1fs passed: %s %s",

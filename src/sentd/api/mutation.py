@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from sentd.api.deps import require
 from sentd.api.envelope import error_response, ok, request_id_of
+from sentd.api.public_url import base_url
 from sentd.api.responses import PrebuiltResponse
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
@@ -159,8 +160,7 @@ def _replay(stored: StoredResponse) -> Response:
 
 
 def _base(request: Request) -> str:
-    public_url: str | None = request.app.state.settings.public_url
-    return public_url or str(request.base_url)
+    return base_url(request.scope, request.app.state.settings)
 
 
 async def _sandbox_flag(request: Request) -> bool:

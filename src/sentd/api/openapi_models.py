@@ -456,9 +456,12 @@ class Health(Model):
 
 
 class ServerStatus(Model):
+    """`version` and `components` only for the operator (`Authorization: Bearer` the status
+    token); anyone else learns the status alone."""
+
     status: Literal["ok", "degraded"]
-    version: str
-    components: dict[str, Any]
+    version: str | None = None
+    components: dict[str, Any] | None = None
 
 
 class ErrorSpec(Model):

@@ -122,9 +122,9 @@ _SPECS: tuple[ErrorSpec, ...] = (
         message="Field value out of valid range",
         title="Validation",
         cause="A number in the request falls below the smallest or above the largest "
-        "value the field accepts.",
+        "value the field accepts, or a string, list or map is longer than the field allows.",
         remediation=(
-            "Look up the permitted bounds for the field named in error.details.",
+            "Look up the permitted bounds for the field named in error.details (docs/limits.md).",
             "Clamp the value into that range before sending.",
             "Do not send negative numbers to fields that only take positive ones.",
         ),

@@ -1,8 +1,15 @@
-"""Probes for load balancers and operators: liveness, readiness and a status summary."""
+"""Probes for load balancers and operators: liveness, readiness and a status summary.
+
+`/health/ready` is not ready (503 `INTERNAL_005`) while the database is unreachable or while the
+process's in-flight ceiling (`SENTD_MAX_IN_FLIGHT`) is full, so a load balancer sends new work
+elsewhere. `/status` shows its details only to the operator (`Authorization: Bearer
+$SENTD_STATUS_TOKEN`); anyone else gets the bare liveness answer.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 from typing import Any
 
@@ -12,6 +19,7 @@ from starlette.responses import Response
 from sentd import __version__
 from sentd.api.deps import get_db
 from sentd.api.envelope import ok
+from sentd.api.load import InFlight
 from sentd.api.middleware import DATABASE_RETRY_AFTER_S
 from sentd.db.database import Database, PoolExhausted
 from sentd.db.pool import is_database_failure, unreachable_reason
@@ -55,6 +63,13 @@ async def live(request: Request) -> Response:
 
 @router.get("/health/ready")
 async def ready(request: Request, db: Database = Depends(get_db)) -> Response:
+    in_flight: InFlight = request.app.state.in_flight
+    if in_flight.saturated:
+        raise ApiError(
+            "INTERNAL_005",
+            {"service": [f"{in_flight.count} of {in_flight.limit} requests in flight"]},
+            headers={"Retry-After": "1"},
+        )
     latency, reason = await _probe_database(db)
     if latency is None:
         raise ApiError(
@@ -65,8 +80,21 @@ async def ready(request: Request, db: Database = Depends(get_db)) -> Response:
     return ok(request, {"status": "ready", "database": {"status": "ok", "latency_ms": latency}})
 
 
+def _is_operator(request: Request) -> bool:
+    token: str | None = request.app.state.settings.status_token
+    if not token:
+        return False
+    presented = request.headers.get("authorization", "")
+    scheme, _, value = presented.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        value.strip().encode(), token.encode()
+    )
+
+
 @router.get("/status")
 async def status(request: Request, db: Database = Depends(get_db)) -> Response:
+    if not _is_operator(request):
+        return ok(request, {"status": "ok"})
     latency = await _database_latency_ms(db)
     rows = []
     queue_depths: dict[str, dict[str, float]] = {}

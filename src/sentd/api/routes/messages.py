@@ -14,6 +14,7 @@ from sentd.api.deps import get_db, require
 from sentd.api.envelope import ok, request_id_of
 from sentd.api.mutation import Mutation, mutation
 from sentd.api.pagination import PageParams, whole_list
+from sentd.api.schemas.bounds import Parameters
 from sentd.api.schemas.messages import SendBody
 from sentd.api.views.messages import activities, message
 from sentd.auth.permissions import Permission
@@ -45,7 +46,7 @@ class ModifyBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
     scheduled_at: datetime | None = None
     text: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
-    parameters: dict[str, str] | None = None
+    parameters: Parameters | None = None
     sandbox: bool | None = None
 
 

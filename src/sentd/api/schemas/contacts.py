@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
+from sentd.api.schemas.bounds import IDENTIFIER, Identifier
 from sentd.phones import E164_SCHEMA
 
 ContactChannel = Literal["sms", "whatsapp"]
@@ -19,7 +20,7 @@ class Body(BaseModel):
 class ContactCreate(Body):
     # A plain string: the service parses it, so a bad number names `phone_number` in details
     # with VALIDATION_002, and an absent one is VALIDATION_004.
-    phone_number: Annotated[str, WithJsonSchema(E164_SCHEMA)]
+    phone_number: Annotated[Identifier, WithJsonSchema({**E164_SCHEMA, "maxLength": IDENTIFIER})]
 
 
 class ContactUpdate(Body):

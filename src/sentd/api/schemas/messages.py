@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sentd.api.schemas.bounds import MAX_MEDIA_URLS, Name, Parameters, Url
 from sentd.phones import E164
 
 SendChannel = Literal["sent", "sms", "whatsapp", "mms", "rcs"]
@@ -54,21 +55,24 @@ class TemplateChoice(BaseModel):
         extra="ignore", json_schema_extra=_exactly_one("id", "string", "name", "string")
     )
     id: uuid.UUID | None = None
-    name: str | None = None
-    parameters: dict[str, str] | None = None
+    name: Name | None = None
+    parameters: Parameters | None = None
 
 
 class SendBody(BaseModel):
     model_config = ConfigDict(extra="ignore", json_schema_extra=SEND_RULES)
     # minItems declared only: an empty list is VALIDATION_004 ("at least one recipient").
     to: Annotated[list[E164], Field(max_length=MAX_RECIPIENTS, json_schema_extra={"minItems": 1})]
-    channel: list[SendChannel] | None = None
+    channel: Annotated[list[SendChannel], Field(max_length=5)] | None = None
     template: TemplateChoice | None = None
     text: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
-    media_urls: list[str] | None = None
+    media_urls: Annotated[list[Url], Field(max_length=MAX_MEDIA_URLS)] | None = None
     subject: Annotated[str, Field(max_length=200)] | None = None
     scheduled_at: Annotated[
         datetime | None, Field(description="Between 1 minute and 30 days from now, with an offset")
     ] = None
-    channels: dict[str, Any] | None = None  # sender restrictions: accepted, not acted on
+    # Sender restrictions, keyed by channel: accepted, not acted on.
+    channels: (
+        Annotated[dict[Annotated[str, Field(max_length=20)], Any], Field(max_length=5)] | None
+    ) = None
     sandbox: bool | None = None

@@ -10,6 +10,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from sentd.api.schemas.bounds import (
+    MAX_COUNTRIES,
+    Description,
+    Email,
+    Identifier,
+    Name,
+    Secret,
+    Url,
+)
 from sentd.phones import E164
 
 BillingModel = Literal["profile", "organization", "profile_and_organization"]
@@ -57,56 +66,56 @@ class CamelBody(BaseModel):
 
 
 class BillingContact(Body):
-    email: str
-    name: str
-    address: str | None = None
-    phone: str | None = None
+    email: Email
+    name: Name
+    address: Description | None = None
+    phone: Identifier | None = None
 
 
 class PaymentDetails(Body):
     card_number: Annotated[str, Field(pattern=r"^[0-9 ]{12,23}$")]
     cvc: Annotated[str, Field(pattern=r"^[0-9]{3,4}$")]
     expiry: Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])/[0-9]{2}$")]
-    zip_code: str
+    zip_code: Identifier
 
 
 class DestinationCountry(CamelBody):
-    id: str | None = None
+    id: Identifier | None = None
     is_main: bool | None = Field(default=None, alias="isMain")
 
 
 class BrandCompliance(CamelBody):
     brand_relationship: BrandRelationship = Field(alias="brandRelationship")
     vertical: Vertical
-    destination_countries: list[DestinationCountry] | None = Field(
-        default=None, alias="destinationCountries"
-    )
+    destination_countries: Annotated[
+        list[DestinationCountry] | None, Field(max_length=MAX_COUNTRIES)
+    ] = Field(default=None, alias="destinationCountries")
     is_tcr_application: bool | None = Field(default=None, alias="isTcrApplication")
-    notes: str | None = None
-    phone_number_prefix: str | None = Field(default=None, alias="phoneNumberPrefix")
+    notes: Description | None = None
+    phone_number_prefix: Identifier | None = Field(default=None, alias="phoneNumberPrefix")
 
 
 class BrandContact(CamelBody):
-    name: str
-    business_name: str | None = Field(default=None, alias="businessName")
-    email: str | None = None
-    phone: str | None = None
-    phone_country_code: str | None = Field(default=None, alias="phoneCountryCode")
-    role: str | None = None
+    name: Name
+    business_name: Name | None = Field(default=None, alias="businessName")
+    email: Email | None = None
+    phone: Identifier | None = None
+    phone_country_code: Identifier | None = Field(default=None, alias="phoneCountryCode")
+    role: Name | None = None
 
 
 class BrandBusiness(CamelBody):
-    city: str | None = None
-    country: str | None = None
-    country_of_registration: str | None = Field(default=None, alias="countryOfRegistration")
+    city: Name | None = None
+    country: Identifier | None = None
+    country_of_registration: Identifier | None = Field(default=None, alias="countryOfRegistration")
     entity_type: EntityType | None = Field(default=None, alias="entityType")
-    legal_name: str | None = Field(default=None, alias="legalName")
-    postal_code: str | None = Field(default=None, alias="postalCode")
-    state: str | None = None
-    street: str | None = None
-    tax_id: str | None = Field(default=None, alias="taxId")
-    tax_id_type: str | None = Field(default=None, alias="taxIdType")
-    url: str | None = None
+    legal_name: Name | None = Field(default=None, alias="legalName")
+    postal_code: Identifier | None = Field(default=None, alias="postalCode")
+    state: Name | None = None
+    street: Description | None = None
+    tax_id: Identifier | None = Field(default=None, alias="taxId")
+    tax_id_type: Identifier | None = Field(default=None, alias="taxIdType")
+    url: Url | None = None
 
 
 class Brand(CamelBody):
@@ -116,17 +125,17 @@ class Brand(CamelBody):
 
 
 class WhatsappBusinessAccount(Body):
-    waba_id: str
-    access_token: str
-    phone_number_id: str | None = None
+    waba_id: Identifier
+    access_token: Secret
+    phone_number_id: Identifier | None = None
 
 
 class ProfileFields(Body):
     """What create and update share."""
 
     short_name: ShortName | None = None
-    description: str | None = None
-    icon: str | None = None
+    description: Description | None = None
+    icon: Url | None = None
     billing_model: BillingModel | None = None
     billing_contact: BillingContact | None = None
     payment_details: PaymentDetails | None = None
@@ -178,12 +187,12 @@ class ProfileUpdate(ProfileFields):
     allow_number_change_during_onboarding: bool | None = None
     sending_phone_number: E164 | None = None
     whatsapp_phone_number: E164 | None = None
-    sending_phone_number_profile_id: str | None = None  # deprecated: accepted, ignored
-    sending_whatsapp_number_profile_id: str | None = None  # deprecated: accepted, ignored
+    sending_phone_number_profile_id: Identifier | None = None  # deprecated: accepted, ignored
+    sending_whatsapp_number_profile_id: Identifier | None = None  # deprecated: ignored
 
 
 class ProfileComplete(CamelBody):
-    web_hook_url: str = Field(alias="webHookUrl", min_length=1)
+    web_hook_url: str = Field(alias="webHookUrl", min_length=1, max_length=2048)
     sandbox: bool | None = None
 
 

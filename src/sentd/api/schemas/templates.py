@@ -35,7 +35,7 @@ def _name(value: str) -> str:
     return value
 
 
-Language = Annotated[str, AfterValidator(_language)]
+Language = Annotated[str, Field(max_length=16), AfterValidator(_language)]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 AssignableRole = Literal["admin", "billing", "developer"]
@@ -48,9 +48,10 @@ class _Body(BaseModel):
 
 
 class InviteBody(_Body):
-    email: Annotated[str, AfterValidator(_email)]
+    # Bounded before the validators strip spaces, with room for the spaces.
+    email: Annotated[str, Field(max_length=1000), AfterValidator(_email)]
     role: AssignableRole
-    name: Annotated[str | None, AfterValidator(_name)] = None
+    name: Annotated[str | None, Field(max_length=1000), AfterValidator(_name)] = None
 
 
 class UpdateRoleBody(_Body):

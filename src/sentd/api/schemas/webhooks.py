@@ -7,6 +7,13 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from sentd.api.schemas.bounds import (
+    IDENTIFIER,
+    MAX_EVENT_TYPES,
+    MAX_FILTER_FAMILIES,
+    MAX_FILTER_VALUES,
+    URL,
+)
 from sentd.events.catalog import EVENT_NAMES, FAMILIES, FAMILY_ALIASES, normalize_subscription
 from sentd.net import check_url_shape
 
@@ -41,20 +48,28 @@ def _url(value: str) -> str:
 
 # What the validators check, declared in the OpenAPI document too.
 EVENT_TYPES = sorted({*FAMILY_ALIASES, *(f.field for f in FAMILIES), *EVENT_NAMES})
+FILTER_FAMILIES = [*FAMILY_ALIASES, *(f.field for f in FAMILIES)]
 HTTP_URL = {"pattern": r"^https?://[A-Za-z0-9.-]+([:/?#]|$)"}
 
 EventType = Annotated[
-    str, AfterValidator(_event_type), Field(json_schema_extra={"enum": EVENT_TYPES})
+    str,
+    Field(max_length=IDENTIFIER, json_schema_extra={"enum": EVENT_TYPES}),
+    AfterValidator(_event_type),
 ]
+FilterValue = Annotated[str, Field(max_length=IDENTIFIER)]
 EventFilters = Annotated[
-    dict[str, list[str]] | None,
-    AfterValidator(_filters),
+    dict[
+        Annotated[str, Field(max_length=IDENTIFIER)],
+        Annotated[list[FilterValue], Field(max_length=MAX_FILTER_VALUES)],
+    ]
+    | None,
     Field(
-        json_schema_extra={
-            "propertyNames": {"enum": [*FAMILY_ALIASES, *(f.field for f in FAMILIES)]}
-        }
+        max_length=MAX_FILTER_FAMILIES,
+        json_schema_extra={"propertyNames": {"enum": FILTER_FAMILIES}},
     ),
+    AfterValidator(_filters),
 ]
+EventTypes = Annotated[list[EventType], Field(max_length=MAX_EVENT_TYPES)]
 
 
 class Body(BaseModel):
@@ -64,7 +79,7 @@ class Body(BaseModel):
 
 class SenderProfileRules(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    event_types: list[EventType] = Field(default_factory=list)
+    event_types: EventTypes = Field(default_factory=list)
     event_filters: EventFilters = None
 
 
@@ -72,8 +87,10 @@ class WebhookBody(Body):
     """Create and update (PUT: the whole webhook) take the same body."""
 
     display_name: Annotated[str, Field(min_length=1, max_length=200)]
-    endpoint_url: Annotated[str, AfterValidator(_url), Field(json_schema_extra=HTTP_URL)]
-    event_types: Annotated[list[EventType], Field(min_length=1)]
+    endpoint_url: Annotated[
+        str, Field(max_length=URL, json_schema_extra=HTTP_URL), AfterValidator(_url)
+    ]
+    event_types: Annotated[EventTypes, Field(min_length=1)]
     event_filters: EventFilters = None
     retry_count: Annotated[int, Field(ge=1, le=5)] = 3
     timeout_seconds: Annotated[int, Field(ge=5, le=120)] = 30
@@ -96,4 +113,4 @@ class ToggleBody(Body):
 
 
 class TestBody(Body):
-    event_type: str = "message.sent"
+    event_type: Annotated[str, Field(max_length=IDENTIFIER)] = "message.sent"
