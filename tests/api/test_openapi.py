@@ -74,3 +74,47 @@ def test_docs_are_served_without_the_internet(server: Any) -> None:
         response = httpx.get(f"{server.base_url}{asset}", timeout=30)
         assert response.status_code == 200, asset
         assert len(response.content) > 100, asset
+
+
+def test_every_api_operation_documents_its_success_envelope(document: dict[str, Any]) -> None:
+    for path, method, operation in api_operations(document):
+        if path.startswith("/v3/_probe/"):
+            continue  # test-only routes (tests/probe_routes.py)
+        where = f"{method.upper()} {path}"
+        successes = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
+        assert successes, where
+        for status, response in successes.items():
+            if status == "204":
+                assert "content" not in response, where
+                continue
+            schema = response["content"]["application/json"]["schema"]
+            assert schema["required"] == ["success", "data", "error", "meta"], where
+            assert schema["properties"]["success"] == {"const": True}, where
+            assert schema["properties"]["data"], where
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "statuses"),
+    [
+        ("post", "/v3/messages", {"202"}),
+        ("post", "/v3/contacts", {"201"}),
+        ("delete", "/v3/contacts/{contact_id}", {"204"}),
+        ("delete", "/v3/users/{user_id}", {"204"}),
+        ("post", "/v3/profiles/{profile_id}/complete", {"200", "202"}),
+        ("get", "/v3/messages/{message_id}", {"200"}),
+    ],
+)
+def test_success_statuses_are_the_ones_sent(
+    document: dict[str, Any], method: str, path: str, statuses: set[str]
+) -> None:
+    responses = document["paths"][path][method]["responses"]
+    assert {s for s in responses if s.startswith("2")} == statuses
+
+
+def test_phone_fields_declare_e164(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    pattern = r"^\+[1-9][0-9]{1,14}$"
+    assert schemas["ContactCreate"]["properties"]["phone_number"]["pattern"] == pattern
+    assert schemas["SendBody"]["properties"]["to"]["items"]["pattern"] == pattern
+    lookup = document["paths"]["/v3/numbers/lookup/{phone_number}"]["get"]["parameters"]
+    assert lookup[0]["schema"]["pattern"] == pattern
