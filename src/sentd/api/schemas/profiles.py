@@ -192,7 +192,12 @@ class ProfileUpdate(ProfileFields):
 
 
 class ProfileComplete(CamelBody):
-    web_hook_url: str = Field(alias="webHookUrl", min_length=1, max_length=2048)
+    web_hook_url: str = Field(
+        alias="webHookUrl",
+        min_length=1,
+        max_length=2048,
+        json_schema_extra={"pattern": r"^https?://[A-Za-z0-9.-]+([:/?#]|$)"},
+    )
     sandbox: bool | None = None
 
 

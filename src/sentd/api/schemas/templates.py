@@ -35,8 +35,16 @@ def _name(value: str) -> str:
     return value
 
 
-Language = Annotated[str, Field(max_length=16), AfterValidator(_language)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name)]
+# Declared in the OpenAPI document as the validators check them (the reserved prefix aside).
+LANGUAGE_SCHEMA = {"pattern": r"^[a-z]{2,3}(_[A-Z]{2})?$"}
+TRIMMED = {"pattern": r"^\S([\s\S]*\S)?$"}
+
+Language = Annotated[
+    str, Field(max_length=16, json_schema_extra=LANGUAGE_SCHEMA), AfterValidator(_language)
+]
+Name = Annotated[
+    str, Field(min_length=1, max_length=200, json_schema_extra=TRIMMED), AfterValidator(_name)
+]
 
 
 class Body(BaseModel):
