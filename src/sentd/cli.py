@@ -12,10 +12,12 @@ from typing import Annotated, Any
 import typer
 
 from sentd import logs
+from sentd.cli_orgs import orgs_app
 from sentd.cli_support import (
     database,
     fail,
     parse_mode,
+    parse_timestamp,
     print_json,
     redact,
     run,
@@ -44,6 +46,7 @@ profiles_app = typer.Typer(help="Sender profiles: the review step.", no_args_is_
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(users_app, name="users")
 app.add_typer(templates_app, name="templates")
+app.add_typer(orgs_app, name="orgs")
 
 Mode = Annotated[str, typer.Option("--mode", help="live or test")]
 
@@ -204,9 +207,10 @@ def keys_create(
     mode: Mode = "live",
     name: Annotated[str | None, typer.Option(help="A label for the key")] = None,
     expires_at: Annotated[
-        datetime | None,
+        str | None,
         typer.Option(
-            help="ISO-8601 expiry", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+            help="Expiry, RFC 3339 (2026-12-02T15:26:14.255951Z, offsets, fractions; UTC when "
+            "no offset is given)"
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -216,6 +220,7 @@ def keys_create(
 
     customer_id = uuid_option(profile or customer, "--profile" if profile else "--customer")
     is_live = parse_mode(mode)
+    expiry = parse_timestamp(expires_at, "--expires-at")
 
     async def work(db: Database) -> Any:
         try:
@@ -225,7 +230,7 @@ def keys_create(
                 user_email=user,
                 livemode=is_live,
                 name=name,
-                expires_at=expires_at,
+                expires_at=expiry,
             )
         except keys.KeyIssueError as exc:
             fail(str(exc))

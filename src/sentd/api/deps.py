@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 
+from sentd.auth.authenticator import OrganizationSuspended
 from sentd.auth.permissions import Permission, allows
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
@@ -37,7 +38,13 @@ async def authenticate(request: Request) -> Principal:
     api_key = request.headers.get("x-api-key")
     if not api_key:
         raise ApiError("AUTH_001", {"x-api-key": ["The x-api-key header is missing"]})
-    principal: Principal | None = await state.authenticator.authenticate(api_key)
+    try:
+        principal: Principal | None = await state.authenticator.authenticate(api_key)
+    except OrganizationSuspended:
+        # A valid key: not an authentication failure for the throttle.
+        raise ApiError(
+            "ACCOUNT_003", {"x-api-key": ["The key's organization is suspended"]}
+        ) from None
     if principal is None:
         await state.auth_throttle.record_failure(client)
         raise ApiError("AUTH_002")

@@ -5,6 +5,10 @@ revoking a key sends `NOTIFY sentd_key_revoked`, and every API process listening
 at once, so a revoked key stops working immediately, not after the TTL. Expiry is checked on every
 request, cached or not. A cache miss also records `last_used_at`, so that column is exact to
 within the TTL.
+
+Suspending an organization sends the same NOTIFY for every key of it and its profiles; a key that
+is refused only because its organization is suspended raises `OrganizationSuspended` (never
+cached, so resuming needs no notice).
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from sentd.auth.principal import Principal
 from sentd.db.database import Database
 from sentd.db.repos import api_keys
 from sentd.plans import effective_limits
+
+
+class OrganizationSuspended(Exception):
+    """The key is valid, but the operator suspended its organization."""
 
 
 class Authenticator:
@@ -42,8 +50,11 @@ class Authenticator:
             return None
         async with self._db.connection() as conn:
             row = await api_keys.touch_active(conn, digest)
+            suspended = row is None and await api_keys.is_suspended_key(conn, digest)
         if row is None:
             self._cache.pop(digest, None)
+            if suspended:
+                raise OrganizationSuspended
             return None
         principal = _principal(row, self._request_rates)
         if self._ttl_s > 0:
