@@ -68,7 +68,7 @@ def serve(
     from sentd.app import create_app
 
     settings = get_settings()
-    logs.configure(settings.log_level, settings.log_json)
+    logs.configure_from(settings)
     dsn = database(settings, migrate=False)
     host, port = host or settings.host, port or settings.port
     say(f"Serving the Sent API v3 on http://{host}:{port} (database: {redact(dsn)})")
@@ -118,7 +118,7 @@ def worker(
     # so that concurrency, not the pool, is the bound.
     pool_size = max(settings.db_pool_max_size, settings.worker_concurrency + 4)
     settings = settings.model_copy(update={"db_pool_max_size": pool_size})
-    logs.configure(settings.log_level, settings.log_json)
+    logs.configure_from(settings)
 
     async def work(db: Database) -> None:
         clock = Clock()
@@ -182,12 +182,20 @@ def init(
     if result.live_key and result.test_key:
         typer.echo(f"  live key      {result.live_key}")
         typer.echo(f"  test key      {result.test_key}")
-        typer.echo("Keys are shown only once: store them now.")
-        typer.echo(f'Try: curl -H "x-api-key: {result.test_key}" http://127.0.0.1:8000/v3/me')
+        typer.echo("Keys are shown only once: store them now. To try one, in another shell:")
+        typer.echo(f"  export SENTD_TEST_KEY={result.test_key}")
+        typer.echo(f'  curl -H "x-api-key: $SENTD_TEST_KEY" {_local_url(settings)}/v3/me')
     else:
         typer.echo(
             "Its keys were shown when it was created; `sentd init --new-keys` issues new ones."
         )
+
+
+def _local_url(settings: Any) -> str:
+    """Where `sentd serve` will answer on this machine (a wildcard address is reached locally)."""
+    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}"
 
 
 @db_app.command("url")

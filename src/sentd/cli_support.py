@@ -43,7 +43,15 @@ def database(settings: Settings, *, migrate: bool) -> str:
     `migrate=False` migrates only the embedded database and otherwise checks the schema is current.
     """
     if settings.embedded:
-        say(f"Starting the embedded PostgreSQL in {settings.data_dir.resolve() / 'pg'} ...")
+        from sentd.db.embedded import running_holders
+
+        pgdata = settings.data_dir.resolve() / "pg"
+        holders = running_holders(settings.data_dir)
+        if holders:
+            count = f"{len(holders)} process" + ("es" if len(holders) > 1 else "")
+            say(f"Joining the embedded PostgreSQL running in {pgdata} (held by {count}) ...")
+        else:
+            say(f"Starting the embedded PostgreSQL in {pgdata} ...")
     try:
         dsn = resolve_database_url(settings)
         if migrate or settings.embedded:

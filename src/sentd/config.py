@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     currency: str = "USD"
 
     log_level: str = "INFO"
+    # "json" (one object per line), "console" (readable lines) or "auto": console when stderr is
+    # a terminal, JSON otherwise. Under "auto" an explicit SENTD_LOG_JSON still decides.
+    log_format: Literal["auto", "json", "console"] = "auto"
     log_json: bool = True
 
     @property
