@@ -58,15 +58,16 @@ def test_console_line_carries_time_level_logger_extras_and_request_id() -> None:
     )
     record.args = ("world",)
     record.invitee_email = "a@example.com"
+    record.color_message = "uvicorn's coloured copy of the message, not repeated"
     token = logs.request_id_var.set("req_abc")
     try:
         line = logs.ConsoleFormatter().format(record)
     finally:
         logs.request_id_var.reset(token)
     assert re.fullmatch(
-        r"\d\d:\d\d:\d\d\.\d{3}  INFO   sentd\.mail  hello world  "
+        r"\d\d:\d\d:\d\d\.\d{3}  INFO     sentd\.mail  hello world  "
         r"invitee_email=a@example\.com  \[req_abc\]",
         line,
     ), line
     coloured = logs.ConsoleFormatter(colour=True).format(record)
-    assert "\x1b[32mINFO \x1b[0m" in coloured
+    assert "\x1b[32mINFO   \x1b[0m" in coloured

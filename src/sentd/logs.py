@@ -56,14 +56,14 @@ class ConsoleFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S.%f")[:-3]
-        level = f"{record.levelname:<5}"
+        level = f"{record.levelname:<7}"
         if self._colour:
             level = f"\033[{_LEVEL_COLOURS.get(record.levelname, '0')}m{level}\033[0m"
         parts = [when, level, record.name, record.getMessage()]
         extras = [
             f"{key}={value}"
             for key, value in record.__dict__.items()
-            if key not in _STANDARD_ATTRS and not key.startswith("_")
+            if key not in _STANDARD_ATTRS and not key.startswith("_") and key != "color_message"
         ]
         if extras:
             parts.append(" ".join(extras))
