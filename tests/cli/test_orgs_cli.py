@@ -7,13 +7,15 @@ NOTIFY that `sentd orgs suspend` sends.
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.cli.support import DEMO_MICROS, cli_json, run_cli
+from tests.cli.support import DEMO_MICROS, SENTD, cli_json, free_port, run_cli, wait_healthy
 from tests.contract import assert_error, assert_ok
 
 
@@ -231,3 +233,41 @@ def test_expires_at_in_the_past_and_malformed(
         assert result.returncode == 1, bad
         assert "error: --expires-at must be an RFC 3339 time" in result.stderr
     assert len(cli_json(env, "keys", "list", "--json")) == 4  # the demo pair, past, fresh
+
+
+def test_suspension_reaches_every_process_of_a_running_server(
+    env: dict[str, str], demo: dict[str, Any], tmp_path: Path
+) -> None:
+    """`sentd serve --workers 2` with a 300 s key cache: each process has the key cached, and
+    only the NOTIFY can tell them all of a suspension (or of its end) at once."""
+    acme = create_org(env, "Acme")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    serve_env = env | {"SENTD_AUTH_CACHE_TTL_S": "300"}
+    with (tmp_path / "serve.log").open("wb") as log:
+        serve = subprocess.Popen(
+            [SENTD, "serve", "--port", str(port), "--workers", "2", "--no-worker"],
+            env=serve_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_healthy(base_url, serve)
+
+        def statuses(count: int) -> set[int]:
+            # A new connection each time, so that both processes answer some of them.
+            return {
+                httpx.get(
+                    f"{base_url}/v3/me", headers={"x-api-key": acme["live_key"]}, timeout=10
+                ).status_code
+                for _ in range(count)
+            }
+
+        assert statuses(30) == {200}
+        assert run_cli(env, "orgs", "suspend", acme["organization_id"]).returncode == 0
+        assert statuses(30) == {403}
+        assert run_cli(env, "orgs", "resume", acme["organization_id"]).returncode == 0
+        assert statuses(30) == {200}
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
