@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 from fastapi import FastAPI
 
-from sentd import __version__
+from sentd import __version__, outbound
 from sentd.api import exception_handlers
 from sentd.api.middleware import RequestContextMiddleware
 from sentd.api.routes import (
@@ -102,6 +102,7 @@ def create_app(
                 close = getattr(provider, "aclose", None)
                 if close is not None:
                     await close()
+            await outbound.close_clients()
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat

@@ -105,6 +105,7 @@ def worker(
     """Run the worker loops only (no HTTP), until SIGTERM or Ctrl-C."""
     from sentd.clock import Clock
     from sentd.guards.idempotency import Idempotency
+    from sentd.outbound import close_clients
     from sentd.providers.setup import build_providers
     from sentd.workers.runner import LoopRunner, WorkerContext, default_loops
 
@@ -134,6 +135,7 @@ def worker(
         say("Worker loops running; Ctrl-C to stop.")
         await stop.wait()
         await runner.stop()
+        await close_clients()
 
     run(settings, work)
 
