@@ -29,6 +29,13 @@ from sentd.outbound.resolvers import SystemResolver
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Not globally routable, though older Pythons' `is_global` says they are (IANA special-purpose
+# registry; Python 3.13 knows them).
+_NOT_GLOBAL = (
+    ipaddress.ip_network("192.0.0.0/24"),
+    ipaddress.ip_network("64:ff9b:1::/48"),
+    ipaddress.ip_network("5f00::/16"),
+)
 
 
 class ForbiddenDestination(Exception):
@@ -44,6 +51,8 @@ def is_public(address: str | Address) -> bool:
             return is_public(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
         if ip.sixtofour is not None:
             return is_public(ip.sixtofour)
+    if any(ip in network for network in _NOT_GLOBAL):
+        return False
     return ip.is_global and not ip.is_multicast
 
 

@@ -43,6 +43,8 @@ def _host(raw: str) -> str:
     if host.isascii():
         if not re.fullmatch(r"[a-z0-9._~!$&'()*+,;=-]+", host):
             raise InvalidUrl(f"{raw!r} is not a valid host name")
+        if len(host) > 253 or not all(0 < len(label) <= 63 for label in host.split(".")):
+            raise InvalidUrl(f"{raw!r} is not a valid host name (label or name too long)")
         try:
             # An ASCII name with xn-- labels must itself be valid IDNA.
             return idna.encode(host, uts46=True).decode() if "xn--" in host else host
