@@ -77,6 +77,9 @@ def test_private_destinations_are_refused(database_url: str) -> None:
                 "http://localhost/x",
                 "http://169.254.169.254/latest",
                 "http://[::1]/x",
+                "http://100.100.100.200/latest/meta-data",
+                "http://192.0.0.8/x",
+                "http://[::ffff:127.0.0.1]/x",
             ):
                 error = assert_error(
                     create(client, org.live_key, endpoint_url=url), "VALIDATION_001"
