@@ -47,6 +47,8 @@ def test_create_reveals_the_secret_once(server: LiveServer, client: httpx.Client
         ({"endpoint_url": None}, "VALIDATION_004", "endpoint_url"),
         ({"endpoint_url": "ftp://example.com/x"}, "VALIDATION_001", "endpoint_url"),
         ({"endpoint_url": "example.com/hook"}, "VALIDATION_001", "endpoint_url"),
+        ({"endpoint_url": "https://exa mple.com/x"}, "VALIDATION_003", "endpoint_url"),
+        ({"endpoint_url": "https://xn--zz.com/x"}, "VALIDATION_003", "endpoint_url"),
         ({"retry_count": 0}, "VALIDATION_005", "retry_count"),
         ({"retry_count": 6}, "VALIDATION_005", "retry_count"),
         ({"timeout_seconds": 4}, "VALIDATION_005", "timeout_seconds"),

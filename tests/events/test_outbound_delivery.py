@@ -57,8 +57,12 @@ def quiet(database_url: str) -> Iterator[LiveServer]:
     live.stop()
 
 
+def state_of(live: LiveServer) -> Any:
+    return live.app.state  # type: ignore[attr-defined]
+
+
 def deliver(live: LiveServer) -> None:
-    state = live.app.state
+    state = state_of(live)
     context = WorkerContext(
         state.db, state.settings, state.idempotency, state.clock, state.providers
     )
@@ -75,14 +79,14 @@ def subscribe(live: LiveServer, org: Org, url: str, **fields: Any) -> dict[str, 
 
 def emit(live: LiveServer, org: Org, count: int) -> list[str]:
     async def go() -> list[uuid.UUID]:
-        async with live.app.state.db.transaction() as conn:
+        async with state_of(live).db.transaction() as conn:
             return await emit_many(
                 conn,
                 customer_id=org.id,
                 organization_id=org.id,
                 livemode=True,
                 events=[("contact.opt_out", "opt_out", {"n": n}) for n in range(count)],
-                now=live.app.state.clock.now(),
+                now=state_of(live).clock.now(),
             )
 
     return [str(event_id) for event_id in live.run(go())]
@@ -90,7 +94,7 @@ def emit(live: LiveServer, org: Org, count: int) -> list[str]:
 
 def attempts_of(live: LiveServer, webhook_id: str) -> list[Any]:
     async def go() -> list[Any]:
-        async with live.app.state.db.connection() as conn:
+        async with state_of(live).db.connection() as conn:
             return list(
                 await conn.fetch(
                     "SELECT d.event_id, d.state, a.attempt, a.http_status, a.error "
