@@ -158,6 +158,8 @@ class OutboundClient:
         if json is not None:
             data = orjson.dumps(json)
             headers = {"content-type": "application/json", **(headers or {})}
+        if auth is not None:
+            headers = {**(headers or {}), "authorization": aiohttp.encode_basic_auth(*auth)}
         try:
             if self.checked:
                 check_literal_host(url)
@@ -169,7 +171,6 @@ class OutboundClient:
                 "data": data,
                 "params": params,
                 "headers": headers,
-                "auth": aiohttp.BasicAuth(*auth) if auth else None,
                 "allow_redirects": False,
                 "timeout": aiohttp.ClientTimeout(
                     total=timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)
