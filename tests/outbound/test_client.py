@@ -11,7 +11,7 @@ import pytest
 import uvloop
 
 from sentd import __version__
-from sentd.outbound import OutboundClient, OutboundError
+from sentd.outbound import ForbiddenDestination, OutboundClient, OutboundError
 from tests.outbound.servers import ScriptedResolver, read_request, serve
 
 Runner = Any
@@ -172,5 +172,45 @@ def test_whatever_breaks_inside_the_client_is_an_outbound_error(run: Runner) -> 
         finally:
             await client.aclose()
         assert "the resolver broke" in str(broken.value)
+
+    run(go())
+
+
+def test_requests_go_through_the_operators_proxy(run: Runner) -> None:
+    lines: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            lines.append((await read_request(reader)).split(b"\r\n", 1)[0])
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            await writer.drain()
+
+    async def go() -> None:
+        served = await serve(proxy)
+        proxies = {"http": f"127.0.0.1:{served.port}", "no": "direct.example"}
+        resolver = ScriptedResolver({})  # the proxy resolves names; sentd does not, unchecked
+        client = OutboundClient(checked=False, proxies=proxies, resolver=resolver)
+        checked = OutboundClient(
+            checked=True,
+            proxies=proxies,
+            resolver=ScriptedResolver({"hooks.example": ["93.184.216.34"]}),
+        )
+        try:
+            answer = await post(client, "http://hooks.example/hook?x=1")
+            through = await post(checked, "http://hooks.example/hook?x=2")
+            with pytest.raises(ForbiddenDestination):  # checked before the proxy is asked
+                await post(checked, "http://169.254.169.254/latest")
+            with pytest.raises(OutboundError):  # NO_PROXY: direct, and not resolvable here
+                await post(client, "http://direct.example/hook")
+        finally:
+            await client.aclose()
+            await checked.aclose()
+            await served.close()
+        assert answer.status == through.status == 200
+        assert lines == [
+            b"POST http://hooks.example/hook?x=1 HTTP/1.1",
+            b"POST http://hooks.example/hook?x=2 HTTP/1.1",
+        ]
+        assert resolver.lookups == ["direct.example"]
 
     run(go())

@@ -85,21 +85,13 @@ class Answer:
             return None
 
 
-def _proxy_hosts() -> set[str]:
+def _proxy_hosts(proxies: Mapping[str, str]) -> set[str]:
     hosts = set()
-    for proxy in urllib.request.getproxies().values():
+    for proxy in proxies.values():
         host = urlsplit(proxy if "://" in proxy else f"http://{proxy}").hostname
         if host:
             hosts.add(host.lower())
     return hosts
-
-
-def _proxied(url: str) -> bool:
-    parts = urlsplit(url)
-    proxies = urllib.request.getproxies()
-    if not (proxies.get(parts.scheme) or proxies.get("all")):
-        return False
-    return not urllib.request.proxy_bypass(parts.hostname or "")
 
 
 async def _on_reuse(_: Any, context: SimpleNamespace, __: Any) -> None:
@@ -114,13 +106,26 @@ class OutboundClient:
     resolver: AbstractResolver = field(default_factory=SystemResolver)
     idle_s: float = IDLE_S
     connections: int = CONNECTIONS
+    # HTTP(S)_PROXY and NO_PROXY, read once (aiohttp would read them, in a thread, per request).
+    proxies: dict[str, str] = field(default_factory=urllib.request.getproxies)
     _session: aiohttp.ClientSession | None = field(default=None, init=False)
     _fresh: aiohttp.ClientSession | None = field(default=None, init=False)
+
+    def _proxy_for(self, url: str) -> str | None:
+        if not self.proxies:
+            return None
+        parts = urlsplit(url)
+        proxy = self.proxies.get(parts.scheme) or self.proxies.get("all")
+        if not proxy or urllib.request.proxy_bypass_environment(  # type: ignore[attr-defined]
+            parts.hostname or "", self.proxies
+        ):
+            return None
+        return proxy if "://" in proxy else f"http://{proxy}"
 
     def _connector_resolver(self) -> AbstractResolver:
         if not self.checked:
             return self.resolver
-        return CheckingResolver(self.resolver, trusted=_proxy_hosts())
+        return CheckingResolver(self.resolver, trusted=_proxy_hosts(self.proxies))
 
     def _new_session(self, *, reuse: bool) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -134,7 +139,6 @@ class OutboundClient:
         tracing.on_connection_reuseconn.append(_on_reuse)
         return aiohttp.ClientSession(
             connector=connector,
-            trust_env=True,
             headers={"user-agent": USER_AGENT},
             trace_configs=[tracing] if reuse else [],
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -161,9 +165,10 @@ class OutboundClient:
         if auth is not None:
             headers = {**(headers or {}), "authorization": aiohttp.encode_basic_auth(*auth)}
         try:
+            proxy = self._proxy_for(url)
             if self.checked:
                 check_literal_host(url)
-                if _proxied(url):  # the proxy connects: check the destination beforehand
+                if proxy:  # the proxy connects: check the destination beforehand
                     await self._check_through_proxy(url)
             if self._session is None:
                 self._session = self._new_session(reuse=True)
@@ -172,6 +177,7 @@ class OutboundClient:
                 "params": params,
                 "headers": headers,
                 "allow_redirects": False,
+                "proxy": proxy,
                 "timeout": aiohttp.ClientTimeout(
                     total=timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)
                 ),
