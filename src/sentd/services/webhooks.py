@@ -35,7 +35,8 @@ def _not_found(webhook_id: uuid.UUID) -> ApiError:
 
 async def check_destination(url: str, allow_private: bool) -> None:
     """Refuse internal destinations when the URL is saved (literal hosts, and names that
-    resolve inward now); every connection is checked again when it is made."""
+    resolve inward now); every connection is checked again when it is made. Called before the
+    operation's transaction: no database connection waits on DNS."""
     try:
         await check_when_saved(url, allow_private)
     except ForbiddenDestination as exc:
@@ -49,10 +50,8 @@ async def get(conn: Any, principal: Principal, webhook_id: uuid.UUID, lock: bool
     return row
 
 
-async def create(
-    conn: Any, principal: Principal, body: WebhookBody, now: datetime, allow_private: bool
-) -> Any:
-    await check_destination(body.endpoint_url, allow_private)
+async def create(conn: Any, principal: Principal, body: WebhookBody, now: datetime) -> Any:
+    """A new webhook (its destination checked beforehand: `check_destination`)."""
     await quotas.check(conn, principal, "webhooks")
     values = body.columns() | {"signing_secret": new_secret()}
     return await webhooks.insert(conn, principal.scope, values, now)
@@ -64,10 +63,8 @@ async def replace(
     webhook_id: uuid.UUID,
     body: WebhookBody,
     now: datetime,
-    allow_private: bool,
 ) -> Any:
     await get(conn, principal, webhook_id, lock=True)
-    await check_destination(body.endpoint_url, allow_private)
     return await webhooks.update(conn, webhook_id, body.columns(), now)
 
 

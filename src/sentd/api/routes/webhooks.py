@@ -33,10 +33,9 @@ def _allow_private(request: Request) -> bool:
 async def create_webhook(
     request: Request, body: WebhookBody, m: Mutation = mutation(Permission.MESSAGING)
 ) -> Response:
+    await webhooks.check_destination(body.endpoint_url, _allow_private(request))
     async with m.transaction() as conn:
-        row = await webhooks.create(
-            conn, m.principal, body, request.app.state.clock.now(), _allow_private(request)
-        )
+        row = await webhooks.create(conn, m.principal, body, request.app.state.clock.now())
         return await m.respond(webhook(row, reveal_secret=True), 201)
 
 
@@ -88,14 +87,10 @@ async def update_webhook(
     body: WebhookBody,
     m: Mutation = mutation(Permission.MESSAGING),
 ) -> Response:
+    await webhooks.check_destination(body.endpoint_url, _allow_private(request))
     async with m.transaction() as conn:
         row = await webhooks.replace(
-            conn,
-            m.principal,
-            webhook_id,
-            body,
-            request.app.state.clock.now(),
-            _allow_private(request),
+            conn, m.principal, webhook_id, body, request.app.state.clock.now()
         )
         return await m.respond(webhook(row))
 
