@@ -54,6 +54,7 @@ class ProviderError(Exception):
 
 
 TRANSIENT = "INTERNAL_003"
+PROVIDER_BODY_LIMIT = 1 << 20  # bytes of a provider's answer read
 
 
 async def call(
@@ -62,6 +63,7 @@ async def call(
     """One HTTP call to a provider (through `sentd.outbound`): a time-out or an unreachable
     provider is a transient error. (A time-out after the request was written is ambiguous: the
     provider may have taken it.)"""
+    options.setdefault("body_limit", PROVIDER_BODY_LIMIT)  # whole answers: they are parsed
     try:
         return await client.request(method, url, **options)
     except OutboundError as exc:

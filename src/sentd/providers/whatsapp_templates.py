@@ -255,7 +255,13 @@ class WhatsAppTemplates:
         headers = {"Authorization": f"Bearer {credentials.access_token}"}
         try:
             response = await self._http.request(
-                method, url, json=body, params=params, headers=headers, timeout_s=TIMEOUT_S
+                method,
+                url,
+                json=body,
+                params=params,
+                headers=headers,
+                timeout_s=TIMEOUT_S,
+                body_limit=1 << 20,  # the whole answer: it is parsed
             )
         except OutboundError as exc:
             raise WhatsAppUnavailable(f"{method} {url}: {exc}") from exc
