@@ -12,6 +12,7 @@ import uvloop
 
 from sentd import __version__
 from sentd.outbound import ForbiddenDestination, OutboundClient, OutboundError
+from sentd.outbound.client import _proxy_hosts
 from tests.outbound.servers import ScriptedResolver, read_request, serve
 
 Runner = Any
@@ -212,5 +213,6 @@ def test_requests_go_through_the_operators_proxy(run: Runner) -> None:
             b"POST http://hooks.example/hook?x=2 HTTP/1.1",
         ]
         assert resolver.lookups == ["direct.example"]
+        assert _proxy_hosts(proxies) == {"127.0.0.1"}  # NO_PROXY names are not trusted
 
     run(go())

@@ -87,7 +87,9 @@ class Answer:
 
 def _proxy_hosts(proxies: Mapping[str, str]) -> set[str]:
     hosts = set()
-    for proxy in proxies.values():
+    for scheme, proxy in proxies.items():
+        if scheme == "no":  # NO_PROXY lists destinations, not proxies
+            continue
         host = urlsplit(proxy if "://" in proxy else f"http://{proxy}").hostname
         if host:
             hosts.add(host.lower())
