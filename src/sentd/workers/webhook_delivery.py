@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from sentd import outbound
 from sentd.db.repos import webhooks
 from sentd.events import sender
+from sentd.metrics import WEBHOOK_DELIVERIES, WEBHOOK_SECONDS
 
 if TYPE_CHECKING:
     from sentd.workers.runner import WorkerContext
@@ -185,6 +186,8 @@ class _WebhookBatch:
             if outcome.retry_after_s is not None:
                 delay = min(max(delay, outcome.retry_after_s), settings.webhook_retry_cap_s)
             state, next_at = "retrying", finished + timedelta(seconds=delay)
+        WEBHOOK_DELIVERIES.labels(state).inc()
+        WEBHOOK_SECONDS.observe((finished - started).total_seconds())
         if state == "failed":
             log.warning(
                 "webhook %s: event %s failed after %d attempt(s): %s",
