@@ -123,6 +123,7 @@ def worker(
     from sentd.clock import Clock
     from sentd.db.budget import worker_pool_size
     from sentd.guards.idempotency import Idempotency
+    from sentd.outbound import close_clients
     from sentd.providers.setup import build_providers
     from sentd.workers.runner import LoopRunner, WorkerContext, default_loops
 
@@ -151,6 +152,7 @@ def worker(
         say("Worker loops running; Ctrl-C to stop.")
         await stop.wait()
         await runner.stop()
+        await close_clients()
 
     run(settings, work)
 

@@ -15,7 +15,7 @@ from sentd.api.schemas.bounds import (
     URL,
 )
 from sentd.events.catalog import FAMILY_ALIASES, normalize_subscription
-from sentd.net import check_url_shape
+from sentd.outbound.urls import URL_NOT_NORMALIZABLE, InvalidUrl, NotHttpUrl, normalize_url
 
 
 def _event_type(value: str) -> str:
@@ -40,10 +40,13 @@ def _filters(value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
 
 
 def _url(value: str) -> str:
+    """The normalised URL (what is stored, shown and requested)."""
     try:
-        return check_url_shape(value)
-    except ValueError as exc:
+        return normalize_url(value)
+    except NotHttpUrl as exc:
         raise PydanticCustomError("url", "Endpoint URL must be an http:// or https:// URL") from exc
+    except InvalidUrl as exc:
+        raise PydanticCustomError(URL_NOT_NORMALIZABLE, str(exc)) from exc
 
 
 EventType = Annotated[str, Field(max_length=IDENTIFIER), AfterValidator(_event_type)]
