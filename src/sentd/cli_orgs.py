@@ -1,4 +1,4 @@
-"""`sentd orgs …`: the operator's organizations (see docs/operators.md)."""
+"""`sentd orgs …`: the operator's organizations (see docs/organizations.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The operator's organizations: create, list, show, suspend and resume (see docs/operators.md).
+"""The operator's organizations: create, list, show, suspend and resume (see docs/organizations.md).
 
 Creation reuses `accounts.open_organization`, the same steps `sentd init` takes for the demo.
 Suspension keeps everything: it only makes the organization's keys, and its profiles' keys,
