@@ -14,10 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Start (or join) the database, migrate, create the demo organization on first run, serve :8000.
+## Start (or join) the database, migrate, create the demo organization on first run, serve
+## (:8000 unless PORT=…; HOST=… for the address). On a terminal the logs are readable lines.
+RUN_ENV := $(if $(HOST),SENTD_HOST=$(HOST)) $(if $(PORT),SENTD_PORT=$(PORT))
 run: install
-	$(BIN)/sentd init
-	$(BIN)/sentd serve
+	$(RUN_ENV) $(BIN)/sentd init
+	$(RUN_ENV) $(BIN)/sentd serve
 
 ## The whole test suite.
 test: install

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from sentd import __version__
+from sentd import __version__, outbound
 from sentd.api import exception_handlers, openapi
 from sentd.api.access_log import AccessLogMiddleware
 from sentd.api.intake import RequestIntakeMiddleware
@@ -138,6 +138,7 @@ def create_app(
                 close = getattr(provider, "aclose", None)
                 if close is not None:
                     await close()
+            await outbound.close_clients()
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat

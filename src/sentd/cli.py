@@ -14,12 +14,14 @@ import typer
 
 from sentd import logs
 from sentd.cli_campaigns import campaigns_app
+from sentd.cli_orgs import orgs_app
 from sentd.cli_retention import retention_app
 from sentd.cli_support import (
     database,
     fail,
     live_sending,
     parse_mode,
+    parse_timestamp,
     print_json,
     redact,
     run,
@@ -51,6 +53,7 @@ profiles_app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(users_app, name="users")
 app.add_typer(templates_app, name="templates")
 app.add_typer(retention_app, name="retention")
+app.add_typer(orgs_app, name="orgs")
 
 Mode = Annotated[str, typer.Option("--mode", help="live or test")]
 
@@ -74,7 +77,7 @@ def serve(
     from sentd.lifeline import PARENT_PID_ENV
 
     settings = get_settings()
-    logs.configure(settings.log_level, settings.log_json)
+    logs.configure_from(settings)
     dsn = database(settings, migrate=False)
     host, port = host or settings.host, port or settings.port
     say(f"Serving the Sent API v3 on http://{host}:{port} (database: {redact(dsn)})")
@@ -120,6 +123,7 @@ def worker(
     from sentd.clock import Clock
     from sentd.db.budget import worker_pool_size
     from sentd.guards.idempotency import Idempotency
+    from sentd.outbound import close_clients
     from sentd.providers.setup import build_providers
     from sentd.workers.runner import LoopRunner, WorkerContext, default_loops
 
@@ -129,7 +133,7 @@ def worker(
     # Each concurrent submission or delivery holds a connection for a moment: size the pool
     # so that concurrency, not the pool, is the bound.
     settings = settings.model_copy(update={"db_pool_max_size": worker_pool_size(settings)})
-    logs.configure(settings.log_level, settings.log_json)
+    logs.configure_from(settings)
 
     async def work(db: Database) -> None:
         clock = Clock()
@@ -148,6 +152,7 @@ def worker(
         say("Worker loops running; Ctrl-C to stop.")
         await stop.wait()
         await runner.stop()
+        await close_clients()
 
     run(settings, work)
 
@@ -215,13 +220,21 @@ def init(
     if result.live_key and result.test_key:
         typer.echo(f"  live key      {result.live_key}")
         typer.echo(f"  test key      {result.test_key}")
-        typer.echo("Keys are shown only once: store them now.")
+        typer.echo("Keys are shown only once: store them now. To try one, in another shell:")
+        typer.echo(f"  export SENTD_TEST_KEY={result.test_key}")
+        typer.echo(f'  curl -H "x-api-key: $SENTD_TEST_KEY" {_local_url(settings)}/v3/me')
         typer.echo(live_sending(settings))
-        typer.echo(f'Try: curl -H "x-api-key: {result.test_key}" http://127.0.0.1:8000/v3/me')
     else:
         typer.echo(
             "Its keys were shown when it was created; `sentd init --new-keys` issues new ones."
         )
+
+
+def _local_url(settings: Any) -> str:
+    """Where `sentd serve` will answer on this machine (a wildcard address is reached locally)."""
+    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}"
 
 
 @db_app.command("url")
@@ -241,9 +254,10 @@ def keys_create(
     mode: Mode = "live",
     name: Annotated[str | None, typer.Option(help="A label for the key")] = None,
     expires_at: Annotated[
-        datetime | None,
+        str | None,
         typer.Option(
-            help="ISO-8601 expiry", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+            help="Expiry, RFC 3339 (2026-12-02T15:26:14.255951Z, offsets, fractions; UTC when "
+            "no offset is given)"
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -253,6 +267,7 @@ def keys_create(
 
     customer_id = uuid_option(profile or customer, "--profile" if profile else "--customer")
     is_live = parse_mode(mode)
+    expiry = parse_timestamp(expires_at, "--expires-at")
 
     async def work(db: Database) -> Any:
         try:
@@ -262,7 +277,7 @@ def keys_create(
                 user_email=user,
                 livemode=is_live,
                 name=name,
-                expires_at=expires_at,
+                expires_at=expiry,
             )
         except keys.KeyIssueError as exc:
             fail(str(exc))

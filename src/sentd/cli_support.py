@@ -7,6 +7,7 @@ import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
 import psycopg
@@ -42,7 +43,15 @@ def database(settings: Settings, *, migrate: bool) -> str:
     `migrate=False` migrates only the embedded database and otherwise checks the schema is current.
     """
     if settings.embedded:
-        say(f"Starting the embedded PostgreSQL in {settings.data_dir.resolve() / 'pg'} ...")
+        from sentd.db.embedded import running_holders
+
+        pgdata = settings.data_dir.resolve() / "pg"
+        holders = running_holders(settings.data_dir)
+        if holders:
+            count = f"{len(holders)} process" + ("es" if len(holders) > 1 else "")
+            say(f"Joining the embedded PostgreSQL running in {pgdata} (held by {count}) ...")
+        else:
+            say(f"Starting the embedded PostgreSQL in {pgdata} ...")
     try:
         dsn = resolve_database_url(settings)
         if migrate or settings.embedded:
@@ -91,6 +100,21 @@ def uuid_option(value: str | None, flag: str) -> uuid.UUID | None:
     except ValueError:
         fail(f"{flag} must be a UUID, not {value!r}")
         raise
+
+
+def parse_timestamp(value: str | None, flag: str) -> datetime | None:
+    """An RFC 3339 / ISO-8601 time (`2026-12-02T15:26:14.255951Z`, `…+02:00`, `2026-12-02`;
+    `t`/`z` in any case, a space for the `T`); one without an offset is UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().upper())
+    except ValueError:
+        fail(
+            f"{flag} must be an RFC 3339 time such as 2026-12-02T15:26:14Z or "
+            f"2026-12-02T17:26:14.25+02:00, not {value!r}"
+        )
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def redact(dsn: str) -> str:

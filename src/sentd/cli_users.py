@@ -1,7 +1,8 @@
 """`sentd users …`: invitations.
 
-Invitations are made through `POST /v3/users`; with the `console` mail backend nobody receives
-them by mail, so the operator lists them here and accepts them (or hands out the command).
+Invitations are made through `POST /v3/users`. Their tokens are stored as digests only: the
+plaintext is shown once, in the mail (the `console` backend's log line), and `sentd users reissue`
+replaces a pending invitation's token with a fresh one, printed once, for the operator to hand out.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def invitations(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """List pending invitations with their tokens (expired ones are marked)."""
+    """List pending invitations (expired ones are marked); tokens are never shown here."""
     from sentd.services import users
 
     organization_id = uuid_option(organization, "--organization")
@@ -48,11 +49,11 @@ def invitations(
             "email": r["email"],
             "name": r["name"],
             "role": r["role"],
-            "token": r["invitation_token"],
             "invited_at": _iso(r["invited_at"]),
             "expires_at": _iso(r["invitation_expires_at"]),
             "expired": r["invitation_expires_at"] is not None and r["invitation_expires_at"] <= now,
-            "accept_command": f"sentd users accept {r['invitation_token']}",
+            "reissue_command": f"sentd users reissue {r['email']} --organization "
+            f"{r['organization_id']}",
         }
         for r in rows
     ]
@@ -65,9 +66,53 @@ def invitations(
     for item in items:
         state = "EXPIRED" if item["expired"] else f"expires {item['expires_at']}"
         typer.echo(
-            f"{item['token']}  {item['email']}  {item['role']}  "
-            f"organization {item['organization_id']}  {state}"
+            f"{item['email']}  {item['role']}  organization {item['organization_id']}  {state}"
         )
+    say("Tokens are shown only once; `sentd users reissue EMAIL` issues a fresh one.")
+
+
+@users_app.command("reissue")
+def reissue(
+    email: Annotated[str, typer.Argument(help="The invitee's email")],
+    organization: Annotated[
+        str | None, typer.Option(help="The inviting organization (when several invited EMAIL)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Issue a fresh token (valid 7 days) for a pending invitation and print it once; the
+    invitation's previous token stops working."""
+    from sentd.services import users
+
+    organization_id = uuid_option(organization, "--organization")
+
+    async def work(db: Database) -> Any:
+        try:
+            return await users.reissue(
+                db, email, organization_id=organization_id, now=Clock().now()
+            )
+        except users.InvitationError as exc:
+            fail(str(exc))
+
+    invitation = run(get_settings(), work)
+    command = f"sentd users accept {invitation.token}"
+    if as_json:
+        print_json(
+            {
+                "user_id": str(invitation.user["id"]),
+                "organization_id": str(invitation.user["organization_id"]),
+                "email": invitation.user["email"],
+                "role": invitation.user["role"],
+                "token": invitation.token,
+                "expires_at": _iso(invitation.expires_at),
+                "accept_command": command,
+            }
+        )
+        return
+    typer.echo(invitation.token)
+    say(
+        f"A fresh invitation token for {invitation.user['email']}, valid until "
+        f"{invitation.expires_at.isoformat()} and shown only once; accept with: {command}"
+    )
 
 
 @users_app.command("accept")

@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     access_log: bool = True  # one INFO line per request (logger sentd.access)
     # /metrics (Prometheus) answers only with `Authorization: Bearer <this token>`; unset: off.
     metrics_token: str | None = None
+    # "json" (one object per line), "console" (readable lines) or "auto": console when stderr is
+    # a terminal, JSON otherwise. Under "auto" an explicit SENTD_LOG_JSON still decides.
+    log_format: Literal["auto", "json", "console"] = "auto"
     log_json: bool = True
 
     @property

@@ -1,7 +1,8 @@
 """Outgoing mail. sentd has one backend today, `console`: it writes each message to the log.
 
 An invitation's log line carries the command that accepts it, so an operator without a mail
-server can pass it on (or run `sentd users invitations` to see every pending one).
+server can pass it on. It is the only copy of the token (sentd stores its digest); a lost one is
+replaced with `sentd users reissue EMAIL`.
 """
 
 from __future__ import annotations

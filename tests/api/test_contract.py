@@ -90,9 +90,11 @@ OWN_RESOURCES: list[tuple[str, str, dict[str, str]]] = [
 # that shape may still be unassignable (the numbering plan is not a regular expression).
 PHONES = ["+14155550123", "+14155550199", "+447911123456", "+5511987654321", "+33612345678"]
 
-EVENT_TYPES_SIBLING = (
-    "PUT and DELETE on /v3/webhooks/event-types reach /v3/webhooks/{webhook_id} (the router does "
-    "not reserve the name per method): a 400 naming webhook_id, not a UUID, as for any other id."
+LITERAL_SIBLINGS = "^/v3/(webhooks/event-types|profiles/callback-secret)$"
+SIBLING_REASON = (
+    "Other methods on /v3/webhooks/event-types and /v3/profiles/callback-secret reach the id route "
+    "beside them (/v3/webhooks/{webhook_id}, /v3/profiles/{profile_id}; the router does not "
+    "reserve a name per method): a 400 naming the id, not a UUID, as for any other id."
 )
 
 # Operations no request of the run got a 2xx from yet, and why. The run must reach every other
@@ -144,13 +146,13 @@ EXCLUDED: list[tuple[str, dict[str, str], str]] = [
     ),
     (
         "unsupported_method",
-        {"include-path": "/v3/webhooks/event-types"},
-        EVENT_TYPES_SIBLING,
+        {"include-path-regex": LITERAL_SIBLINGS},
+        SIBLING_REASON,
     ),
     (
         "allow_header_conformance",
-        {"include-path": "/v3/webhooks/event-types"},
-        EVENT_TYPES_SIBLING + " Its Allow (from the router) lists them too, truthfully.",
+        {"include-path-regex": LITERAL_SIBLINGS},
+        SIBLING_REASON + " Their Allow (from the router) lists those methods too, truthfully.",
     ),
 ]
 
@@ -314,8 +316,10 @@ def test_sentd_keeps_its_openapi_contract(live: LiveServer, tmp_path: Path) -> N
         str(SEED),
         "--generation-database",
         "none",
+        # One worker: generation in parallel threads races inside hypothesis (its lambda-source
+        # cache), which surfaces as random "Runtime Error"s in the report.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "30",
         "--header",

@@ -14,6 +14,7 @@ from tests.conftest import OPERATOR, build_app
 from tests.contract import assert_error, assert_ok
 from tests.factories import make_org
 from tests.live_server import LiveServer
+from tests.webhook_receiver import WebhookReceiver
 
 TOKEN = "metrics-secret-token"
 
@@ -102,22 +103,34 @@ def test_metrics_move_with_sends_and_show_the_queues(
     observed: LiveServer, http: httpx.Client
 ) -> None:
     org = make_org(observed)
-    before = scrape(http)
     headers = {"x-api-key": org.test_key}
-    for n in range(3):
-        body = {"to": [f"+14155550{n + 181}"], "text": "metrics"}
-        assert_ok(http.post("/v3/messages", json=body, headers=headers), 202)
+    with WebhookReceiver() as receiver:
+        hook = {
+            "display_name": "metrics",
+            "endpoint_url": receiver.url,
+            "event_types": ["messages"],
+            "event_filters": {"message": ["delivered"]},
+        }
+        receiver.secret = assert_ok(http.post("/v3/webhooks", json=hook, headers=headers), 201)[
+            "signing_secret"
+        ]
+        before = scrape(http)
+        for n in range(3):
+            body = {"to": [f"+14155550{n + 181}"], "text": "metrics"}
+            assert_ok(http.post("/v3/messages", json=body, headers=headers), 202)
+        receiver.wait_for(3)
 
-    deadline = time.monotonic() + 20
-    while True:
-        after = scrape(http)
-        delivered = sample(after, "sentd_message_transitions_total", status="DELIVERED") - sample(
-            before, "sentd_message_transitions_total", status="DELIVERED"
-        )
-        if delivered >= 3:
-            break
-        assert time.monotonic() < deadline, "the transitions never showed in /metrics"
-        time.sleep(0.1)
+        deadline = time.monotonic() + 20
+        while True:
+            after = scrape(http)
+            delivered = sample(after, "sentd_webhook_deliveries_total", outcome="delivered")
+            if (
+                delivered - sample(before, "sentd_webhook_deliveries_total", outcome="delivered")
+                >= 3
+            ):
+                break
+            assert time.monotonic() < deadline, "the deliveries never showed in /metrics"
+            time.sleep(0.1)
 
     def moved(name: str, **labels: str) -> float:
         return sample(after, name, **labels) - sample(before, name, **labels)
@@ -126,7 +139,10 @@ def test_metrics_move_with_sends_and_show_the_queues(
     assert (
         moved("sentd_http_requests_total", method="POST", route="/v3/messages", status="202") == 3
     )
-    assert moved("sentd_message_transitions_total", status="SENT", channel="sms") >= 3
+    assert moved("sentd_message_transitions_total", status="DELIVERED", channel="sms") >= 3
+    assert moved("sentd_provider_submissions_total", provider="simulator", outcome="sent") >= 3
+    assert moved("sentd_dispatch_duration_seconds_count", provider="simulator") >= 3
+    assert moved("sentd_webhook_delivery_duration_seconds_count") >= 3
     assert sample(after, "sentd_db_pool_connections", state="open") >= 1
     assert 'sentd_queue_depth{queue="messages_due"}' in after
     assert 'sentd_queue_oldest_age_seconds{queue="webhook_deliveries_due"}' in after

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from standardwebhooks import Webhook
 
 from tests.conftest import build_app
 from tests.contract import assert_error, assert_ok
@@ -307,12 +308,69 @@ def test_review_approves_and_calls_back(reviewing: LiveServer) -> None:
         [callback] = receiver.wait_for(1)
         assert callback["json"]["profile_id"] == profile["id"]
         assert callback["json"]["status"] == "approved"
+        secret = assert_ok(
+            client.get("/v3/profiles/callback-secret", headers={"x-api-key": org.live_key})
+        )["callback_secret"]
+        headers = {k.lower(): v for k, v in callback["headers"].items()}
+        verified = Webhook(secret).verify(
+            callback["body"],
+            {
+                "webhook-id": headers["x-webhook-id"],
+                "webhook-timestamp": headers["x-webhook-timestamp"],
+                "webhook-signature": headers["x-webhook-signature"],
+            },
+        )
+        assert verified["profile_id"] == profile["id"] and headers["x-webhook-id"] == profile["id"]
+        assert headers["x-webhook-event-type"] == "profile" and headers["x-webhook-event-id"]
         data = assert_ok(
             client.get(f"/v3/profiles/{profile['id']}", headers={"x-api-key": org.live_key})
         )
         assert data["status"] == "approved" and data["brand"]["status"] == "ACTIVE"
         done = assert_ok(complete(client, org, profile["id"], receiver.url), 200)
         assert done["status"] == "completed"
+
+
+def test_the_callback_secret_is_the_organizations_and_rotates(
+    server: LiveServer, client: httpx.Client
+) -> None:
+    org, other = make_org(server), make_org(server)
+
+    def read(key: str) -> str:
+        response = client.get("/v3/profiles/callback-secret", headers={"x-api-key": key})
+        secret: str = assert_ok(response)["callback_secret"]
+        return secret
+
+    first = read(org.live_key)
+    assert first.startswith("whsec_") and read(org.test_key) == first
+    assert read(other.live_key) != first
+    rotated = assert_ok(
+        client.post(
+            "/v3/profiles/callback-secret/rotate", json={}, headers={"x-api-key": org.live_key}
+        )
+    )["callback_secret"]
+    assert rotated.startswith("whsec_") and rotated != first and read(org.live_key) == rotated
+
+
+def test_callback_urls_are_stored_normalised(server: LiveServer, client: httpx.Client) -> None:
+    org = make_org(server)
+    profile = assert_ok(create(client, org.live_key, complete_body()), 201)
+    error = assert_error(
+        complete(client, org, profile["id"], "https://exa mple.com/x"), "VALIDATION_003"
+    )
+    assert list(error["details"]) == ["webHookUrl"]
+    assert_ok(complete(client, org, profile["id"], "https://Пример.рф/колбэк"), 202)
+
+    async def stored() -> str:
+        async with server.app.state.db.connection() as conn:  # type: ignore[attr-defined]
+            url: str = await conn.fetchval(
+                "SELECT review_webhook_url FROM customers WHERE id = $1",
+                uuid.UUID(profile["id"]),
+            )
+            return url
+
+    assert (
+        server.run(stored()) == "https://xn--e1afmkfd.xn--p1ai/%D0%BA%D0%BE%D0%BB%D0%B1%D1%8D%D0%BA"
+    )
 
 
 def test_review_rejects_by_the_simulator_rule_and_retries_the_callback(

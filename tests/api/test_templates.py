@@ -121,6 +121,36 @@ def test_create_reads_back_with_defaults(server: LiveServer, client: httpx.Clien
     assert assert_ok(get(client, org.live_key, data["id"])) == data
 
 
+def test_variables_are_inferred_from_placeholders_when_none_are_declared(
+    server: LiveServer, client: httpx.Client
+) -> None:
+    org = make_org(server)
+    raw = {
+        "header": {"type": "text", "template": "Order {{2:order_id}}"},
+        "body": {"multiChannel": {"template": GREETING, "type": "text"}},
+        "footer": {"template": "Sent to {{0:name}} by us", "variables": []},
+    }
+    data = created(client, org.live_key, definition=raw)
+    assert data["variables"] == ["order_id", "name"]
+    stored = data["definition"]
+    assert stored["body"]["multiChannel"]["variables"] == [
+        {"id": 0, "name": "name", "type": "variable", "props": {"sample": "name"}},
+        {"id": 1, "name": "order_id", "type": "variable", "props": {"sample": "order_id"}},
+    ]
+    assert [(v["id"], v["name"]) for v in stored["header"]["variables"]] == [(2, "order_id")]
+    assert [(v["id"], v["name"]) for v in stored["footer"]["variables"]] == [(0, "name")]
+    assert assert_ok(get(client, org.live_key, data["id"]))["definition"] == stored
+    # Declared variables must still match the placeholders.
+    mismatched = definition(variables=[var(0, "name", "Ada"), var(1, "order", "A-1")])
+    error = assert_error(create(client, org.live_key, {"definition": mismatched}), "VALIDATION_001")
+    assert "definition.body.multiChannel.template" in error["details"]
+    inconsistent = {"body": {"multiChannel": {"template": "Hi {{0:a}}, {{0:b}} is here today."}}}
+    error = assert_error(
+        create(client, org.live_key, {"definition": inconsistent}), "VALIDATION_001"
+    )
+    assert "definition.body.multiChannel.template" in error["details"]
+
+
 def test_explicit_fields_and_the_sms_whatsapp_pair(
     server: LiveServer, client: httpx.Client
 ) -> None:

@@ -64,11 +64,12 @@ def add_member(server: LiveServer, org: Org, role: str, *, email: str | None = N
 
 
 def pending_token(server: LiveServer, org: Org, email: str) -> str:
-    rows = server.run(user_service.pending_invitations(_db(server), org.id))
-    tokens = [r["invitation_token"] for r in rows if r["email"] == email]
-    assert len(tokens) == 1, rows
-    token: str = tokens[0]
-    return token
+    """A fresh token for the pending invitation of `email` (stored tokens are digests only)."""
+    now = server.app.state.clock.now()
+    invitation = server.run(
+        user_service.reissue(_db(server), email, organization_id=org.id, now=now)
+    )
+    return invitation.token
 
 
 def headers(api_key: str, **extra: str) -> dict[str, str]:
@@ -299,13 +300,24 @@ def test_invitation_is_logged_by_the_console_mail_backend(
     email = new_email()
     with caplog.at_level(logging.INFO, logger="sentd.mail"):
         assert_ok(invite(client, org.live_key, email), 201)
-    token = pending_token(server, org, email)
     lines = [r for r in caplog.records if r.name == "sentd.mail"]
     assert len(lines) == 1
+    command = lines[0].__dict__["accept_command"]
+    token = command.removeprefix("sentd users accept ")
+    assert token.startswith("inv_") and command == f"sentd users accept {token}"
     message = lines[0].getMessage()
-    assert email in message and f"sentd users accept {token}" in message
-    assert lines[0].__dict__["accept_command"] == f"sentd users accept {token}"
-    assert token.startswith("inv_")
+    assert email in message and command in message
+
+    # The mail's token is the only copy: the database holds its digest, never the plaintext.
+    async def stored() -> Any:
+        async with _db(server).connection() as conn:
+            return await conn.fetchrow("SELECT * FROM users WHERE email = $1", email)
+
+    row = server.run(stored())
+    assert token not in {str(v) for v in dict(row).values()}
+    assert bytes(row["invitation_token_hash"]) == user_service.token_digest(token)
+    accepted = server.run(user_service.accept(_db(server), token, now=server.app.state.clock.now()))
+    assert accepted["status"] == "active"
 
 
 def test_invitation_expires_after_seven_days(server: LiveServer, client: httpx.Client) -> None:

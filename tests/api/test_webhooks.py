@@ -47,6 +47,8 @@ def test_create_reveals_the_secret_once(server: LiveServer, client: httpx.Client
         ({"endpoint_url": None}, "VALIDATION_004", "endpoint_url"),
         ({"endpoint_url": "ftp://example.com/x"}, "VALIDATION_001", "endpoint_url"),
         ({"endpoint_url": "example.com/hook"}, "VALIDATION_001", "endpoint_url"),
+        ({"endpoint_url": "https://exa mple.com/x"}, "VALIDATION_003", "endpoint_url"),
+        ({"endpoint_url": "https://xn--zz.com/x"}, "VALIDATION_003", "endpoint_url"),
         ({"retry_count": 0}, "VALIDATION_005", "retry_count"),
         ({"retry_count": 6}, "VALIDATION_005", "retry_count"),
         ({"timeout_seconds": 4}, "VALIDATION_005", "timeout_seconds"),
@@ -77,6 +79,9 @@ def test_private_destinations_are_refused(database_url: str) -> None:
                 "http://localhost/x",
                 "http://169.254.169.254/latest",
                 "http://[::1]/x",
+                "http://100.100.100.200/latest/meta-data",
+                "http://192.0.0.8/x",
+                "http://[::ffff:127.0.0.1]/x",
             ):
                 error = assert_error(
                     create(client, org.live_key, endpoint_url=url), "VALIDATION_001"

@@ -25,8 +25,10 @@ CHROMIUM_FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Playwright's sync API runs an event loop in this thread while it is open: it is closed
+    after each module, so that the tests after it may run their own loops."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         problem = "Chromium is not installed (apt-get install chromium)"

@@ -246,7 +246,10 @@ def test_embedded_lifecycle(tmp_path: Path) -> None:
     assert "SENTD_DATABASE_URL" not in env
     serve: subprocess.Popen[bytes] | None = None
     try:
-        demo = cli_json(env, "init", "--json")
+        started = run_cli(env, "init", "--json")
+        assert started.returncode == 0, started.stderr
+        assert f"Starting the embedded PostgreSQL in {pgdata}" in started.stderr
+        demo = json.loads(started.stdout)
         assert demo["live_key"].startswith("sk_live_")
         assert demo["test_key"].startswith("sk_test_")
         assert (pgdata / "PG_VERSION").exists()
@@ -272,7 +275,11 @@ def test_embedded_lifecycle(tmp_path: Path) -> None:
         wait_healthy(base_url, serve)
         assert postmasters(pgdata), "sentd serve is up but no postmaster was found"
 
-        keys = cli_json(env, "keys", "list", "--json")
+        joined = run_cli(env, "keys", "list", "--json")
+        assert joined.returncode == 0, joined.stderr
+        assert f"Joining the embedded PostgreSQL running in {pgdata}" in joined.stderr
+        assert "Starting" not in joined.stderr
+        keys = json.loads(joined.stdout)
         assert {row["mode"] for row in keys} == {"live", "test"}
         assert serve.poll() is None
         assert httpx.get(f"{base_url}/health/ready", timeout=10).status_code == 200

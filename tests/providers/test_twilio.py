@@ -393,11 +393,11 @@ def test_one_client_per_provider_reused_and_closed(fake: FakeTwilio) -> None:
 
     async def go() -> tuple[bool, bool]:
         await p.submit(outbound())
-        client = p._http
+        session = p._http._session  # the outbound client's connection pool
         await p.submit(outbound())
-        same = p._http is client
+        same = p._http._session is session
         await p.aclose()
-        return same, p._http is None and client is not None and client.is_closed
+        return same, session is not None and session.closed and p._http._session is None
 
     assert asyncio.run(go()) == (True, True)
 

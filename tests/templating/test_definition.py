@@ -74,6 +74,47 @@ def test_variables_are_shared_by_name_across_sections() -> None:
     assert definition.variables == ["name", "code"]
 
 
+def test_sections_that_declare_no_variables_get_them_from_their_placeholders() -> None:
+    text = "Dear {{0:name}}, order {{1:order_id}} ships today, {{0:name}}. Thanks a lot!"
+    for declared in ({}, {"variables": None}, {"variables": []}):
+        definition = parse_definition(
+            {
+                "header": {"template": "For {{3:name}} only"},
+                "body": {"multiChannel": {"template": text, **declared}},
+                "footer": {"template": "Reply {{0:stop_word}} to stop"},
+            }
+        )
+        inferred = definition.body["multiChannel"].text.variables
+        assert [(v.id, v.name, v.type) for v in inferred] == [
+            (0, "name", "variable"),
+            (1, "order_id", "variable"),
+        ]
+        assert inferred[0].props == {"sample": "name"}
+        assert definition.header is not None and definition.footer is not None
+        assert [(v.id, v.name) for v in definition.header.text.variables] == [(3, "name")]
+        assert [(v.id, v.name) for v in definition.footer.variables] == [(0, "stop_word")]
+        assert definition.variables == ["name", "order_id", "stop_word"]
+        # Stored with the variables spelled out, it reads back the same.
+        assert parse_definition(definition.to_wire()) == definition
+        rendered = render_message(definition, "sms", {"name": "Ada", "order_id": "A-1"})
+        assert rendered.content == "Dear Ada, order A-1 ships today, Ada. Thanks a lot!"
+
+
+def test_inferred_variables_must_be_consistent() -> None:
+    path = "definition.body.multiChannel.template"
+    two_names = issues({"body": {"multiChannel": {"template": "Hi {{0:a}} and {{0:b}} there"}}})
+    assert any("second name" in m for m in two_names[path]), two_names
+    two_ids = issues({"body": {"multiChannel": {"template": "Hi {{0:a}} and {{1:a}} there"}}})
+    assert any("reuses the name" in m for m in two_ids[path]), two_ids
+    too_big = issues({"body": {"multiChannel": {"template": "Hi {{1000:a}} and you there"}}})
+    assert any("go up to 999" in m for m in too_big[path]), too_big
+    # Declared variables are still matched exactly, placeholders and all.
+    declared = issues(
+        {"body": {"multiChannel": body("Hi {{0:a}} and {{1:b}} there now, you", [var(0, "a")])}}
+    )
+    assert declared[path] == ["{{1:b}} has no variable with id 1"]
+
+
 def test_variable_rules() -> None:
     found = issues(
         {

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 
+from sentd.auth.authenticator import OrganizationSuspended
 from sentd.auth.permissions import Permission, allows
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
@@ -37,7 +38,13 @@ async def authenticate(request: Request) -> Principal:
     retry_after = await state.auth_throttle.key_retry_after(presented)
     if retry_after is not None:
         raise _throttled("Too many failed authentication attempts with this key", retry_after)
-    principal: Principal | None = await state.authenticator.authenticate(api_key)
+    try:
+        principal: Principal | None = await state.authenticator.authenticate(api_key)
+    except OrganizationSuspended:
+        # A valid key: not an authentication failure for the throttle.
+        raise ApiError(
+            "ACCOUNT_003", {"x-api-key": ["The key's organization is suspended"]}
+        ) from None
     if principal is None:
         # The peer address, or X-Forwarded-For's when the peer is a trusted proxy (uvicorn
         # applies SENTD_FORWARDED_ALLOW_IPS before the request gets here).

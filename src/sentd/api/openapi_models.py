@@ -146,6 +146,10 @@ class ProfileList(Model):
     pagination: Pagination
 
 
+class CallbackSecret(Model):
+    callback_secret: str
+
+
 class ProfileReview(Model):
     status: Literal["completed", "in_progress", "submitted"]
     message: str
@@ -515,6 +519,8 @@ SUCCESS: dict[tuple[str, str], Success] = {
         {200: ProfileReview, 202: ProfileReview},
         "200: already approved; 202: submitted for review, or under review",
     ),
+    ("get", "/v3/profiles/callback-secret"): ok(CallbackSecret),
+    ("post", "/v3/profiles/callback-secret/rotate"): ok(CallbackSecret),
     ("post", "/v3/profiles/{profile_id}/campaigns"): ok(Campaign, 201),
     ("get", "/v3/profiles/{profile_id}/campaigns"): ok(list[Campaign]),
     ("put", "/v3/profiles/{profile_id}/campaigns/{campaign_id}"): ok(Campaign),

@@ -18,6 +18,7 @@ CODE_BY_ERROR_TYPE: dict[str, str] = {
     "uuid_parsing": "VALIDATION_003",
     "uuid_type": "VALIDATION_003",
     "uuid_version": "VALIDATION_003",
+    "url_not_normalizable": "VALIDATION_003",  # a URL with no canonical form (sentd.outbound.urls)
     "missing": "VALIDATION_004",
     "greater_than": "VALIDATION_005",
     "greater_than_equal": "VALIDATION_005",

@@ -12,6 +12,10 @@ The cache is only as good as the notifications: while the process's LISTEN conne
 (the database restarted), the cache is off (`suspend_cache`) and every request asks the
 database; when it is back, the cache starts empty (`resume_cache`), since it may have missed a
 revocation meanwhile.
+
+Suspending an organization sends the same NOTIFY for every key of it and its profiles; a key that
+is refused only because its organization is suspended raises `OrganizationSuspended` (never
+cached, so resuming needs no notice).
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ from sentd.auth.principal import Principal
 from sentd.db.database import Database
 from sentd.db.repos import api_keys
 from sentd.plans import effective_limits
+
+
+class OrganizationSuspended(Exception):
+    """The key is valid, but the operator suspended its organization."""
 
 
 class Authenticator:
@@ -52,8 +60,11 @@ class Authenticator:
         generation = self._generation
         async with self._db.connection() as conn:
             row = await api_keys.touch_active(conn, digest)
+            suspended = row is None and await api_keys.is_suspended_key(conn, digest)
         if row is None:
             self._cache.pop(digest, None)
+            if suspended:
+                raise OrganizationSuspended
             return None
         principal = _principal(row, self._request_rates)
         if self._ttl_s > 0 and self._caching and generation == self._generation:

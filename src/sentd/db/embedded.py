@@ -74,3 +74,16 @@ def _ensure_database(server: Any) -> None:
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+
+
+def running_holders(data_dir: Path) -> list[int]:
+    """Pids of live sentd processes holding the embedded server of `data_dir` (none when it is
+    not running): a command run now joins that server instead of starting one."""
+    handles = (data_dir / "pg").resolve() / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(pids, list):
+        return []
+    return [pid for pid in pids if isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid)]

@@ -10,17 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httptools
-import httpx
 import orjson
 from standardwebhooks import Webhook
 
 from sentd.events.catalog import family_of
-from sentd.events.http1 import ConnectionClosed, Connections, decode
-from sentd.net import ForbiddenDestination, check_resolved
+from sentd.outbound import ForbiddenDestination, OutboundClient, OutboundError
 
 RESPONSE_BODY_LIMIT = 2048
-USER_AGENT = "sentd-webhooks/1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +57,6 @@ def signed_request(
     signature = Webhook(secret).sign(msg_id, timestamp, body.decode())
     headers = {
         "content-type": "application/json",
-        "user-agent": USER_AGENT,
         "x-webhook-id": msg_id,
         "x-webhook-timestamp": str(int(timestamp.timestamp())),
         "x-webhook-signature": signature,
@@ -85,31 +80,28 @@ def _retry_after(value: str | None) -> float | None:
 
 
 async def send(
-    client: httpx.AsyncClient | Connections,
+    client: OutboundClient,
     *,
     url: str,
     body: bytes,
     headers: dict[str, str],
     timeout_s: float,
-    allow_private: bool,
 ) -> Outcome:
-    """POST once; redirects are not followed (a 3xx is a failure)."""
+    """POST once (the client follows no redirect: a 3xx is a failure). Whatever goes wrong is
+    the outcome's `error`; this never raises (but for cancellation)."""
     try:
-        await check_resolved(url, allow_private)
-        if isinstance(client, Connections):
-            status, answered, raw = await client.post(url, body, headers, timeout_s)
-            text = decode(raw, answered.get("content-type"))[:RESPONSE_BODY_LIMIT]
-            return Outcome(status, text, None, _retry_after(answered.get("retry-after")))
-        response = await client.post(
-            url, content=body, headers=headers, timeout=timeout_s, follow_redirects=False
+        answer = await client.request(
+            "POST", url, data=body, headers=headers, timeout_s=timeout_s, body_limit=8 * 1024
         )
     except ForbiddenDestination as exc:
         return Outcome(None, None, f"destination refused: {exc}")
-    except (httpx.TimeoutException, TimeoutError):
-        return Outcome(None, None, f"no answer within {timeout_s:g} s")
-    except (httpx.HTTPError, OSError, httptools.HttpParserError, ConnectionClosed) as exc:
-        return Outcome(None, None, f"connection failed: {exc.__class__.__name__}: {exc}")
-    text = response.text[:RESPONSE_BODY_LIMIT]
+    except OutboundError as exc:
+        return Outcome(None, None, str(exc) if exc.timed_out else f"connection failed: {exc}")
+    except Exception as exc:  # a bug must cost this delivery only
+        return Outcome(None, None, f"sending failed: {type(exc).__name__}: {exc}")
     return Outcome(
-        response.status_code, text, None, _retry_after(response.headers.get("retry-after"))
+        answer.status,
+        answer.text()[:RESPONSE_BODY_LIMIT],
+        None,
+        _retry_after(answer.headers.get("retry-after")),
     )

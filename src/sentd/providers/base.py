@@ -10,11 +10,10 @@ Delivery receipts and inbound messages come back through the API (`/providers/..
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpx
+from sentd.outbound import Answer, OutboundClient, OutboundError
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,24 +54,22 @@ class ProviderError(Exception):
 
 
 TRANSIENT = "INTERNAL_003"
+PROVIDER_BODY_LIMIT = 1 << 20  # bytes of a provider's answer read
 
 
-async def answer_of(provider: str, request: Awaitable[httpx.Response]) -> httpx.Response:
-    """Await a provider's HTTP call: a time-out or an unreachable provider is a transient error.
-    (A time-out after the request was written is ambiguous: the provider may have taken it.)"""
+async def call(
+    provider: str, client: OutboundClient, method: str, url: str, **options: Any
+) -> Answer:
+    """One HTTP call to a provider (through `sentd.outbound`): a time-out or an unreachable
+    provider is a transient error. (A time-out after the request was written is ambiguous: the
+    provider may have taken it.)"""
+    options.setdefault("body_limit", PROVIDER_BODY_LIMIT)  # whole answers: they are parsed
     try:
-        return await request
-    except httpx.TimeoutException as exc:
+        return await client.request(method, url, **options)
+    except OutboundError as exc:
+        what = "did not answer in time" if exc.timed_out else "could not be reached"
         raise ProviderError(
-            f"{provider} did not answer in time ({type(exc).__name__})",
-            transient=True,
-            reason_code=TRANSIENT,
-        ) from exc
-    except httpx.HTTPError as exc:
-        raise ProviderError(
-            f"{provider} could not be reached: {type(exc).__name__}: {exc}",
-            transient=True,
-            reason_code=TRANSIENT,
+            f"{provider} {what}: {exc}", transient=True, reason_code=TRANSIENT
         ) from exc
 
 

@@ -41,15 +41,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
-from sentd import __version__
+from sentd.outbound import Answer, OutboundClient
 from sentd.providers.base import (
     TRANSIENT,
     OutboundMessage,
     ProviderError,
     Submission,
-    answer_of,
+    call,
 )
 
 log = logging.getLogger("sentd.providers.twilio")
@@ -103,35 +101,14 @@ class TwilioProvider:
     name = "twilio"
     channels = frozenset({"sms", "mms"})
 
-    def __init__(
-        self,
-        config: TwilioConfig,
-        *,
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
+    def __init__(self, config: TwilioConfig, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.config = config
         self.timeout_s = timeout_s
-        self._transport = transport
-        self._http: httpx.AsyncClient | None = None
-
-    def _client(self) -> httpx.AsyncClient:
-        """One client (and connection pool) per provider, made on first use, on the loop that
-        uses it."""
-        if self._http is None:
-            self._http = httpx.AsyncClient(
-                auth=httpx.BasicAuth(self.config.account_sid, self.config.auth_token),
-                timeout=httpx.Timeout(self.timeout_s),
-                headers={"user-agent": f"sentd/{__version__}", "accept": "application/json"},
-                follow_redirects=False,
-                transport=self._transport,
-            )
-        return self._http
+        # The operator's configured base: trusted, not under the customer-URL policy.
+        self._http = OutboundClient(checked=False)
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            http, self._http = self._http, None
-            await http.aclose()
+        await self._http.aclose()
 
     def form(self, message: OutboundMessage) -> list[tuple[str, str]]:
         """The form fields of the Messages POST for `message` (in order; `MediaUrl` repeats)."""
@@ -165,12 +142,21 @@ class TwilioProvider:
                 transient=False,
                 reason_code=NO_SENDER_CODE,
             )
-        request = self._client().post(self.config.messages_url, data=_multi(fields))
-        return self._read(message, await answer_of("Twilio", request))
+        answer = await call(
+            "Twilio",
+            self._http,
+            "POST",
+            self.config.messages_url,
+            data=fields,
+            headers={"accept": "application/json"},
+            auth=(self.config.account_sid, self.config.auth_token),
+            timeout_s=self.timeout_s,
+        )
+        return self._read(message, answer)
 
-    def _read(self, message: OutboundMessage, response: httpx.Response) -> Submission:
-        status = response.status_code
-        body = _json(response)
+    def _read(self, message: OutboundMessage, answer: Answer) -> Submission:
+        status = answer.status
+        body = answer.json()
         if 200 <= status < 300:
             sid = body.get("sid") if isinstance(body, dict) else None
             if isinstance(sid, str) and sid:
@@ -191,21 +177,6 @@ class TwilioProvider:
             raise ProviderError(detail, transient=True, reason_code=TRANSIENT_CODE)
         reason_code = f"TWILIO_{code}" if code else f"TWILIO_HTTP_{status}"
         raise ProviderError(detail, transient=False, reason_code=reason_code)
-
-
-def _multi(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
-    """httpx encodes a list value as the same key repeated, in order."""
-    out: dict[str, list[str]] = {}
-    for name, value in fields:
-        out.setdefault(name, []).append(value)
-    return out
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _error_of(body: Any) -> tuple[str | None, str | None]:

@@ -38,16 +38,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from sentd.api.routes.whatsapp_webhook import Change, register_handler
+from sentd.outbound import OutboundClient
 from sentd.phones import InvalidPhoneNumber, normalize_e164
 from sentd.providers.base import (
     TRANSIENT,
     OutboundMessage,
     ProviderError,
     Submission,
-    answer_of,
+    call,
 )
 from sentd.providers.whatsapp_templates import WhatsAppConfig
 from sentd.services import inbound, lifecycle
@@ -55,7 +54,7 @@ from sentd.services import inbound, lifecycle
 log = logging.getLogger("sentd.providers.whatsapp")
 
 NAME = "whatsapp"
-TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+TIMEOUT_S = 15.0
 TRANSIENT_REASON = TRANSIENT
 AUTH_REASON = "WHATSAPP_AUTH"
 AUTH_CODES = frozenset({190})  # the access token is invalid or expired
@@ -131,27 +130,14 @@ class WhatsAppProvider:
     name = NAME
     channels = frozenset({"whatsapp"})
 
-    def __init__(
-        self,
-        config: MessagesConfig,
-        *,
-        http: httpx.AsyncClient | None = None,
-        timeout: httpx.Timeout | float = TIMEOUT,
-    ) -> None:
+    def __init__(self, config: MessagesConfig, *, timeout: float = TIMEOUT_S) -> None:
         self.config = config
-        self._http = http
         self._timeout = timeout
-
-    def _client(self) -> httpx.AsyncClient:
-        # Created on first use, on the loop that sends (the app's, or the worker's).
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self._timeout)
-        return self._http
+        # The operator's configured API base: trusted, not under the customer-URL policy.
+        self._http = OutboundClient(checked=False)
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._http.aclose()
 
     async def submit(self, message: OutboundMessage) -> Submission:
         sender = self.config.sender_for(message.account)
@@ -165,21 +151,19 @@ class WhatsAppProvider:
         body = payload_for(message)
         url = f"{self.config.whatsapp.api_base}/{sender.phone_number_id}/messages"
         headers = {"Authorization": f"Bearer {sender.access_token}"}
-        response = await answer_of("WhatsApp", self._client().post(url, json=body, headers=headers))
-        try:
-            answer: Any = response.json()
-        except ValueError:
-            answer = None
-        if response.is_success:
-            wamid = _wamid(answer)
+        answer = await call(
+            "WhatsApp", self._http, "POST", url, json=body, headers=headers, timeout_s=self._timeout
+        )
+        if answer.ok:
+            wamid = _wamid(answer.json())
             if wamid is None:
                 raise ProviderError(
-                    f"WhatsApp answered {response.status_code} without a message id",
+                    f"WhatsApp answered {answer.status} without a message id",
                     transient=True,
                     reason_code=TRANSIENT_REASON,
                 )
             return Submission(wamid)
-        raise refusal(response.status_code, answer, response.text)
+        raise refusal(answer.status, answer.json(), answer.text())
 
 
 def _wamid(answer: Any) -> str | None:

@@ -21,8 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from sentd.outbound import OutboundClient, OutboundError
 from sentd.templating.definition import Definition, Text
 from sentd.templating.placeholders import Placeholder, substitute
 
@@ -200,7 +199,7 @@ class Submission:
 
 
 class WhatsAppTemplates:
-    def __init__(self, http: httpx.AsyncClient, api_base: str) -> None:
+    def __init__(self, http: OutboundClient, api_base: str) -> None:
         self._http = http
         self._base = api_base.rstrip("/")
 
@@ -256,18 +255,21 @@ class WhatsAppTemplates:
         headers = {"Authorization": f"Bearer {credentials.access_token}"}
         try:
             response = await self._http.request(
-                method, url, json=body, params=params, headers=headers, timeout=TIMEOUT_S
+                method,
+                url,
+                json=body,
+                params=params,
+                headers=headers,
+                timeout_s=TIMEOUT_S,
+                body_limit=1 << 20,  # the whole answer: it is parsed
             )
-        except httpx.HTTPError as exc:
-            raise WhatsAppUnavailable(f"{method} {url}: {exc!r}") from exc
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise WhatsAppUnavailable(f"{method} {url} answered {response.status_code}")
-        if not response.is_success:
-            raise WhatsAppRefused(response.status_code, _reason(answer, response.text))
+        except OutboundError as exc:
+            raise WhatsAppUnavailable(f"{method} {url}: {exc}") from exc
+        answer = response.json()
+        if response.status == 429 or response.status >= 500:
+            raise WhatsAppUnavailable(f"{method} {url} answered {response.status}")
+        if not response.ok:
+            raise WhatsAppRefused(response.status, _reason(answer, response.text()))
         if not isinstance(answer, dict):
             raise WhatsAppUnavailable(f"{method} {url}: the answer is not a JSON object")
         return answer

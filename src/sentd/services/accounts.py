@@ -47,6 +47,49 @@ async def create_organization(
     return org, owner
 
 
+@dataclass(frozen=True, slots=True)
+class OpenedOrganization:
+    organization: Any
+    owner: Any
+    live_key: str
+    test_key: str
+
+
+async def open_organization(
+    conn: Any,
+    *,
+    name: str,
+    owner_email: str,
+    owner_name: str | None,
+    currency: str,
+    credit_micros: dict[bool, int],
+    credit_reason: str,
+    reference: str,
+    plan: str | None = None,
+) -> OpenedOrganization:
+    """What `sentd init` makes for the demo and `sentd orgs create` for anyone (caller's
+    transaction): an organization on `plan`, its owner, a balance in each mode credited with
+    `credit_micros[livemode]`, and a live and a test key for the owner."""
+    org, owner = await create_organization(
+        conn, name=name, owner_email=owner_email, owner_name=owner_name, currency=currency
+    )
+    if plan is not None:
+        org = await customers.set_plan(conn, org["id"], plan)
+    for livemode, micros in credit_micros.items():
+        if micros > 0:
+            await balances.apply(
+                conn,
+                Scope(org["id"], livemode),
+                amount_micros=micros,
+                currency=currency,
+                reason=credit_reason,
+                reference=reference,
+            )
+    live = await keys.issue(conn, customer_id=org["id"], user_id=owner["id"], livemode=True)
+    test = await keys.issue(conn, customer_id=org["id"], user_id=owner["id"], livemode=False)
+    return OpenedOrganization(org, owner, live.plaintext, test.plaintext)
+
+
 async def bootstrap_demo(
     db: Database, *, demo_balance_micros: int, currency: str, new_keys: bool = False
 ) -> Bootstrap:
@@ -62,34 +105,26 @@ async def bootstrap_demo(
             "AND email = $1 ORDER BY created_at LIMIT 1",
             DEMO_OWNER_EMAIL,
         )
-        if existing is not None:
-            org_id = existing["id"]
-            owner = await users.get_owner(conn, org_id)
-            if not new_keys:
-                return Bootstrap(org_id, owner["email"], False, None, None)
-            created = False
-        else:
-            org, owner = await create_organization(
+        if existing is None:
+            opened = await open_organization(
                 conn,
                 name=DEMO_ORGANIZATION_NAME,
                 owner_email=DEMO_OWNER_EMAIL,
                 owner_name="Demo Owner",
                 currency=currency,
+                credit_micros={True: demo_balance_micros, False: demo_balance_micros},
+                credit_reason="demo_credit",
+                reference="sentd init",
             )
-            org_id = org["id"]
-            for livemode in (True, False):
-                await balances.apply(
-                    conn,
-                    Scope(org_id, livemode),
-                    amount_micros=demo_balance_micros,
-                    currency=currency,
-                    reason="demo_credit",
-                    reference="sentd init",
-                )
-            created = True
+            org_id, owner = opened.organization["id"], opened.owner
+            return Bootstrap(org_id, owner["email"], True, opened.live_key, opened.test_key)
+        org_id = existing["id"]
+        owner = await users.get_owner(conn, org_id)
+        if not new_keys:
+            return Bootstrap(org_id, owner["email"], False, None, None)
         live = await keys.issue(conn, customer_id=org_id, user_id=owner["id"], livemode=True)
         test = await keys.issue(conn, customer_id=org_id, user_id=owner["id"], livemode=False)
-        return Bootstrap(org_id, owner["email"], created, live.plaintext, test.plaintext)
+        return Bootstrap(org_id, owner["email"], False, live.plaintext, test.plaintext)
 
 
 def _settings_view(customer: Any) -> dict[str, Any]:

@@ -79,6 +79,13 @@ async def create(
             raise KeyIssueError(
                 f"no user {user_email or '(owner)'} in organization {organization_id}"
             )
+        if user["status"] != "active":
+            # Authentication accepts only active users' keys: this one would never work.
+            raise KeyIssueError(
+                f"{user['email']} has not accepted their invitation yet (status {user['status']}); "
+                "a key is issued once they do: `sentd users reissue` gives a fresh invitation "
+                "token, `sentd users accept TOKEN` accepts it"
+            )
         return await issue(
             conn,
             customer_id=customer["id"],

@@ -13,6 +13,7 @@ from sentd.db.repos import api_keys, balances, profiles
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
 from sentd.services import quotas, sending_numbers
+from sentd.services.webhooks import new_secret
 
 SETTING_FLAGS = (
     "inherit_contacts",
@@ -271,3 +272,15 @@ async def record_review(
     """A reviewer's decision (`sentd profiles review`); None unless the profile awaits review."""
     async with db.transaction() as conn:
         return await profiles.decide(conn, profile_id, approved=approved, reason=reason, now=now)
+
+
+async def callback_secret(conn: Any, principal: Principal) -> str:
+    """The secret that signs the organization's profile-completion callbacks."""
+    return await profiles.callback_secret(conn, principal.organization_id)
+
+
+async def rotate_callback_secret(conn: Any, principal: Principal) -> str:
+    """A new callback secret, in force at once (callbacks are signed when sent)."""
+    secret = new_secret()
+    await profiles.set_callback_secret(conn, principal.organization_id, secret)
+    return secret

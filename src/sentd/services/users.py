@@ -106,7 +106,6 @@ async def invite(
             email=email,
             name=name,
             role=role,
-            token=token,
             token_hash=token_digest(token),
             invited_at=now,
             expires_at=expires_at,
@@ -119,7 +118,6 @@ async def invite(
             existing["id"],
             name=name,
             role=role,
-            token=token,
             token_hash=token_digest(token),
             invited_at=now,
             expires_at=expires_at,
@@ -200,9 +198,46 @@ async def remove(
 
 
 async def pending_invitations(db: Database, organization_id: uuid.UUID | None = None) -> list[Any]:
-    """Invitations not yet accepted (expired ones included), with their tokens."""
+    """Invitations not yet accepted (expired ones included). Tokens are stored as digests only:
+    `reissue` hands out a fresh one."""
     async with db.connection() as conn:
         return await users.pending_invitations(conn, organization_id)
+
+
+async def reissue(
+    db: Database, email: str, *, organization_id: uuid.UUID | None = None, now: datetime
+) -> Invitation:
+    """A fresh token and a new 7-day term for the pending invitation of `email` (expired or not);
+    the token it replaces stops working. `InvitationError` when there is none, or when several
+    organizations invited the email and `organization_id` does not say which."""
+    email = email.strip()
+    async with db.transaction() as conn:
+        rows = await users.pending_by_email(conn, email, organization_id)
+        if not rows:
+            where = f" in organization {organization_id}" if organization_id else ""
+            member = (
+                await users.get_by_email(conn, organization_id, email) if organization_id else None
+            )
+            if member is not None and member["status"] == "active":
+                raise InvitationError(f"{email} has already accepted; they are an active member")
+            raise InvitationError(f"no pending invitation for {email}{where}")
+        if len(rows) > 1:
+            organizations = ", ".join(str(r["organization_id"]) for r in rows)
+            raise InvitationError(
+                f"{email} is invited by several organizations ({organizations}); "
+                "name one with --organization"
+            )
+        # Serialized with the organization's other user management (as `invite` is); read again
+        # under the lock, so an invitation accepted or withdrawn meanwhile is not revived.
+        await users.lock_organization(conn, rows[0]["organization_id"])
+        token = new_token()
+        expires_at = now + INVITATION_TTL
+        row = await users.replace_invitation_token(
+            conn, rows[0]["id"], token_hash=token_digest(token), expires_at=expires_at
+        )
+        if row is None:
+            raise InvitationError(f"the invitation of {email} was accepted or withdrawn just now")
+        return Invitation(row, token, expires_at)
 
 
 async def accept(db: Database, token: str, *, now: datetime) -> Any:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import secrets
 import uuid
 from datetime import datetime
 from typing import Any
 
-import httpx
-
+from sentd import outbound
 from sentd.api.schemas.webhooks import WebhookBody
 from sentd.auth.principal import Principal
 from sentd.db.repos import webhooks
@@ -20,7 +18,7 @@ from sentd.events.catalog import normalize_subscription
 from sentd.events.emit import envelope
 from sentd.events.specimens import specimen
 from sentd.ids import new_id
-from sentd.net import ForbiddenDestination, check_literal_host, check_resolved
+from sentd.outbound.destinations import ForbiddenDestination, check_when_saved
 from sentd.services import quotas
 
 quotas.register_usage("webhooks", webhooks.USAGE_SQL)
@@ -37,11 +35,10 @@ def _not_found(webhook_id: uuid.UUID) -> ApiError:
 
 async def check_destination(url: str, allow_private: bool) -> None:
     """Refuse internal destinations when the URL is saved (literal hosts, and names that
-    resolve inward now; a name that does not resolve yet is checked again at delivery)."""
+    resolve inward now); every connection is checked again when it is made. Called before the
+    operation's transaction: no database connection waits on DNS."""
     try:
-        check_literal_host(url, allow_private)
-        with contextlib.suppress(OSError):
-            await check_resolved(url, allow_private)
+        await check_when_saved(url, allow_private)
     except ForbiddenDestination as exc:
         raise ApiError("VALIDATION_001", {"endpoint_url": [str(exc)]}) from exc
 
@@ -53,10 +50,8 @@ async def get(conn: Any, principal: Principal, webhook_id: uuid.UUID, lock: bool
     return row
 
 
-async def create(
-    conn: Any, principal: Principal, body: WebhookBody, now: datetime, allow_private: bool
-) -> Any:
-    await check_destination(body.endpoint_url, allow_private)
+async def create(conn: Any, principal: Principal, body: WebhookBody, now: datetime) -> Any:
+    """A new webhook (its destination checked beforehand: `check_destination`)."""
     await quotas.check(conn, principal, "webhooks")
     values = body.columns() | {"signing_secret": new_secret()}
     return await webhooks.insert(conn, principal.scope, values, now)
@@ -68,10 +63,8 @@ async def replace(
     webhook_id: uuid.UUID,
     body: WebhookBody,
     now: datetime,
-    allow_private: bool,
 ) -> Any:
     await get(conn, principal, webhook_id, lock=True)
-    await check_destination(body.endpoint_url, allow_private)
     return await webhooks.update(conn, webhook_id, body.columns(), now)
 
 
@@ -117,12 +110,10 @@ async def send_test(
         envelope=envelope(canonical, payload, now),
         now=now,
     )
-    async with httpx.AsyncClient() as client:
-        return await sender.send(
-            client,
-            url=webhook["endpoint_url"],
-            body=body,
-            headers=headers,
-            timeout_s=webhook["timeout_seconds"],
-            allow_private=allow_private,
-        )
+    return await sender.send(
+        outbound.for_customers(allow_private),
+        url=webhook["endpoint_url"],
+        body=body,
+        headers=headers,
+        timeout_s=webhook["timeout_seconds"],
+    )

@@ -14,7 +14,9 @@ The rules (see docs/templates.md):
   whitespace between them, at least 2 × variables + 1 words, no leading or trailing line break,
   at most two line breaks and four spaces in a row;
 * variables: `{{index:name}}` placeholders, each matching one declared variable of its section (same
-  id and name); every declared variable is used; ids and names unique within a section;
+  id and name); every declared variable is used; ids and names unique within a section. A body,
+  header or footer that declares no `variables` (absent, null or empty) gets one per placeholder
+  (`{{0:name}}` → id 0, name `name`, type `variable`, its name as the sample);
 * header: `text` (≤ 60 characters, ≤ 1 variable, one line), a media type (`image`, `video`, `gif`,
   `document`; needs an https `example_url`) or `location` (needs `location`);
 * footer: ≤ 60 characters on one line;
@@ -480,8 +482,37 @@ def _text(
     segments = _segments(r, template, f"{path}.template")
     if segments is None:
         return None
+    if not obj.get("variables"):
+        variables = _inferred_variables(r, segments, f"{path}.template")
     _match_variables(r, segments, variables, f"{path}.template", f"{path}.variables")
     return Text(template, tuple(segments), tuple(variables), kind)
+
+
+def _inferred_variables(r: _Reader, segments: list[Segment], path: str) -> list[Variable]:
+    """The variables of a section that declares none: one per distinct placeholder, in order of
+    first use. Two placeholders that give one id two names (or one name two ids) are an issue;
+    `_match_variables` then reports the placeholders left without a variable."""
+    by_id: dict[int, Variable] = {}
+    ids_of_name: dict[str, int] = {}
+    for placeholder in placeholders(segments):
+        index, name = placeholder.index, placeholder.name
+        known = by_id.get(index)
+        if known is not None:
+            if known.name != name:
+                r.add(path, f"{placeholder} gives variable {index} a second name ({known.name!r})")
+            continue
+        if ids_of_name.get(name, index) != index:
+            r.add(path, f"{placeholder} reuses the name {name!r} of variable {ids_of_name[name]}")
+            continue
+        if index > MAX_VARIABLE_ID:
+            r.add(path, f"{placeholder}: variable ids go up to {MAX_VARIABLE_ID}")
+            continue
+        if len(name) > MAX_VARIABLE_NAME:
+            r.add(path, f"{placeholder}: use at most {MAX_VARIABLE_NAME} characters for a name")
+            continue
+        by_id[index] = Variable(index, name, "variable", {"sample": name})
+        ids_of_name[name] = index
+    return list(by_id.values())
 
 
 def _segments(r: _Reader, template: str, path: str) -> list[Segment] | None:

@@ -27,11 +27,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sentd.db.repos import messages
+from sentd.metrics import DISPATCH_SECONDS, PROVIDER_SUBMISSIONS
 from sentd.providers import simulator
 from sentd.providers.base import OutboundMessage, Provider, ProviderError, Submission, TemplateRef
 from sentd.services import inbound, lifecycle
@@ -241,6 +243,7 @@ async def _submit(context: WorkerContext, row: Any, outbound: OutboundMessage) -
         reason = context.providers.why_none(row["channel"]) if row["livemode"] else "No provider"
         outcome.error = ProviderError(reason, transient=False, reason_code="PROVIDER_003")
         return outcome
+    started = time.perf_counter()
     try:
         outcome.submission = await provider.submit(outbound)
     except ProviderError as exc:
@@ -248,6 +251,9 @@ async def _submit(context: WorkerContext, row: Any, outbound: OutboundMessage) -
     except Exception as exc:  # a bug or an unexpected answer: treat as passing
         log.exception("provider %s failed on message %s", provider.name, row["id"])
         outcome.error = ProviderError(str(exc), transient=True, reason_code="INTERNAL_003")
+    DISPATCH_SECONDS.labels(provider.name).observe(time.perf_counter() - started)
+    result = "sent" if outcome.error is None else "retry" if outcome.error.transient else "failed"
+    PROVIDER_SUBMISSIONS.labels(provider.name, result).inc()
     return outcome
 
 

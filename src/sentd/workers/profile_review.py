@@ -1,16 +1,26 @@
 """Sender-profile review: decide due reviews (simulator backend) and call the customer's
-`webHookUrl` with the outcome, retrying with backoff until it answers 2xx."""
+`webHookUrl` with the outcome, retrying with backoff until it answers 2xx.
+
+The callback is signed like a webhook delivery (Standard Webhooks: `x-webhook-id` is the
+profile's id, `x-webhook-timestamp`, `x-webhook-signature`, plus `x-webhook-event-id`, the same
+on every retry of one decision, and `x-webhook-event-type: profile`), with the organization's
+callback signing secret (`GET /v3/profiles/callback-secret`, rotated with
+`POST /v3/profiles/callback-secret/rotate`). Callbacks are claimed with a lease in one
+transaction, sent with no database connection held, and their outcome recorded in another.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
+import orjson
+from standardwebhooks import Webhook
 
+from sentd import outbound
 from sentd.db.repos import profiles
-from sentd.net import ForbiddenDestination, check_resolved
 from sentd.services.profiles import simulated_decision
 
 if TYPE_CHECKING:
@@ -21,6 +31,7 @@ BATCH = 50
 CALLBACK_TIMEOUT_S = 10.0
 CALLBACK_LEASE = timedelta(seconds=60)
 MAX_CALLBACK_ATTEMPTS = 8
+EVENT = "profile.review_completed"
 
 
 async def decide_due_reviews(context: WorkerContext) -> None:
@@ -44,39 +55,61 @@ async def deliver_review_callbacks(context: WorkerContext) -> None:
         due = await profiles.claim_due_callbacks(conn, now, now + CALLBACK_LEASE, BATCH)
     if not due:
         return
-    async with httpx.AsyncClient(timeout=CALLBACK_TIMEOUT_S) as client:
-        for row in due:
-            delivered = await _post(client, row, context)
-            async with context.db.transaction() as conn:
-                if delivered:
-                    await profiles.callback_done(conn, row["id"])
-                    continue
-                attempts = row["review_callback_attempts"] + 1
-                next_due = (
-                    context.clock.now() + _backoff(attempts)
-                    if attempts < MAX_CALLBACK_ATTEMPTS
-                    else None
-                )
-                await profiles.callback_retry(conn, row["id"], next_due)
+    client = outbound.for_customers(context.settings.webhook_allow_private)
+
+    async def one(row: Any) -> None:  # concurrently: a slow receiver delays no other
+        delivered = await _post(client, row, context)
+        async with context.db.transaction() as conn:
+            if delivered:
+                await profiles.callback_done(conn, row["id"])
+                return
+            attempts = row["review_callback_attempts"] + 1
+            next_due = (
+                context.clock.now() + _backoff(attempts)
+                if attempts < MAX_CALLBACK_ATTEMPTS
+                else None
+            )
+            await profiles.callback_retry(conn, row["id"], next_due)
+
+    await asyncio.gather(*(one(row) for row in due))
 
 
-async def _post(client: httpx.AsyncClient, row: Any, context: WorkerContext) -> bool:
-    url = row["review_webhook_url"]
+def signed_callback(row: Any, now: Any) -> tuple[bytes, dict[str, str]]:
+    """The callback's body and headers, signed with the organization's callback secret."""
     payload = {
-        "event": "profile.review_completed",
+        "event": EVENT,
         "profile_id": str(row["id"]),
         "organization_id": str(row["organization_id"]),
         "status": row["status"],
         "reason": row["review_reason"],
-        "timestamp": context.clock.now().isoformat(),
+        "timestamp": now.isoformat(),
     }
+    body = orjson.dumps(payload)
+    msg_id = str(row["id"])
+    timestamp = now.astimezone(UTC)
+    signature = Webhook(row["callback_signing_secret"]).sign(msg_id, timestamp, body.decode())
+    headers = {
+        "content-type": "application/json",
+        "x-webhook-id": msg_id,
+        "x-webhook-timestamp": str(int(timestamp.timestamp())),
+        "x-webhook-signature": signature,
+        "x-webhook-event-id": str(row["review_callback_id"] or row["id"]),
+        "x-webhook-event-type": "profile",
+    }
+    return body, headers
+
+
+async def _post(client: outbound.OutboundClient, row: Any, context: WorkerContext) -> bool:
+    url = row["review_webhook_url"]
     try:
-        await check_resolved(url, context.settings.webhook_allow_private)
-        response = await client.post(url, json=payload)
-    except (httpx.HTTPError, OSError, ForbiddenDestination) as exc:
+        body, headers = signed_callback(row, context.clock.now())
+        answer = await client.request(
+            "POST", url, data=body, headers=headers, timeout_s=CALLBACK_TIMEOUT_S
+        )
+    except Exception as exc:  # one customer's callback never stops the others'
         log.warning("review callback to %s failed: %s", url, exc)
         return False
-    if response.is_success:
+    if answer.ok:
         return True
-    log.warning("review callback to %s answered %d", url, response.status_code)
+    log.warning("review callback to %s answered %d", url, answer.status)
     return False

@@ -20,8 +20,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from sentd import outbound
 from sentd.db.repos import templates as repo
 from sentd.providers.whatsapp_templates import (
     WhatsAppConfig,
@@ -78,20 +77,20 @@ async def _with_leased(context: WorkerContext, state: str, work: Work) -> None:
         rows = await repo.claim_with_lease(conn, state, now, now + LEASE, BATCH)
     if not rows:
         return
-    async with httpx.AsyncClient() as http:
-        client = WhatsAppTemplates(http, WhatsAppConfig.from_settings(context.settings).api_base)
-        for row in rows:
-            try:
-                record = await work(client, row)
-            except WhatsAppUnavailable as exc:
-                log.warning("WhatsApp unavailable for template %s: %s", row["id"], exc)
-                record = None
-            async with context.db.transaction() as conn:
-                if record is None:
-                    attempts = row["review_attempts"] + 1
-                    await repo.retry_at(conn, row["id"], context.clock.now() + backoff(attempts))
-                else:
-                    await record(conn)
+    api_base = WhatsAppConfig.from_settings(context.settings).api_base
+    client = WhatsAppTemplates(outbound.for_providers(), api_base)
+    for row in rows:
+        try:
+            record = await work(client, row)
+        except WhatsAppUnavailable as exc:
+            log.warning("WhatsApp unavailable for template %s: %s", row["id"], exc)
+            record = None
+        async with context.db.transaction() as conn:
+            if record is None:
+                attempts = row["review_attempts"] + 1
+                await repo.retry_at(conn, row["id"], context.clock.now() + backoff(attempts))
+            else:
+                await record(conn)
 
 
 async def _submit(

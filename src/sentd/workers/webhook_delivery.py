@@ -20,6 +20,10 @@ senders are done (or cancelled at the end of the grace period) it clears the lea
 delivery of the batch not yet recorded, so another worker sends them at once instead of after
 the lease. A request that was in flight when cancelled may have reached the receiver: it is sent
 again (at least once, as after a crash).
+
+Isolation: whatever one attempt raises (in signing, in the HTTP client, anywhere before its
+outcome) becomes that delivery's failed attempt, recorded with the reason, and follows the
+normal retry and disable rules; the other deliveries of the batch go on untouched.
 """
 
 from __future__ import annotations
@@ -30,10 +34,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from sentd import outbound
 from sentd.db.repos import webhooks
-from sentd.events import http1, sender
+from sentd.events import sender
+from sentd.metrics import WEBHOOK_DELIVERIES, WEBHOOK_SECONDS
 
 if TYPE_CHECKING:
     from sentd.workers.runner import WorkerContext
@@ -51,35 +55,25 @@ def backoff_s(attempt: int, base_s: float, cap_s: float) -> float:
 async def deliver_due(context: WorkerContext) -> None:
     """Deliver every due delivery (batch after batch, until none is due)."""
     settings = context.settings
-    # The lean client, unless requests must go through an outbound proxy (httpx then).
-    client: httpx.AsyncClient | http1.Connections
-    if http1.proxies_configured():
-        client = httpx.AsyncClient(
-            http2=False, limits=httpx.Limits(max_connections=max(100, settings.worker_concurrency))
-        )
-    else:
-        client = http1.Connections()
-    try:
-        while not context.stopping.is_set():
-            now = context.clock.now()
-            lease_until = now + timedelta(seconds=settings.webhook_lease_s)
-            async with context.db.transaction() as conn:
-                batch = await webhooks.claim_due(conn, now, lease_until, BATCH)
-            if not batch:
-                return
-            limit = asyncio.Semaphore(settings.worker_concurrency)
-            async with asyncio.TaskGroup() as tasks:
-                for _, group in itertools.groupby(
-                    sorted(batch, key=lambda d: (d["webhook_id"], d["seq"])),
-                    key=lambda d: d["webhook_id"],
-                ):
-                    tasks.create_task(
-                        _WebhookBatch(context, client, list(group), limit, lease_until).run()
-                    )
-            if len(batch) < BATCH:
-                return
-    finally:
-        await client.aclose()
+    client = outbound.for_customers(settings.webhook_allow_private)
+    while not context.stopping.is_set():
+        now = context.clock.now()
+        lease_until = now + timedelta(seconds=settings.webhook_lease_s)
+        async with context.db.transaction() as conn:
+            batch = await webhooks.claim_due(conn, now, lease_until, BATCH)
+        if not batch:
+            return
+        limit = asyncio.Semaphore(settings.worker_concurrency)
+        async with asyncio.TaskGroup() as tasks:
+            for _, group in itertools.groupby(
+                sorted(batch, key=lambda d: (d["webhook_id"], d["seq"])),
+                key=lambda d: d["webhook_id"],
+            ):
+                tasks.create_task(
+                    _WebhookBatch(context, client, list(group), limit, lease_until).run()
+                )
+        if len(batch) < BATCH:
+            return
 
 
 class _WebhookBatch:
@@ -89,7 +83,7 @@ class _WebhookBatch:
     def __init__(
         self,
         context: WorkerContext,
-        client: httpx.AsyncClient | http1.Connections,
+        client: outbound.OutboundClient,
         deliveries: list[Any],
         limit: asyncio.Semaphore,
         lease_until: datetime,
@@ -160,22 +154,25 @@ class _WebhookBatch:
         settings = self._context.settings
         clock = self._context.clock
         started = clock.now()
-        body, headers = sender.signed_request(
-            secret=delivery["signing_secret"],
-            webhook_id=delivery["webhook_id"],
-            event_id=delivery["event_id"],
-            event_type=delivery["event_type"],
-            envelope=delivery["envelope"],
-            now=started,
-        )
-        outcome = await sender.send(
-            self._client,
-            url=delivery["endpoint_url"],
-            body=body,
-            headers=headers,
-            timeout_s=delivery["timeout_seconds"],
-            allow_private=settings.webhook_allow_private,
-        )
+        try:
+            body, headers = sender.signed_request(
+                secret=delivery["signing_secret"],
+                webhook_id=delivery["webhook_id"],
+                event_id=delivery["event_id"],
+                event_type=delivery["event_type"],
+                envelope=delivery["envelope"],
+                now=started,
+            )
+            outcome = await sender.send(
+                self._client,
+                url=delivery["endpoint_url"],
+                body=body,
+                headers=headers,
+                timeout_s=delivery["timeout_seconds"],
+            )
+        except Exception as exc:  # this delivery's failed attempt, never the batch's
+            log.exception("webhook %s: delivery %s raised", self._webhook_id, delivery["id"])
+            outcome = sender.Outcome(None, None, f"sending failed: {type(exc).__name__}: {exc}")
         finished = clock.now()
         attempt = delivery["attempts"] + 1
         retries_left = attempt <= delivery["retry_count"]
@@ -189,6 +186,8 @@ class _WebhookBatch:
             if outcome.retry_after_s is not None:
                 delay = min(max(delay, outcome.retry_after_s), settings.webhook_retry_cap_s)
             state, next_at = "retrying", finished + timedelta(seconds=delay)
+        WEBHOOK_DELIVERIES.labels(state).inc()
+        WEBHOOK_SECONDS.observe((finished - started).total_seconds())
         if state == "failed":
             log.warning(
                 "webhook %s: event %s failed after %d attempt(s): %s",

@@ -18,7 +18,8 @@ from sentd.auth.principal import Principal
 from sentd.db.database import Database
 from sentd.errors.exceptions import ApiError
 from sentd.guards.rate_limits import RateClass
-from sentd.net import ForbiddenDestination, check_literal_host, check_url_shape
+from sentd.outbound.destinations import ForbiddenDestination, check_when_saved
+from sentd.outbound.urls import InvalidUrl, NotHttpUrl, normalize_url
 from sentd.services import profiles
 
 router = APIRouter(prefix="/v3/profiles", tags=["profiles"])
@@ -44,6 +45,27 @@ async def list_profiles(
         rows, total = await profiles.page(conn, principal, page.page_size, page.offset)
     data = {"profiles": [profile_detail(r) for r in rows], "pagination": page.meta(total)}
     return ok(request, data)
+
+
+@router.get("/callback-secret")
+async def read_callback_secret(
+    request: Request,
+    principal: Principal = require(Permission.PROFILES_MANAGE),
+    db: Database = Depends(get_db),
+) -> Response:
+    """The secret that signs the organization's profile-completion callbacks."""
+    async with db.connection() as conn:
+        secret = await profiles.callback_secret(conn, principal)
+    return ok(request, {"callback_secret": secret})
+
+
+@router.post("/callback-secret/rotate")
+async def rotate_callback_secret(
+    m: Mutation = mutation(Permission.PROFILES_MANAGE, rate=RateClass.SENSITIVE),
+) -> Response:
+    async with m.transaction() as conn:
+        secret = await profiles.rotate_callback_secret(conn, m.principal)
+        return await m.respond({"callback_secret": secret})
 
 
 @router.get("/{profile_id}")
@@ -92,10 +114,12 @@ async def complete_profile(
 ) -> Response:
     settings = request.app.state.settings
     try:
-        check_url_shape(body.web_hook_url)
-        check_literal_host(body.web_hook_url, settings.webhook_allow_private)
-    except (ValueError, ForbiddenDestination) as exc:
+        callback_url = normalize_url(body.web_hook_url)  # what is stored and called
+        await check_when_saved(callback_url, settings.webhook_allow_private)
+    except (NotHttpUrl, ForbiddenDestination) as exc:
         raise ApiError("VALIDATION_001", {"webHookUrl": [str(exc)]}) from exc
+    except InvalidUrl as exc:
+        raise ApiError("VALIDATION_003", {"webHookUrl": [str(exc)]}) from exc
     due_at = profiles.review_due_at(
         request.app.state.clock.now(),
         settings.profile_review_backend,
@@ -103,6 +127,6 @@ async def complete_profile(
     )
     async with m.transaction() as conn:
         status, data = await profiles.complete(
-            conn, m.principal, profile_id, body.web_hook_url, review_due_at=due_at
+            conn, m.principal, profile_id, callback_url, review_due_at=due_at
         )
         return await m.respond(data, status)

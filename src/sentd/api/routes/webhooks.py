@@ -33,10 +33,9 @@ def _allow_private(request: Request) -> bool:
 async def create_webhook(
     request: Request, body: WebhookBody, m: Mutation = mutation(Permission.MESSAGING)
 ) -> Response:
+    await webhooks.check_destination(body.endpoint_url, _allow_private(request))
     async with m.transaction() as conn:
-        row = await webhooks.create(
-            conn, m.principal, body, request.app.state.clock.now(), _allow_private(request)
-        )
+        row = await webhooks.create(conn, m.principal, body, request.app.state.clock.now())
         return await m.respond(webhook(row, reveal_secret=True), 201)
 
 
@@ -88,14 +87,10 @@ async def update_webhook(
     body: WebhookBody,
     m: Mutation = mutation(Permission.MESSAGING),
 ) -> Response:
+    await webhooks.check_destination(body.endpoint_url, _allow_private(request))
     async with m.transaction() as conn:
         row = await webhooks.replace(
-            conn,
-            m.principal,
-            webhook_id,
-            body,
-            request.app.state.clock.now(),
-            _allow_private(request),
+            conn, m.principal, webhook_id, body, request.app.state.clock.now()
         )
         return await m.respond(webhook(row))
 
@@ -147,13 +142,19 @@ async def test_webhook(
     body: TestBody,
     m: Mutation = mutation(Permission.MESSAGING, rate=RateClass.SENSITIVE),
 ) -> Response:
-    async with m.transaction() as conn:
-        row = await webhooks.get(conn, m.principal, webhook_id)
-        if m.sandbox:
+    if m.sandbox:
+        async with m.transaction() as conn:
+            await webhooks.get(conn, m.principal, webhook_id)
             return await m.respond({"success": True, "message": "Sandbox: nothing was sent"})
-        outcome = await webhooks.send_test(
-            row, body.event_type, request.app.state.clock.now(), _allow_private(request)
-        )
+    # Read, release the connection, call the customer's endpoint, then record the answer: no
+    # database connection waits on a customer's endpoint.
+    db: Database = request.app.state.db
+    async with db.connection() as conn:
+        row = await webhooks.get(conn, m.principal, webhook_id)
+    outcome = await webhooks.send_test(
+        row, body.event_type, request.app.state.clock.now(), _allow_private(request)
+    )
+    async with m.transaction():
         return await m.respond({"success": outcome.succeeded, "message": outcome.describe()})
 
 

@@ -19,6 +19,7 @@ from sentd.api.schemas.bounds import (
     Secret,
     Url,
 )
+from sentd.outbound.urls import HTTP_URL_PATTERN
 from sentd.phones import E164
 
 BillingModel = Literal["profile", "organization", "profile_and_organization"]
@@ -196,7 +197,7 @@ class ProfileComplete(CamelBody):
         alias="webHookUrl",
         min_length=1,
         max_length=2048,
-        json_schema_extra={"pattern": r"^https?://[A-Za-z0-9.-]+([:/?#]|$)"},
+        json_schema_extra={"pattern": HTTP_URL_PATTERN},
     )
     sandbox: bool | None = None
 

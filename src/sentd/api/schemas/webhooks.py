@@ -15,7 +15,13 @@ from sentd.api.schemas.bounds import (
     URL,
 )
 from sentd.events.catalog import EVENT_NAMES, FAMILIES, FAMILY_ALIASES, normalize_subscription
-from sentd.net import check_url_shape
+from sentd.outbound.urls import (
+    HTTP_URL_PATTERN,
+    URL_NOT_NORMALIZABLE,
+    InvalidUrl,
+    NotHttpUrl,
+    normalize_url,
+)
 
 
 def _event_type(value: str) -> str:
@@ -40,16 +46,19 @@ def _filters(value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
 
 
 def _url(value: str) -> str:
+    """The normalised URL (what is stored, shown and requested)."""
     try:
-        return check_url_shape(value)
-    except ValueError as exc:
+        return normalize_url(value)
+    except NotHttpUrl as exc:
         raise PydanticCustomError("url", "Endpoint URL must be an http:// or https:// URL") from exc
+    except InvalidUrl as exc:
+        raise PydanticCustomError(URL_NOT_NORMALIZABLE, str(exc)) from exc
 
 
 # What the validators check, declared in the OpenAPI document too.
 EVENT_TYPES = sorted({*FAMILY_ALIASES, *(f.field for f in FAMILIES), *EVENT_NAMES})
 FILTER_FAMILIES = [*FAMILY_ALIASES, *(f.field for f in FAMILIES)]
-HTTP_URL = {"pattern": r"^https?://[A-Za-z0-9.-]+([:/?#]|$)"}
+HTTP_URL = {"pattern": HTTP_URL_PATTERN}
 
 EventType = Annotated[
     str,

@@ -45,7 +45,8 @@ async def insert(
 async def touch_active(conn: Any, digest: bytes) -> Any:
     """Mark the usable key with this digest as used now and return what authentication needs.
 
-    None when no key has the digest, or it is revoked or expired, or its customer or user is gone.
+    None when no key has the digest, or it is revoked or expired, or its customer or user is gone,
+    or its organization is suspended.
     """
     return await conn.fetchrow(
         """
@@ -54,7 +55,7 @@ async def touch_active(conn: Any, digest: bytes) -> Any:
         WHERE k.key_hash = $1 AND u.id = k.user_id AND c.id = k.customer_id
           AND o.id = COALESCE(c.organization_id, c.id)
           AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
-          AND c.deleted_at IS NULL AND o.deleted_at IS NULL
+          AND c.deleted_at IS NULL AND o.deleted_at IS NULL AND o.suspended_at IS NULL
           AND u.status = 'active' AND u.removed_at IS NULL
         RETURNING k.id, k.user_id, k.livemode, k.expires_at, k.customer_id, u.role,
                   c.kind AS customer_kind, o.id AS organization_id,
@@ -116,3 +117,34 @@ async def notify_limits_changed(conn: Any, organization_id: uuid.UUID) -> None:
     """Tell every API process to drop the cached keys of this organization (and its profiles),
     whose principals carry the old plan and limits. Delivered when the transaction commits."""
     await conn.execute("SELECT pg_notify($1, $2)", LIMITS_CHANNEL, str(organization_id))
+
+
+async def active_digests_of_organization(conn: Any, organization_id: uuid.UUID) -> list[bytes]:
+    """Digests of the unrevoked keys of an organization and of its profiles."""
+    rows = await conn.fetch(
+        "SELECT k.key_hash FROM api_keys k JOIN customers c ON c.id = k.customer_id "
+        "WHERE COALESCE(c.organization_id, c.id) = $1 AND k.revoked_at IS NULL",
+        organization_id,
+    )
+    return [bytes(r["key_hash"]) for r in rows]
+
+
+async def is_suspended_key(conn: Any, digest: bytes) -> bool:
+    """Whether the key with this digest would authenticate but for its organization being
+    suspended (asked only after `touch_active` found nothing)."""
+    found: bool = await conn.fetchval(
+        """
+        SELECT EXISTS (
+            SELECT 1 FROM api_keys AS k
+            JOIN users AS u ON u.id = k.user_id
+            JOIN customers AS c ON c.id = k.customer_id
+            JOIN customers AS o ON o.id = COALESCE(c.organization_id, c.id)
+            WHERE k.key_hash = $1 AND o.suspended_at IS NOT NULL
+              AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+              AND c.deleted_at IS NULL AND o.deleted_at IS NULL
+              AND u.status = 'active' AND u.removed_at IS NULL
+        )
+        """,
+        digest,
+    )
+    return found

@@ -75,3 +75,55 @@ async def list_organizations(conn: Any) -> list[Any]:
         f"ORDER BY created_at, id"
     )
     return rows
+
+
+async def set_plan(conn: Any, organization_id: uuid.UUID, plan: str) -> Any:
+    return await conn.fetchrow(
+        f"UPDATE customers SET plan = $2, updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
+        organization_id,
+        plan,
+    )
+
+
+async def set_suspended(conn: Any, organization_id: uuid.UUID, suspended: bool) -> Any:
+    """Suspend (keeping the first time) or resume an organization; None when there is no such
+    organization. Returns `id, suspended_at, changed` (whether this call changed anything)."""
+    return await conn.fetchrow(
+        """
+        UPDATE customers AS c
+        SET suspended_at = CASE WHEN $2 THEN COALESCE(c.suspended_at, now()) END,
+            updated_at = CASE WHEN (c.suspended_at IS NOT NULL) = $2 THEN c.updated_at
+                              ELSE now() END
+        FROM customers AS before
+        WHERE c.id = $1 AND before.id = c.id AND c.kind = 'organization' AND c.deleted_at IS NULL
+        RETURNING c.id, c.suspended_at, (before.suspended_at IS NOT NULL) <> $2 AS changed
+        """,
+        organization_id,
+        suspended,
+    )
+
+
+async def organization_summaries(conn: Any, organization_id: uuid.UUID | None = None) -> list[Any]:
+    """Organizations (one, or all, oldest first) as the operator sees them: plan, suspension,
+    owner, and how many profiles, members and active keys each has."""
+    rows: list[Any] = await conn.fetch(
+        """
+        SELECT o.id, o.name, o.email, o.plan, o.limits, o.suspended_at, o.created_at,
+               o.updated_at,
+               (SELECT u.email FROM users u WHERE u.organization_id = o.id AND u.role = 'owner'
+                ORDER BY u.created_at LIMIT 1) AS owner_email,
+               (SELECT count(*) FROM customers p WHERE p.organization_id = o.id
+                AND p.deleted_at IS NULL) AS profiles,
+               (SELECT count(*) FROM users u WHERE u.organization_id = o.id
+                AND u.removed_at IS NULL AND u.role <> 'owner') AS members,
+               (SELECT count(*) FROM api_keys k JOIN customers kc ON kc.id = k.customer_id
+                WHERE COALESCE(kc.organization_id, kc.id) = o.id AND k.revoked_at IS NULL
+                AND (k.expires_at IS NULL OR k.expires_at > now())) AS active_keys
+        FROM customers o
+        WHERE o.kind = 'organization' AND o.deleted_at IS NULL
+          AND ($1::uuid IS NULL OR o.id = $1)
+        ORDER BY o.created_at, o.id
+        """,
+        organization_id,
+    )
+    return rows

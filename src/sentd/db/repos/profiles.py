@@ -139,8 +139,9 @@ async def decide(
         f"UPDATE customers SET status = $2, review_reason = $3, review_due_at = NULL, "
         f"review_callback_due_at = "
         f"CASE WHEN review_webhook_url IS NULL THEN NULL ELSE $4::timestamptz END, "
-        f"review_callback_attempts = 0, updated_at = now() "
-        f"WHERE id = $1 AND kind = 'profile' AND status = 'pending_review' RETURNING {COLUMNS}",
+        f"review_callback_attempts = 0, review_callback_id = gen_random_uuid(), "
+        f"updated_at = now() WHERE id = $1 AND kind = 'profile' AND status = 'pending_review' "
+        f"RETURNING {COLUMNS}",
         profile_id,
         "approved" if approved else "rejected",
         reason,
@@ -161,7 +162,9 @@ async def claim_due_callbacks(
             ORDER BY review_callback_due_at LIMIT $3 FOR UPDATE SKIP LOCKED
         )
         RETURNING id, organization_id, status, review_reason, review_webhook_url,
-                  review_callback_attempts
+                  review_callback_attempts, review_callback_id,
+                  (SELECT o.callback_signing_secret FROM customers o
+                   WHERE o.id = customers.organization_id) AS callback_signing_secret
         """,
         now,
         lease_until,
@@ -182,4 +185,20 @@ async def callback_retry(conn: Any, profile_id: uuid.UUID, due_at: datetime | No
         "review_callback_attempts = review_callback_attempts + 1 WHERE id = $1",
         profile_id,
         due_at,
+    )
+
+
+async def callback_secret(conn: Any, organization_id: uuid.UUID) -> str:
+    """The organization's secret for signing its profile-completion callbacks."""
+    secret: str = await conn.fetchval(
+        "SELECT callback_signing_secret FROM customers WHERE id = $1", organization_id
+    )
+    return secret
+
+
+async def set_callback_secret(conn: Any, organization_id: uuid.UUID, secret: str) -> None:
+    await conn.execute(
+        "UPDATE customers SET callback_signing_secret = $2, updated_at = now() WHERE id = $1",
+        organization_id,
+        secret,
     )

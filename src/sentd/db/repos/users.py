@@ -1,8 +1,8 @@
 """Dashboard users of an organization, each with one role.
 
 A *member* is a user the API shows: not the owner (implicit, never listed) and not removed.
-Removal is soft (`removed_at`); invitations keep the token's SHA-256 for lookup and the plaintext
-only while they are pending (see docs/users.md).
+Removal is soft (`removed_at`); a pending invitation keeps only its token's SHA-256 (see
+docs/users.md).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ _COLUMNS = (
     "last_login_at"
 )
 _INVITATION_COLUMNS = (
-    f"{_COLUMNS}, invitation_token, invitation_expires_at, removed_at, "
+    f"{_COLUMNS}, invitation_expires_at, removed_at, "
     "(SELECT c.name FROM customers c WHERE c.id = users.organization_id) AS organization_name"
 )
 _MEMBER = "role <> 'owner' AND removed_at IS NULL"
@@ -119,22 +119,20 @@ async def insert_invited(
     email: str,
     name: str | None,
     role: str,
-    token: str,
     token_hash: bytes,
     invited_at: datetime,
     expires_at: datetime,
 ) -> Any:
     return await conn.fetchrow(
         f"INSERT INTO users (id, organization_id, email, name, role, status, invited_at, "
-        f"invitation_token, invitation_token_hash, invitation_expires_at) "
-        f"VALUES ($1, $2, $3, $4, $5, 'invited', $6, $7, $8, $9) RETURNING {_COLUMNS}",
+        f"invitation_token_hash, invitation_expires_at) "
+        f"VALUES ($1, $2, $3, $4, $5, 'invited', $6, $7, $8) RETURNING {_COLUMNS}",
         new_id(),
         organization_id,
         email,
         name,
         role,
         invited_at,
-        token,
         token_hash,
         expires_at,
     )
@@ -146,7 +144,6 @@ async def reinvite(
     *,
     name: str | None,
     role: str,
-    token: str,
     token_hash: bytes,
     invited_at: datetime,
     expires_at: datetime,
@@ -154,14 +151,13 @@ async def reinvite(
     """A new invitation for an invited or removed user: new token, role, and (if given) name."""
     return await conn.fetchrow(
         f"UPDATE users SET status = 'invited', removed_at = NULL, role = $2, "
-        f"name = COALESCE($3, name), invited_at = $4, invitation_token = $5, "
-        f"invitation_token_hash = $6, invitation_expires_at = $7, updated_at = now() "
+        f"name = COALESCE($3, name), invited_at = $4, "
+        f"invitation_token_hash = $5, invitation_expires_at = $6, updated_at = now() "
         f"WHERE id = $1 RETURNING {_COLUMNS}",
         user_id,
         role,
         name,
         invited_at,
-        token,
         token_hash,
         expires_at,
     )
@@ -178,7 +174,7 @@ async def set_role(conn: Any, user_id: uuid.UUID, role: str) -> Any:
 async def mark_removed(conn: Any, user_id: uuid.UUID) -> Any:
     """Soft-remove a user; a pending invitation dies with it."""
     return await conn.fetchrow(
-        f"UPDATE users SET removed_at = now(), updated_at = now(), invitation_token = NULL, "
+        f"UPDATE users SET removed_at = now(), updated_at = now(), "
         f"invitation_token_hash = NULL, invitation_expires_at = NULL "
         f"WHERE id = $1 RETURNING {_COLUMNS}",
         user_id,
@@ -196,7 +192,7 @@ async def get_by_invitation(conn: Any, token_hash: bytes) -> Any:
 async def activate(conn: Any, user_id: uuid.UUID) -> Any:
     """Accept an invitation: the user becomes active and the token is forgotten."""
     return await conn.fetchrow(
-        f"UPDATE users SET status = 'active', invitation_token = NULL, "
+        f"UPDATE users SET status = 'active', "
         f"invitation_token_hash = NULL, invitation_expires_at = NULL, updated_at = now() "
         f"WHERE id = $1 AND status = 'invited' RETURNING {_COLUMNS}",
         user_id,
@@ -207,8 +203,37 @@ async def pending_invitations(conn: Any, organization_id: uuid.UUID | None = Non
     """Invitations not yet accepted (expired ones included), oldest first."""
     rows: list[Any] = await conn.fetch(
         f"SELECT {_INVITATION_COLUMNS} FROM users "
-        f"WHERE status = 'invited' AND removed_at IS NULL AND invitation_token IS NOT NULL "
+        f"WHERE status = 'invited' AND removed_at IS NULL AND invitation_token_hash IS NOT NULL "
         f"AND ($1::uuid IS NULL OR organization_id = $1) ORDER BY invited_at, id",
         organization_id,
     )
     return rows
+
+
+async def pending_by_email(
+    conn: Any, email: str, organization_id: uuid.UUID | None = None
+) -> list[Any]:
+    """Pending invitations (expired or not) of this email (any case), in every organization or
+    one."""
+    rows: list[Any] = await conn.fetch(
+        f"SELECT {_INVITATION_COLUMNS} FROM users "
+        f"WHERE status = 'invited' AND removed_at IS NULL AND lower(email) = lower($1) "
+        f"AND ($2::uuid IS NULL OR organization_id = $2) ORDER BY invited_at, id",
+        email,
+        organization_id,
+    )
+    return rows
+
+
+async def replace_invitation_token(
+    conn: Any, user_id: uuid.UUID, *, token_hash: bytes, expires_at: datetime
+) -> Any:
+    """A fresh token (and term) for a pending invitation; the old token stops working."""
+    return await conn.fetchrow(
+        f"UPDATE users SET invitation_token_hash = $2, invitation_expires_at = $3, "
+        f"updated_at = now() WHERE id = $1 AND status = 'invited' AND removed_at IS NULL "
+        f"RETURNING {_COLUMNS}",
+        user_id,
+        token_hash,
+        expires_at,
+    )

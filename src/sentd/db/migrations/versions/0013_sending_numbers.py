@@ -11,7 +11,7 @@ customers that also set it. Nothing is deleted: those customers keep the value i
 but inbound messages to it are not theirs until the operator settles who owns it.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
