@@ -3,8 +3,11 @@
 FastAPI knows the routes and their request bodies. What it cannot know is added here, from the
 same sources the server answers from: the error envelope and the catalog codes of each status
 (FastAPI's 422 `HTTPValidationError` is never sent: bad input is a 400 in the envelope), the
-`x-api-key` security scheme, the `x-profile-id` and `Idempotency-Key` request headers, and the
-rate-limit and `Retry-After` response headers.
+`x-api-key` security scheme, the `x-profile-id` and `Idempotency-Key` request headers, the
+rate-limit and `Retry-After` response headers, and the success answers of each operation (status
+and the envelope with its `data`, from the table in `openapi_models`). The routes build their
+responses themselves; nothing here changes a byte they send. `tests/api/test_contract.py` runs
+schemathesis against a live server to keep the two in agreement.
 """
 
 from __future__ import annotations
@@ -25,11 +28,9 @@ UNAUTHENTICATED_PREFIXES = ("/providers/",)  # provider callbacks carry the prov
 MUTATING = {"post", "put", "patch", "delete"}
 # x-profile-id naming no profile of the organization is a 404 on every route.
 ERROR_STATUSES_EVERY_API_ROUTE = (400, 401, 403, 404, 429, 500, 502, 503, 504)
-PUBLIC_ERRORS: dict[str, tuple[int, ...]] = {
-    "/errors/{code}": (404, 500),
-    "/health/ready": (500, 503),
-    "/status": (500,),
-}
+# Outside /v3: 503 when the process is saturated (the in-flight ceiling) or its database is down.
+PUBLIC_ERRORS: dict[str, tuple[int, ...]] = {"/errors/{code}": (404, 500, 503)}
+PUBLIC_ERRORS_DEFAULT = (500, 503)
 REF_TEMPLATE = "#/components/schemas/{model}"
 PLAIN_TEXT: dict[str, Any] = {"text/plain": {"schema": {"type": "string"}}}
 TWIML: dict[str, Any] = {"text/xml": {"schema": {"type": "string"}}}
@@ -188,7 +189,7 @@ def _describe_operation(
         responses.update(_success_responses(success, schemas))
     statuses = codes_by_status()
     if not path.startswith("/v3/"):
-        for public in PUBLIC_ERRORS.get(path, (500,)):
+        for public in PUBLIC_ERRORS.get(path, PUBLIC_ERRORS_DEFAULT):
             responses.setdefault(str(public), error_response(public, statuses.get(public, [])))
         if path.startswith("/errors"):  # a browser (Accept: text/html) gets the page
             responses["200"]["content"]["text/html"] = {"schema": {"type": "string"}}
@@ -208,10 +209,10 @@ def _describe_operation(
 def _describe_provider_callback(path: str, method: str, operation: dict[str, Any]) -> None:
     """Provider callbacks: no API key (the provider's signature instead), their own answers."""
     statuses = codes_by_status()
-    errors: tuple[int, ...] = (400, 401, 408, 413, 500)
+    errors: tuple[int, ...] = (400, 401, 408, 413, 500, 503)
     if method == "get":
         answers = {"200": {"description": "The challenge, echoed", "content": PLAIN_TEXT}}
-        errors = (403, 500)
+        errors = (403, 500, 503)
     elif path.startswith("/providers/twilio/inbound"):
         answers = {"200": {"description": "Empty TwiML", "content": TWIML}}
     else:
