@@ -25,6 +25,7 @@ from sentd.api.routes import (
     templates,
     twilio,
     users,
+    voice_numbers,
     webhooks,
     whatsapp_webhook,
 )
@@ -136,6 +137,7 @@ def create_app(
         whatsapp_webhook.router,
         twilio.router,
         messages.router,
+        voice_numbers.router,
     ):
         app.include_router(router)
     return app
