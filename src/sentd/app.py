@@ -25,6 +25,7 @@ from sentd.api.routes import (
     templates,
     twilio,
     users,
+    voice,
     voice_numbers,
     webhooks,
     whatsapp_webhook,
@@ -138,6 +139,7 @@ def create_app(
         twilio.router,
         messages.router,
         voice_numbers.router,
+        voice.router,
     ):
         app.include_router(router)
     return app

@@ -124,3 +124,53 @@ async def lock_customer(conn: Any, scope: Scope) -> None:
         "hashtextextended('voice:' || $1::uuid::text || $2::boolean::text, 0))",
         *scope.params(),
     )
+
+
+async def bind_identity(conn: Any, scope: Scope, identity: str, number: str, now: datetime) -> None:
+    """Calls placed by `identity` go through `number` from now on (minting again re-binds)."""
+    await conn.execute(
+        """
+        INSERT INTO voice_identities (customer_id, livemode, identity, number, updated_at)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (customer_id, livemode, identity)
+            DO UPDATE SET number = EXCLUDED.number, updated_at = EXCLUDED.updated_at
+        """,
+        *scope.params(),
+        identity,
+        number,
+        now,
+    )
+
+
+async def bound_number(conn: Any, scope: Scope, identity: str) -> str | None:
+    number: str | None = await conn.fetchval(
+        "SELECT number FROM voice_identities WHERE customer_id = $1 AND livemode = $2 "
+        "AND identity = $3",
+        *scope.params(),
+        identity,
+    )
+    return number
+
+
+async def store_token(
+    conn: Any, scope: Scope, digest: bytes, identity: str, number: str, expires_at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO voice_tokens (digest, customer_id, livemode, identity, number, expires_at) "
+        "VALUES ($3, $1, $2, $4, $5, $6)",
+        *scope.params(),
+        digest,
+        identity,
+        number,
+        expires_at,
+    )
+
+
+async def token(conn: Any, digest: bytes, now: datetime) -> Any:
+    """The unexpired simulator token with this digest, or None."""
+    return await conn.fetchrow(
+        "SELECT customer_id, livemode, identity, number, expires_at FROM voice_tokens "
+        "WHERE digest = $1 AND expires_at > $2",
+        digest,
+        now,
+    )
