@@ -24,6 +24,7 @@ from sentd.cli_support import (
 )
 from sentd.cli_templates import templates_app
 from sentd.cli_users import users_app
+from sentd.cli_voice import voice_app
 from sentd.config import get_settings
 from sentd.db import migrate as migrations
 from sentd.db.database import Database
@@ -44,6 +45,7 @@ profiles_app = typer.Typer(help="Sender profiles: the review step.", no_args_is_
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(users_app, name="users")
 app.add_typer(templates_app, name="templates")
+app.add_typer(voice_app, name="voice")
 
 Mode = Annotated[str, typer.Option("--mode", help="live or test")]
 

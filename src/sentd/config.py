@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     voice_provider: Literal["simulator", "twilio", "none"] = "simulator"
     voice_callback_timeout_s: float = Field(default=5.0, gt=0)
     voice_recording_url_ttl_s: int = Field(default=3600, ge=60)
+    # The simulator's calls: they ring simulator_latency_ms, then last this long unless ended.
+    voice_simulator_call_s: float = Field(default=20.0, gt=0)
     # Twilio Voice access tokens for app users (POST /v3/voice/tokens with a live key): an API
     # key of the account and the TwiML app whose voice URL points at sentd.
     twilio_api_key_sid: str | None = None

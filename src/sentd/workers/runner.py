@@ -129,7 +129,13 @@ async def janitor_tick(context: WorkerContext) -> None:
 
 
 def default_loops() -> list[Loop]:
-    from sentd.workers import dispatcher, profile_review, template_review, webhook_delivery
+    from sentd.workers import (
+        dispatcher,
+        profile_review,
+        template_review,
+        voice_calls,
+        webhook_delivery,
+    )
 
     return [
         Loop("janitor", 60.0, janitor_tick),
@@ -140,4 +146,5 @@ def default_loops() -> list[Loop]:
         Loop("scheduler", 1.0, dispatcher.release_scheduled),
         Loop("dispatcher", 0.1, dispatcher.dispatch_due),
         Loop("simulator", 0.1, dispatcher.advance_simulated),
+        Loop("voice_calls", 0.1, voice_calls.advance_calls),
     ]

@@ -103,6 +103,7 @@ def upgrade() -> None:
             duration_seconds integer,
             ready_at         timestamptz,       -- set when call.recording_ready is emitted
             media_url        text,              -- where the provider keeps it
+            url_key          text NOT NULL,     -- signs its expiring download links
             provider_ref     text
         );
         CREATE INDEX call_recordings_call_idx ON call_recordings (call_id, started_at);
