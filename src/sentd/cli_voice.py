@@ -49,3 +49,41 @@ def inbound(
 
     row = run(settings, work)
     typer.echo(f"call {row['id']}: {row['status']} ({from_e164 or 'anonymous'} -> {to_e164})")
+
+
+@simulate_app.command("outbound")
+def outbound(
+    token: Annotated[str, typer.Option("--token", help="A voice token from POST /v3/voice/tokens")],
+    to: Annotated[
+        str, typer.Option("--to", help="Who the app user dials: an E.164 number or user:IDENTITY")
+    ],
+) -> None:
+    """Place a simulated call from an app user holding a (test-mode) voice token; the bound
+    number's callback is asked where to connect it."""
+    from sentd.clock import Clock
+    from sentd.phones import InvalidPhoneNumber, normalize_e164
+    from sentd.services import calls
+    from sentd.voice.contract import IDENTITY
+
+    callee: tuple[str, str]
+    if to.startswith("user:"):
+        identity = to.removeprefix("user:")
+        if not IDENTITY.fullmatch(identity):
+            fail("an identity is letters, digits, - and _")
+        callee = ("user", identity)
+    else:
+        try:
+            callee = ("number", normalize_e164(to))
+        except InvalidPhoneNumber as exc:
+            fail(str(exc))
+
+    async def work(db: Database) -> Any:
+        try:
+            return await calls.place_outbound(db, token=token, callee=callee, now=Clock().now())
+        except calls.InvalidToken:
+            fail("the token is unknown or expired (sandbox tokens are not stored)")
+        except calls.NotAVoiceNumber as exc:
+            fail(f"{exc} no longer carries calls")
+
+    row = run(get_settings(), work)
+    typer.echo(f"call {row['id']}: {row['status']} (user:{row['from_value']} -> {to})")

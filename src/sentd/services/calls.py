@@ -484,3 +484,33 @@ async def place_inbound(
             plan={"step": "ask"},
             now=now,
         )
+
+
+class InvalidToken(Exception):
+    pass
+
+
+async def place_outbound(db: Any, *, token: str, callee: tuple[str, str], now: datetime) -> Any:
+    """A simulated call placed from an app by the holder of a simulator voice token: through
+    the number the token's identity is bound to, routed by that number's callback."""
+    from sentd.voice.tokens import digest
+
+    async with db.transaction() as conn:
+        held = await voice_numbers.token(conn, digest(token), now)
+        if held is None:
+            raise InvalidToken("unknown or expired token")
+        line = await voice_numbers.holder(conn, held["livemode"], held["number"])
+        if line is None or line["customer_id"] != held["customer_id"] or line["status"] != "ACTIVE":
+            raise NotAVoiceNumber(held["number"])
+        customer = await customers.get(conn, held["customer_id"])
+        return await place(
+            conn,
+            customer=customer,
+            livemode=held["livemode"],
+            direction="outbound",
+            caller=("user", held["identity"]),
+            callee=callee,
+            number=held["number"],
+            plan={"step": "ask"},
+            now=now,
+        )
