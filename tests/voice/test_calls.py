@@ -205,6 +205,7 @@ def test_a_full_call(voice_server: LiveServer, strict: bool, live: bool) -> None
         (_connect("number", "+14155550002"), "NO_ANSWER", "no_answer"),
         (_connect("number", "+14155550003"), "REJECTED", "rejected"),
         ({"action": {"action": "reject"}}, "REJECTED", "rejected"),
+        (_connect("number", "+19002345678"), "FAILED", "destination_blocked"),
         ({"action": {"action": "voicemail"}}, "FAILED", "invalid_answer"),
         ("not json", "FAILED", "invalid_answer"),
     ],

@@ -27,6 +27,7 @@ from sentd.pricing import price_micros
 from sentd.services.billing import funding_scopes
 
 LIVE = repo.LIVE
+BLOCKED_LINE_TYPES = frozenset({"premium_rate", "shared_cost"})
 FAILED_STATUSES = ("FAILED", "NO_ANSWER", "REJECTED")
 
 
@@ -204,6 +205,14 @@ async def end(conn: Any, row: Any, now: datetime, prices: dict[str, Any]) -> Any
         if recording["ended_at"] == now:
             await _event(conn, row, "call.recording_ready", now, recording_id=str(recording["id"]))
     return row
+
+
+def blocked_destination(number: str) -> bool:
+    """Legs to premium-rate and shared-cost numbers are never placed (toll fraud)."""
+    try:
+        return describe(number).line_type in BLOCKED_LINE_TYPES
+    except InvalidPhoneNumber:
+        return True
 
 
 # --- money --------------------------------------------------------------------------------------
@@ -446,6 +455,8 @@ async def add_participant(
         conference=host["conference"],
         host_call_id=host["id"],
     )
+    if kind == "number" and blocked_destination(value):
+        return await fail(conn, row, "FAILED", "destination_blocked", now)
     seconds = await affordable_seconds(conn, row, prices)
     if seconds is not None and seconds < 60:
         row = await fail(conn, row, "FAILED", "insufficient_balance", now)

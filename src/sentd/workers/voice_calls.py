@@ -125,6 +125,9 @@ async def _apply(
     if target["kind"] == "number":
         values["phone_leg"] = True
     row = await repo.update(conn, row["id"], values)
+    if target["kind"] == "number" and calls.blocked_destination(target["value"]):
+        await calls.fail(conn, row, "FAILED", "destination_blocked", now)
+        return
     seconds = await calls.affordable_seconds(conn, row, _prices(context))
     if seconds is not None and seconds < 60:
         await calls.fail(conn, row, "FAILED", "insufficient_balance", now)
