@@ -24,6 +24,7 @@ from sentd.api.routes import (
     profiles,
     templates,
     twilio,
+    twilio_voice,
     users,
     voice,
     voice_numbers,
@@ -140,6 +141,7 @@ def create_app(
         messages.router,
         voice_numbers.router,
         voice.router,
+        twilio_voice.router,
     ):
         app.include_router(router)
     return app

@@ -170,13 +170,18 @@ async def fail(conn: Any, row: Any, status: str, reason: str | None, now: dateti
     return row
 
 
-async def end(conn: Any, row: Any, now: datetime, prices: dict[str, Any]) -> Any:
+async def end(
+    conn: Any, row: Any, now: datetime, prices: dict[str, Any], duration_s: int | None = None
+) -> Any:
     """End a live call the way a disconnect does: an answered call COMPLETED (priced, debited
-    once, call.completed, its open recording made ready), a ringing one NO_ANSWER."""
+    once, call.completed, its open recording made ready), a ringing one NO_ANSWER. A provider
+    that reports the duration (`duration_s`) is believed over the clock."""
     if row["status"] != "ANSWERED":
         return await fail(conn, row, "NO_ANSWER", "no_answer", now)
     row = await stop_recording(conn, row, now, emit_ready=False)
     duration = max(0, math.ceil((now - row["answered_at"]).total_seconds()))
+    if duration_s is not None:
+        duration = max(0, duration_s)
     price = rate_micros(row, prices) * math.ceil(duration / 60)
     if price:
         await debit(conn, row, price)
@@ -185,7 +190,7 @@ async def end(conn: Any, row: Any, now: datetime, prices: dict[str, Any]) -> Any
         row["id"],
         {
             "status": "COMPLETED",
-            "ended_at": now,
+            "ended_at": row["answered_at"] + timedelta(seconds=duration),
             "duration_seconds": duration,
             "price_micros": price,
             "timeline": _timeline(row, "COMPLETED", now),
@@ -322,7 +327,7 @@ async def get(conn: Any, scope: Scope, call_id: uuid.UUID, *, lock: bool = False
     return row
 
 
-def _live_phone_call(row: Any) -> None:
+def check_live_phone_call(row: Any) -> None:
     if row["status"] not in LIVE:
         raise conflict(f"The call has already ended ({row['status']})")
     if not row["phone_leg"]:
@@ -333,7 +338,7 @@ async def hangup(
     conn: Any, principal: Principal, call_id: uuid.UUID, now: datetime, prices: dict[str, Any]
 ) -> Any:
     row = await get(conn, principal.scope, call_id, lock=True)
-    _live_phone_call(row)
+    check_live_phone_call(row)
     return await end(conn, row, now, prices)
 
 
@@ -341,7 +346,7 @@ async def record(
     conn: Any, principal: Principal, call_id: uuid.UUID, action: str, now: datetime
 ) -> Any:
     row = await get(conn, principal.scope, call_id, lock=True)
-    _live_phone_call(row)
+    check_live_phone_call(row)
     if action == "stop":
         return await stop_recording(conn, row, now)
     if row["status"] == "ANSWERED":
@@ -357,8 +362,14 @@ def far_party(row: Any) -> tuple[str, str | None]:
     return row["to_kind"], row["to_value"]
 
 
-async def _conference_call(conn: Any, principal: Principal, call_id: uuid.UUID) -> Any:
+async def _conference_call(
+    conn: Any, principal: Principal, call_id: uuid.UUID, *, command: bool = True
+) -> Any:
     row = await get(conn, principal.scope, call_id, lock=True)
+    if command and row["provider"] != "simulator":
+        raise ApiError(
+            "PROVIDER_003", {"id": ["Conference commands are not available on Twilio calls yet"]}
+        )
     if row["status"] not in LIVE:
         raise conflict(f"The call has already ended ({row['status']})")
     if row["conference"] is None:
@@ -369,7 +380,7 @@ async def _conference_call(conn: Any, principal: Principal, call_id: uuid.UUID) 
 async def participants(
     conn: Any, principal: Principal, call_id: uuid.UUID
 ) -> tuple[Any, list[Any]]:
-    row = await _conference_call(conn, principal, call_id)
+    row = await _conference_call(conn, principal, call_id, command=False)
     return row, await repo.room(conn, principal.scope, row["conference"])
 
 
@@ -407,8 +418,8 @@ async def remove(
 async def remove_all(
     conn: Any, principal: Principal, call_id: uuid.UUID, now: datetime, prices: dict[str, Any]
 ) -> None:
-    _, legs = await participants(conn, principal, call_id)
-    for leg in legs:
+    host = await _conference_call(conn, principal, call_id)
+    for leg in await repo.room(conn, principal.scope, host["conference"]):
         locked = await repo.get(conn, principal.scope, leg["id"], lock=True)
         if locked["status"] in LIVE:
             await end(conn, locked, now, prices)
@@ -525,3 +536,19 @@ async def place_outbound(db: Any, *, token: str, callee: tuple[str, str], now: d
             plan={"step": "ask"},
             now=now,
         )
+
+
+async def recording_arrived(
+    conn: Any, row: Any, provider_ref: str, media_url: str, now: datetime
+) -> None:
+    """A provider's recording of the call is ready (once per recording: a repeat is ignored)."""
+    if await repo.recording_by_ref(conn, provider_ref) is not None:
+        return
+    pending = await repo.unready_recording(conn, row["id"])
+    recording_id = pending["id"] if pending is not None else new_id()
+    if pending is None:
+        await repo.start_recording(conn, recording_id, row["id"], secrets.token_urlsafe(24), now)
+    await repo.finish_recording(
+        conn, recording_id, now, ready=True, media_url=media_url, provider_ref=provider_ref
+    )
+    await _event(conn, row, "call.recording_ready", now, recording_id=str(recording_id))

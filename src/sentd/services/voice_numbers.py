@@ -40,6 +40,12 @@ def lines_for(settings: Settings, livemode: bool, sandbox: bool) -> VoiceLines:
     """The simulator for test mode and sandbox requests; the configured provider otherwise."""
     if not livemode or sandbox or settings.voice_provider == "simulator":
         return SimulatedLines()
+    if settings.voice_provider == "twilio":
+        from sentd.providers.twilio_voice import from_settings
+
+        twilio = from_settings(settings)
+        if twilio is not None:
+            return twilio
     raise ApiError("PROVIDER_003", {"channel": ["voice"]})
 
 

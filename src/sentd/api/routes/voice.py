@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -25,7 +26,10 @@ from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
 from sentd.db.repos import calls as calls_repo
+from sentd.errors.exceptions import ApiError
 from sentd.pricing import price_list
+from sentd.providers import twilio_voice
+from sentd.providers.twilio_voice import VOICE_PATH
 from sentd.services import calls, voice_tokens
 from sentd.services.voice_numbers import parse_number
 from sentd.voice import recordings
@@ -44,6 +48,34 @@ def _prices(request: Request) -> dict[str, Any]:
 def _now(request: Request) -> datetime:
     now: datetime = request.app.state.clock.now()
     return now
+
+
+def _base(request: Request) -> str:
+    public: str | None = request.app.state.settings.public_url
+    return (public or str(request.base_url)).rstrip("/")
+
+
+async def _on_provider(
+    request: Request,
+    m: Mutation,
+    call_id: uuid.UUID,
+    command: Callable[[twilio_voice.TwilioVoice, str], Awaitable[None]],
+) -> None:
+    """Send a command to the provider of a live call, before (and without holding) the
+    transaction that records it; a simulator call, or a sandbox request, sends nothing."""
+    db: Database = request.app.state.db
+    async with db.connection() as conn:
+        row = await calls.get(conn, m.principal.scope, call_id)
+    calls.check_live_phone_call(row)
+    if m.sandbox or row["provider"] != "twilio" or not row["provider_ref"]:
+        return
+    twilio = twilio_voice.from_settings(request.app.state.settings)
+    if twilio is None:
+        raise ApiError("PROVIDER_003", {"channel": ["voice"]})
+    try:
+        await command(twilio, row["provider_ref"])
+    except twilio_voice.TwilioVoiceError as exc:
+        raise ApiError("INTERNAL_003", {"provider": [str(exc)]}) from exc
 
 
 @router.post("/tokens")
@@ -110,6 +142,7 @@ async def hangup_call(
     body: Body | None = None,
     m: Mutation = mutation(Permission.MESSAGING),
 ) -> Response:
+    await _on_provider(request, m, call_id, lambda twilio, sid: twilio.hangup(sid))
     async with m.transaction() as conn:
         await calls.hangup(conn, m.principal, call_id, _now(request), _prices(request))
         return await m.no_content()
@@ -139,6 +172,10 @@ async def record_call(
     body: RecordBody,
     m: Mutation = mutation(Permission.MESSAGING),
 ) -> Response:
+    callback = f"{_base(request)}{VOICE_PATH}/recording?call_id={call_id}"
+    await _on_provider(
+        request, m, call_id, lambda twilio, sid: twilio.record(sid, body.action, callback)
+    )
     async with m.transaction() as conn:
         await calls.record(conn, m.principal, call_id, body.action, _now(request))
         return await m.no_content()
@@ -160,8 +197,17 @@ async def download_recording(
         return Response("The link is invalid or has expired", 403, media_type="text/plain")
     if row["ready_at"] is None:
         return Response("The recording is not ready", 404, media_type="text/plain")
+    audio = recordings.simulated_mp3(row["duration_seconds"] or 0)
+    if row["media_url"]:
+        twilio = twilio_voice.from_settings(request.app.state.settings)
+        if twilio is None:
+            return Response("The recording's provider is not configured", 502)
+        try:
+            audio = await twilio.recording_audio(row["media_url"])
+        except twilio_voice.TwilioVoiceError:
+            return Response("The provider did not hand over the recording", 502)
     return Response(
-        recordings.simulated_mp3(row["duration_seconds"] or 0),
+        audio,
         media_type="audio/mpeg",
         headers={"content-disposition": f'attachment; filename="{row["id"]}.mp3"'},
     )

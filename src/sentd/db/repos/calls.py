@@ -213,3 +213,18 @@ async def recording(conn: Any, recording_id: uuid.UUID) -> Any:
     return await conn.fetchrow(
         f"SELECT {RECORDING_COLUMNS} FROM call_recordings WHERE id = $1", recording_id
     )
+
+
+async def recording_by_ref(conn: Any, provider_ref: str) -> Any:
+    return await conn.fetchrow(
+        f"SELECT {RECORDING_COLUMNS} FROM call_recordings WHERE provider_ref = $1", provider_ref
+    )
+
+
+async def unready_recording(conn: Any, call_id: uuid.UUID) -> Any:
+    """The oldest recording of the call the provider has not delivered yet."""
+    return await conn.fetchrow(
+        f"SELECT {RECORDING_COLUMNS} FROM call_recordings WHERE call_id = $1 "
+        "AND ready_at IS NULL ORDER BY started_at, id LIMIT 1 FOR UPDATE",
+        call_id,
+    )
