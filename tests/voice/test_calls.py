@@ -268,10 +268,11 @@ def test_insufficient_balance(voice_server: LiveServer) -> None:
 
 
 @pytest.mark.parametrize("strict", [False, True])
-def test_conference_room(voice_server: LiveServer, strict: bool) -> None:
+@pytest.mark.parametrize("live", [False, True])
+def test_conference_room(voice_server: LiveServer, strict: bool, live: bool) -> None:
     with CallbackEndpoint() as endpoint:
         endpoint.answer = _connect("conference", "support-room")
-        line = Line(voice_server, endpoint, strict=strict, live=False)
+        line = Line(voice_server, endpoint, strict=strict, live=live)
         host = line.call_in()
         line.wait_status(host, "ANSWERED")
         participants = line.client.voice.calls.participants
