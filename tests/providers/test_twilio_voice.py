@@ -5,6 +5,8 @@ up through the REST API; every callback signed as Twilio signs."""
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +48,9 @@ def server(database_url: str, fake: FakeTwilioVoice) -> Iterator[LiveServer]:
             twilio_api_base=fake.base_url,
             twilio_account_sid=ACCOUNT,
             twilio_auth_token=TOKEN,
+            twilio_api_key_sid="SK" + "b" * 32,
+            twilio_api_key_secret="api-key-secret",
+            twilio_twiml_app_sid="AP" + "c" * 32,
             webhook_retry_base_s=0.1,
         )
     ).start()
@@ -177,3 +182,45 @@ def test_a_call_through_twilio(server: LiveServer, fake: FakeTwilioVoice) -> Non
         assert fake.ring(stray, CALLER)[1].find("Reject") is not None
         refused = fake.ring(line, CALLER, signature="bad")[2]
         assert refused.status_code == 401 and refused.json()["error"]["code"] == "PROVIDER_001"
+
+
+def test_an_app_user_calls_out_through_twilio(server: LiveServer, fake: FakeTwilioVoice) -> None:
+    """The token's grant identity is what Twilio sends back as `From: client:…`; sentd maps it
+    to the account, routes through the bound number and asks its callback."""
+    org = make_org(server)
+    line = _number()
+    fake.held(line)
+    with (
+        CallbackEndpoint() as endpoint,
+        sent_dm.Sent(
+            base_url=server.base_url, api_key=org.live_key, _strict_response_validation=True
+        ) as client,
+    ):
+        created = client.channels.voice.create(callback_url=endpoint.url, number=line).data
+        assert created is not None and created.callback_secret is not None
+        endpoint.secret = created.callback_secret
+        token = client.voice.tokens.create(identity="agent_7").data
+        assert token is not None and token.token is not None and token.number == line
+        payload = token.token.split(".")[1]
+        grants = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["grants"]
+        endpoint.answer = {
+            "action": {"action": "connect", "to": {"kind": "number", "value": CALLEE}}
+        }
+        sid = "CA" + secrets.token_hex(16)
+        params = [
+            ("AccountSid", ACCOUNT),
+            ("CallSid", sid),
+            ("From", f"client:{grants['identity']}"),
+            ("To", CALLEE),
+            ("CallStatus", "ringing"),
+            ("Direction", "inbound"),
+        ]
+        answered = fake._post(f"{server.base_url}/providers/twilio/voice", params)
+        assert answered.status_code == 200
+        assert "<Number" in answered.text and CALLEE in answered.text
+        [question] = endpoint.questions
+        assert question.verified and question.body["direction"] == "outbound"
+        assert question.body["from"] == {"kind": "user", "value": "agent_7"}
+        call = client.voice.calls.retrieve(question.body["callId"]).data
+        assert call is not None and call.status == "RINGING" and call.number == line
+        assert call.from_ is not None and call.from_.kind == "user"
