@@ -39,6 +39,8 @@ class FakeTwilioVoice(FakeTwilio):
         self.available: list[str] = []
         self.calls: dict[str, dict[str, Any]] = {}  # by CallSid
         self.voice_requests: list[dict[str, Any]] = []
+        self.conferences: dict[str, str] = {}  # room name → ConferenceSid
+        self.participants: dict[str, dict[str, Any]] = {}  # by the leg's CallSid
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,6 +50,10 @@ class FakeTwilioVoice(FakeTwilio):
 
             def do_GET(self) -> None:
                 if not fake._voice(self, "GET"):
+                    fake._reply(self, 404, _error(20404, "Not found", 404))
+
+            def do_DELETE(self) -> None:
+                if not fake._voice(self, "DELETE"):
                     fake._reply(self, 404, _error(20404, "Not found", 404))
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -87,6 +93,10 @@ class FakeTwilioVoice(FakeTwilio):
                 handler.wfile.write(AUDIO)
                 return True
             status, answer = self._voice_answer(method, rest, form, query)
+        if status == 204:
+            handler.send_response(204)
+            handler.end_headers()
+            return True
         self._reply(handler, status, answer)
         return True
 
@@ -117,6 +127,27 @@ class FakeTwilioVoice(FakeTwilio):
                     record["voice_url"] = form.get("VoiceUrl", record["voice_url"])
                     return 200, record
             return 404, _error(20404, "Not found", 404)
+        room = re.fullmatch(r"Conferences/(CF\w+)/Participants(?:/(CA\w+))?\.json", rest)
+        if room and room[1] in self.conferences.values():
+            if room[2] is None and method == "POST":
+                leg = new_sid("CA")
+                self.participants[leg] = {
+                    "conference_sid": room[1],
+                    "callback": form.get("StatusCallback"),
+                    "from": form.get("From"),
+                    "to": form.get("To"),
+                    "muted": False,
+                    "in_room": True,
+                }
+                return 201, {"call_sid": leg, "conference_sid": room[1], "muted": False}
+            leg_record = self.participants.get(room[2] or "")
+            if leg_record is None:
+                return 404, _error(20404, "Participant not found", 404)
+            if method == "DELETE":
+                leg_record["in_room"] = False
+                return 204, None
+            leg_record["muted"] = form.get("Muted") == "true"
+            return 200, {"call_sid": room[2], "muted": leg_record["muted"]}
         call = re.fullmatch(r"Calls/(CA\w+)(?:/Recordings(?:/Twilio\.CURRENT)?)?\.json", rest)
         if method == "POST" and call and call[1] in self.calls:
             record = self.calls[call[1]]
@@ -172,7 +203,35 @@ class FakeTwilioVoice(FakeTwilio):
             ("ParentCallSid", sid),
             ("CallStatus", "in-progress"),
         ]
+        if noun.tag == "Conference":
+            name = noun.text or ""
+            room = self.conferences.setdefault(name, new_sid("CF"))
+            self.participants[sid] = {  # a call that joined by TwiML is a participant too
+                "conference_sid": room,
+                "callback": None,
+                "from": None,
+                "to": None,
+                "muted": False,
+                "in_room": True,
+            }
+            params = [
+                ("AccountSid", self.account_sid),
+                ("CallSid", sid),
+                ("ConferenceSid", room),
+                ("FriendlyName", name),
+                ("StatusCallbackEvent", "participant-join"),
+            ]
         return self._post(noun.attrib["statusCallback"], params)
+
+    def participant_status(self, leg: str, status: str, duration: int = 0) -> httpx.Response:
+        """Twilio's status callback for a leg dialled into a room through the Participants API."""
+        params = [
+            ("AccountSid", self.account_sid),
+            ("CallSid", leg),
+            ("CallStatus", status),
+            ("CallDuration", str(duration)),
+        ]
+        return self._post(self.participants[leg]["callback"], params)
 
     def end_dial(self, sid: str, twiml: ET.Element, status: str, duration: int) -> httpx.Response:
         dial = self._dial(twiml)

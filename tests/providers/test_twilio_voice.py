@@ -224,3 +224,50 @@ def test_an_app_user_calls_out_through_twilio(server: LiveServer, fake: FakeTwil
         call = client.voice.calls.retrieve(question.body["callId"]).data
         assert call is not None and call.status == "RINGING" and call.number == line
         assert call.from_ is not None and call.from_.kind == "user"
+
+
+def test_a_conference_room_on_twilio(server: LiveServer, fake: FakeTwilioVoice) -> None:
+    org = make_org(server)
+    line = _number()
+    fake.held(line)
+    with (
+        CallbackEndpoint() as endpoint,
+        sent_dm.Sent(base_url=server.base_url, api_key=org.live_key) as client,
+    ):
+        created = client.channels.voice.create(callback_url=endpoint.url, number=line).data
+        assert created is not None and created.callback_secret is not None
+        endpoint.secret = created.callback_secret
+        endpoint.answer = {
+            "action": {"action": "connect", "to": {"kind": "conference", "value": "desk"}}
+        }
+        sid, twiml, _ = fake.ring(line, CALLER)
+        room = twiml.find("Dial/Conference")
+        assert room is not None and room.text == f"{org.id.hex}-desk"
+        host = endpoint.questions[-1].body["callId"]
+        participants = client.voice.calls.participants
+        with pytest.raises(sent_dm.ConflictError):  # the room has not started at Twilio yet
+            participants.add(host, to={"kind": "number", "value": CALLEE})
+        fake.answer(sid, twiml)
+
+        added = participants.add(host, to={"kind": "user", "value": "bo"}).data
+        assert added is not None and added.id is not None
+        [(leg, record)] = [(k, v) for k, v in fake.participants.items() if k != sid]
+        assert record["to"].startswith("client:") and record["to"].endswith("_l_bo")
+        assert record["from"] == line
+        assert fake.participant_status(leg, "in-progress").status_code == 204
+        assert [p.id for p in participants.list(host).data or []] == [host, added.id]
+
+        participants.update(added.id, id=host, muted=True)
+        assert fake.participants[leg]["muted"] is True
+        participants.remove(added.id, id=host)
+        assert fake.participants[leg]["in_room"] is False
+        gone = client.voice.calls.retrieve(added.id).data
+        assert gone is not None and gone.status == "COMPLETED"
+        assert fake.participant_status(leg, "completed", 30).status_code == 204  # late: ignored
+        again = client.voice.calls.retrieve(added.id).data
+        assert again is not None and again.duration_seconds == gone.duration_seconds
+
+        participants.remove_all(host)
+        assert fake.participants[sid]["in_room"] is False
+        ended = client.voice.calls.retrieve(host).data
+        assert ended is not None and ended.status == "COMPLETED"

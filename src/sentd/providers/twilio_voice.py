@@ -100,6 +100,28 @@ class TwilioVoice:
             path = f"Calls/{call_sid}/Recordings/Twilio.CURRENT.json"
             await self._call("POST", path, data={"Status": "stopped"})
 
+    async def add_participant(
+        self, conference_sid: str, caller: str, callee: str, callback_url: str
+    ) -> str:
+        """Dial `callee` (E.164, or `client:<identity>`) into the room; the new leg's CallSid."""
+        data = {
+            "From": caller,
+            "To": callee,
+            "StatusCallback": callback_url,
+            "StatusCallbackEvent": "answered completed",
+        }
+        placed = await self._call(
+            "POST", f"Conferences/{conference_sid}/Participants.json", data=data
+        )
+        return str(placed["call_sid"])
+
+    async def mute(self, conference_sid: str, call_sid: str, muted: bool) -> None:
+        path = f"Conferences/{conference_sid}/Participants/{call_sid}.json"
+        await self._call("POST", path, data={"Muted": "true" if muted else "false"})
+
+    async def kick(self, conference_sid: str, call_sid: str) -> None:
+        await self._call("DELETE", f"Conferences/{conference_sid}/Participants/{call_sid}.json")
+
     async def recording_audio(self, media_url: str) -> bytes:
         auth = httpx.BasicAuth(self.config.account_sid, self.config.auth_token)
         async with httpx.AsyncClient(auth=auth, timeout=TIMEOUT_S) as client:

@@ -61,13 +61,14 @@ async def place(
     conference: str | None = None,
     host_call_id: uuid.UUID | None = None,
     next_step_at: datetime | None = None,
+    call_id: uuid.UUID | None = None,
 ) -> Any:
     """A new call in INITIATED, with its call.initiated event."""
     phone_leg = caller[0] in ("number", "anonymous") or callee[0] == "number"
     row = await repo.insert(
         conn,
         {
-            "id": new_id(),
+            "id": call_id or new_id(),
             "customer_id": customer["id"],
             "organization_id": customer["organization_id"] or customer["id"],
             "livemode": livemode,
@@ -362,14 +363,10 @@ def far_party(row: Any) -> tuple[str, str | None]:
     return row["to_kind"], row["to_value"]
 
 
-async def _conference_call(
-    conn: Any, principal: Principal, call_id: uuid.UUID, *, command: bool = True
+async def conference_call(
+    conn: Any, principal: Principal, call_id: uuid.UUID, *, lock: bool = True
 ) -> Any:
-    row = await get(conn, principal.scope, call_id, lock=True)
-    if command and row["provider"] != "simulator":
-        raise ApiError(
-            "PROVIDER_003", {"id": ["Conference commands are not available on Twilio calls yet"]}
-        )
+    row = await get(conn, principal.scope, call_id, lock=lock)
     if row["status"] not in LIVE:
         raise conflict(f"The call has already ended ({row['status']})")
     if row["conference"] is None:
@@ -378,17 +375,22 @@ async def _conference_call(
 
 
 async def participants(
-    conn: Any, principal: Principal, call_id: uuid.UUID
+    conn: Any, principal: Principal, call_id: uuid.UUID, *, lock: bool = True
 ) -> tuple[Any, list[Any]]:
-    row = await _conference_call(conn, principal, call_id, command=False)
+    row = await conference_call(conn, principal, call_id, lock=lock)
     return row, await repo.room(conn, principal.scope, row["conference"])
 
 
-async def _participant(
-    conn: Any, principal: Principal, call_id: uuid.UUID, participant_id: uuid.UUID
+async def participant(
+    conn: Any,
+    principal: Principal,
+    call_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    *,
+    lock: bool = True,
 ) -> Any:
-    host = await _conference_call(conn, principal, call_id)
-    leg = await repo.get(conn, principal.scope, participant_id, lock=True)
+    host = await conference_call(conn, principal, call_id, lock=lock)
+    leg = await repo.get(conn, principal.scope, participant_id, lock=lock)
     if leg is None or leg["conference"] != host["conference"] or leg["status"] != "ANSWERED":
         raise ApiError(
             "VOICE_002", {"participant_id": [f"{participant_id} is not in this call's room"]}
@@ -399,7 +401,7 @@ async def _participant(
 async def mute(
     conn: Any, principal: Principal, call_id: uuid.UUID, participant_id: uuid.UUID, muted: bool
 ) -> None:
-    leg = await _participant(conn, principal, call_id, participant_id)
+    leg = await participant(conn, principal, call_id, participant_id)
     await repo.update(conn, leg["id"], {"muted": muted})
 
 
@@ -411,18 +413,45 @@ async def remove(
     now: datetime,
     prices: dict[str, Any],
 ) -> None:
-    leg = await _participant(conn, principal, call_id, participant_id)
+    leg = await participant(conn, principal, call_id, participant_id)
     await end(conn, leg, now, prices)
 
 
 async def remove_all(
     conn: Any, principal: Principal, call_id: uuid.UUID, now: datetime, prices: dict[str, Any]
 ) -> None:
-    host = await _conference_call(conn, principal, call_id)
+    host = await conference_call(conn, principal, call_id)
     for leg in await repo.room(conn, principal.scope, host["conference"]):
         locked = await repo.get(conn, principal.scope, leg["id"], lock=True)
         if locked["status"] in LIVE:
             await end(conn, locked, now, prices)
+
+
+async def check_participant(
+    conn: Any,
+    principal: Principal,
+    call_id: uuid.UUID,
+    *,
+    kind: str,
+    value: str,
+    caller_id: str | None,
+    lock: bool = True,
+) -> tuple[Any, str, str]:
+    """The host call, the target's normalized value and the caller id shown, once the request is
+    known to be acceptable (read before a provider is asked to dial)."""
+    from sentd.services.voice_numbers import parse_number
+    from sentd.voice.contract import IDENTITY
+
+    host = await conference_call(conn, principal, call_id, lock=lock)
+    if kind == "number":
+        value = parse_number(value, "to.value")
+    elif not IDENTITY.fullmatch(value):
+        raise ApiError("VALIDATION_001", {"to.value": ["Letters, digits, - and _ only"]})
+    shown = parse_number(caller_id, "caller_id") if caller_id is not None else host["number"]
+    line = await voice_numbers.get(conn, principal.scope, shown)
+    if line is None or line["status"] != "ACTIVE":
+        raise ApiError("VALIDATION_001", {"caller_id": [f"{shown} is not an active voice number"]})
+    return host, value, shown
 
 
 async def add_participant(
@@ -435,21 +464,15 @@ async def add_participant(
     caller_id: str | None,
     now: datetime,
     prices: dict[str, Any],
+    leg_id: uuid.UUID | None = None,
+    provider_ref: str | None = None,
 ) -> Any:
-    """A new leg dialled into the call's room: its own call, billed like any other."""
-    from sentd.services.voice_numbers import parse_number
-    from sentd.voice.contract import IDENTITY
-
-    host = await _conference_call(conn, principal, call_id)
+    """A new leg dialled into the call's room: its own call, billed like any other. A leg a
+    provider already dials comes with its id and the provider's reference, and no engine step."""
+    host, value, shown = await check_participant(
+        conn, principal, call_id, kind=kind, value=value, caller_id=caller_id
+    )
     scope = principal.scope
-    if kind == "number":
-        value = parse_number(value, "to.value")
-    elif not IDENTITY.fullmatch(value):
-        raise ApiError("VALIDATION_001", {"to.value": ["Letters, digits, - and _ only"]})
-    shown = parse_number(caller_id, "caller_id") if caller_id is not None else host["number"]
-    line = await voice_numbers.get(conn, scope, shown)
-    if line is None or line["status"] != "ACTIVE":
-        raise ApiError("VALIDATION_001", {"caller_id": [f"{shown} is not an active voice number"]})
     customer = await customers.get(conn, scope.customer_id)
     caller = ("number", shown) if kind == "number" else ("number", host["number"])
     row = await place(
@@ -465,7 +488,12 @@ async def add_participant(
         provider=host["provider"],
         conference=host["conference"],
         host_call_id=host["id"],
+        call_id=leg_id,
     )
+    if provider_ref is not None:
+        row = await repo.update(
+            conn, row["id"], {"provider_ref": provider_ref, "next_step_at": None}
+        )
     if kind == "number" and blocked_destination(value):
         return await fail(conn, row, "FAILED", "destination_blocked", now)
     seconds = await affordable_seconds(conn, row, prices)

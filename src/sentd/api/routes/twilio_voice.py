@@ -212,6 +212,10 @@ async def answered(request: Request) -> Response:
     if call_id is not None and (params.get("CallStatus") == "in-progress" or joined):
         async with state.db.transaction() as conn:
             row = await calls_repo.get_any(conn, call_id, lock=True)
+            room = params.get("ConferenceSid")
+            if row is not None and room and row["plan"].get("conference_sid") != room:
+                plan = row["plan"] | {"conference_sid": room}
+                row = await calls_repo.update(conn, row["id"], {"plan": plan})
             if row is not None and row["status"] == "RINGING":
                 await calls.answer(conn, row, state.clock.now(), None)
     return Response(status_code=204)
@@ -255,4 +259,32 @@ async def recording_ready(request: Request) -> Response:
         row = await calls_repo.get_any(conn, call_id, lock=True)
         if row is not None:
             await calls.recording_arrived(conn, row, sid, media_url, state.clock.now())
+    return Response(status_code=204)
+
+
+@router.post("/participant")
+async def participant_status(request: Request) -> Response:
+    """A conference participant's leg (dialled through the Participants API) changed."""
+    params = await _params(request)
+    call_id = _call_id(request)
+    state = request.app.state
+    status = params.get("CallStatus", "")
+    if call_id is None:
+        return Response(status_code=204)
+    prices = price_list(state.settings.pricing_file)
+    async with state.db.transaction() as conn:
+        row = await calls_repo.get_any(conn, call_id, lock=True)
+        now = state.clock.now()
+        if row is None or row["status"] not in calls.LIVE:
+            return Response(status_code=204)
+        if status == "in-progress" and row["status"] != "ANSWERED":
+            await calls.answer(conn, row, now, None)
+        elif status == "completed":
+            if row["status"] != "ANSWERED":
+                row = await calls.answer(conn, row, now, None)
+            duration = params.get("CallDuration", "")
+            await calls.end(conn, row, now, prices, int(duration) if duration.isdigit() else None)
+        elif status in DIAL_ENDS:
+            status_name, reason = DIAL_ENDS[status]
+            await calls.fail(conn, row, status_name, reason, now)
     return Response(status_code=204)

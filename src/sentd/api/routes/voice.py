@@ -33,6 +33,7 @@ from sentd.providers.twilio_voice import VOICE_PATH
 from sentd.services import calls, voice_tokens
 from sentd.services.voice_numbers import parse_number
 from sentd.voice import recordings
+from sentd.voice.tokens import provider_identity
 
 router = APIRouter(prefix="/v3/voice", tags=["voice"])
 
@@ -74,6 +75,96 @@ async def _on_provider(
         raise ApiError("PROVIDER_003", {"channel": ["voice"]})
     try:
         await command(twilio, row["provider_ref"])
+    except twilio_voice.TwilioVoiceError as exc:
+        raise ApiError("INTERNAL_003", {"provider": [str(exc)]}) from exc
+
+
+def _twilio(request: Request) -> twilio_voice.TwilioVoice:
+    twilio = twilio_voice.from_settings(request.app.state.settings)
+    if twilio is None:
+        raise ApiError("PROVIDER_003", {"channel": ["voice"]})
+    return twilio
+
+
+def _room_sid(host: Any) -> str:
+    room = host["plan"].get("conference_sid")
+    if not room:
+        raise calls.conflict("The conference room has not started yet")
+    return str(room)
+
+
+async def _dial_participant(
+    request: Request, m: Mutation, call_id: uuid.UUID, body: ParticipantAdd
+) -> tuple[uuid.UUID | None, str | None]:
+    """On a Twilio call: validate, then have Twilio dial the new leg into the room (no database
+    connection held), under the id the leg will be recorded with."""
+    db: Database = request.app.state.db
+    async with db.connection() as conn:
+        host, value, shown = await calls.check_participant(
+            conn,
+            m.principal,
+            call_id,
+            kind=body.to.kind,
+            value=body.to.value,
+            caller_id=body.caller_id,
+            lock=False,
+        )
+        if m.sandbox or host["provider"] != "twilio":
+            return None, None
+        pseudo = {
+            "plan": {"target": {"kind": body.to.kind, "value": value}},
+            "direction": "outbound",
+            "to_kind": body.to.kind,
+            "to_value": value,
+            "from_kind": "number",
+            "from_value": shown,
+            "number": host["number"],
+            "customer_id": host["customer_id"],
+            "livemode": host["livemode"],
+        }
+        seconds = await calls.affordable_seconds(conn, pseudo, _prices(request))
+    if body.to.kind == "number" and calls.blocked_destination(value):
+        return None, None  # recorded as FAILED, never dialled
+    if seconds is not None and seconds < 60:
+        return None, None
+    leg_id = uuid.uuid4()
+    callee = value
+    if body.to.kind == "user":
+        callee = "client:" + provider_identity(host["customer_id"], host["livemode"], value)
+    callback = f"{_base(request)}{VOICE_PATH}/participant?call_id={leg_id}"
+    try:
+        sid = await _twilio(request).add_participant(_room_sid(host), shown, callee, callback)
+    except twilio_voice.TwilioVoiceError as exc:
+        raise ApiError("INTERNAL_003", {"provider": [str(exc)]}) from exc
+    return leg_id, sid
+
+
+async def _in_room(
+    request: Request,
+    m: Mutation,
+    call_id: uuid.UUID,
+    participant_ids: list[uuid.UUID] | None,
+    command: Callable[[twilio_voice.TwilioVoice, str, str], Awaitable[None]],
+) -> None:
+    """On a Twilio call: send a participant command for the named legs (None: everyone in the
+    room) before the transaction that records it."""
+    db: Database = request.app.state.db
+    async with db.connection() as conn:
+        if participant_ids is None:
+            host, legs = await calls.participants(conn, m.principal, call_id, lock=False)
+        else:
+            legs = [
+                await calls.participant(conn, m.principal, call_id, pid, lock=False)
+                for pid in participant_ids
+            ]
+            host = await calls.conference_call(conn, m.principal, call_id, lock=False)
+    if m.sandbox or host["provider"] != "twilio":
+        return
+    twilio, room = _twilio(request), _room_sid(host)
+    try:
+        for leg in legs:
+            if leg["provider_ref"]:
+                await command(twilio, room, leg["provider_ref"])
     except twilio_voice.TwilioVoiceError as exc:
         raise ApiError("INTERNAL_003", {"provider": [str(exc)]}) from exc
 
@@ -233,6 +324,7 @@ async def add_participant(
     body: ParticipantAdd,
     m: Mutation = mutation(Permission.MESSAGING),
 ) -> Response:
+    leg_id, provider_ref = await _dial_participant(request, m, call_id, body)
     async with m.transaction() as conn:
         row = await calls.add_participant(
             conn,
@@ -243,6 +335,8 @@ async def add_participant(
             caller_id=body.caller_id,
             now=_now(request),
             prices=_prices(request),
+            leg_id=leg_id,
+            provider_ref=provider_ref,
         )
         return await m.respond(call(row, timeline=True), 202 if m.sandbox else 201)
 
@@ -255,6 +349,9 @@ async def update_participant(
     body: ParticipantUpdate,
     m: Mutation = mutation(Permission.MESSAGING),
 ) -> Response:
+    await _in_room(
+        request, m, call_id, [participant_id], lambda t, room, sid: t.mute(room, sid, body.muted)
+    )
     async with m.transaction() as conn:
         await calls.mute(conn, m.principal, call_id, participant_id, body.muted)
         return await m.no_content()
@@ -268,6 +365,7 @@ async def remove_participant(
     body: Body | None = None,
     m: Mutation = mutation(Permission.MESSAGING),
 ) -> Response:
+    await _in_room(request, m, call_id, [participant_id], lambda t, room, sid: t.kick(room, sid))
     async with m.transaction() as conn:
         await calls.remove(
             conn, m.principal, call_id, participant_id, _now(request), _prices(request)
@@ -282,6 +380,7 @@ async def remove_all_participants(
     body: Body | None = None,
     m: Mutation = mutation(Permission.MESSAGING),
 ) -> Response:
+    await _in_room(request, m, call_id, None, lambda t, room, sid: t.kick(room, sid))
     async with m.transaction() as conn:
         await calls.remove_all(conn, m.principal, call_id, _now(request), _prices(request))
         return await m.no_content()
