@@ -114,11 +114,13 @@ def test_a_full_call(voice_server: LiveServer, strict: bool, live: bool) -> None
         assert question.body["direction"] == "inbound" and question.body["test"] is False
         assert question.body["from"] == {"kind": "number", "value": CALLER}
 
-        voice_server.app.state.clock.advance(timedelta(seconds=70))  # forward only: events due
+        # Forward only (events stay due), and little: questions are signed with this clock and
+        # receivers refuse timestamps more than 5 minutes off (4 x 61 s in this module).
+        voice_server.app.state.clock.advance(timedelta(seconds=61))
         line.client.voice.calls.hangup(call_id)
         done = line.client.voice.calls.retrieve(call_id).data
         assert done is not None and done.status == "COMPLETED"
-        assert done.duration_seconds is not None and 70 <= done.duration_seconds < 75
+        assert done.duration_seconds is not None and 61 <= done.duration_seconds < 66
         assert done.price == pytest.approx(0.05)  # two started minutes to GB at 0.025
         assert done.failure_reason is None and done.recording_available is True
         assert done.from_ is not None and done.from_.value == CALLER
@@ -322,4 +324,101 @@ def test_conference_room(voice_server: LiveServer, strict: bool, live: bool) -> 
         recordings = line.client.voice.calls.list_recordings(direct).data
         assert recordings is not None and len(recordings.recordings or []) == 1
         line.client.voice.calls.hangup(direct)
+        line.client.close()
+
+
+def test_a_profile_call_is_paid_by_its_organization(voice_server: LiveServer) -> None:
+    """A profile whose billing model is `organization`: its call is debited from the
+    organization's balance, once, and the profile's own balance is untouched."""
+    from sentd.db.repos import customers
+
+    org = make_org(voice_server)
+
+    async def profile() -> Any:
+        async with _db(voice_server).transaction() as conn:
+            return await customers.insert_profile(
+                conn,
+                organization_id=org.id,
+                name="Desk",
+                settings={"billing_model": "organization"},
+            )
+
+    desk = voice_server.run(profile())
+    with (
+        CallbackEndpoint() as endpoint,
+        sent_dm.Sent(base_url=voice_server.base_url, api_key=org.test_key) as client,
+    ):
+        as_desk = str(desk["id"])
+        endpoint.answer = _connect("number", "+14155550183")
+        created = client.channels.voice.create(callback_url=endpoint.url, x_profile_id=as_desk).data
+        assert created is not None and created.number and created.callback_secret
+        endpoint.secret = created.callback_secret
+        org_before = balance_of(voice_server, org.id, livemode=False)
+        row = voice_server.run(
+            calls.place_inbound(
+                _db(voice_server),
+                livemode=False,
+                to=created.number,
+                caller=CALLER,
+                now=voice_server.app.state.clock.now(),
+            )
+        )
+        assert row["customer_id"] == desk["id"]
+        call_id = str(row["id"])
+
+        def answered() -> bool:
+            data = client.voice.calls.retrieve(call_id, x_profile_id=as_desk).data
+            return data is not None and data.status == "ANSWERED"
+
+        _until(answered)
+        client.voice.calls.hangup(call_id, x_profile_id=as_desk)
+        with pytest.raises(sent_dm.ConflictError):
+            client.voice.calls.hangup(call_id, x_profile_id=as_desk)
+        done = client.voice.calls.retrieve(call_id, x_profile_id=as_desk).data
+        assert done is not None and done.price == pytest.approx(0.014)
+    assert balance_of(voice_server, org.id, livemode=False) == org_before - 14_000
+    assert balance_of(voice_server, desk["id"], livemode=False) == 0
+    with sent_dm.Sent(base_url=voice_server.base_url, api_key=org.test_key) as org_client:
+        assert list(org_client.voice.calls.list()) == []  # the profile's calls are its own
+
+
+def test_a_step_left_by_a_dead_engine_is_taken_over(voice_server: LiveServer) -> None:
+    """A call whose step was claimed by an engine that died (its lease, 5 s here, still running)
+    is left alone until the lease runs out, then played by a live engine."""
+    with CallbackEndpoint() as endpoint:
+        endpoint.answer = {"action": {"action": "reject"}}
+        line = Line(voice_server, endpoint, strict=False, live=False)
+
+        async def place_claimed() -> str:
+            from sentd.db.repos import customers
+
+            async with _db(voice_server).transaction() as conn:  # placed and leased at once
+                clock = voice_server.app.state.clock
+                row = await calls.place(
+                    conn,
+                    customer=await customers.get(conn, line.org.id),
+                    livemode=False,
+                    direction="inbound",
+                    caller=("number", CALLER),
+                    callee=("number", line.number),
+                    number=line.number,
+                    plan={"step": "ask"},
+                    now=clock.now(),
+                )
+                await conn.execute(
+                    "UPDATE calls SET lease_until = $2 WHERE id = $1",
+                    row["id"],
+                    clock.now() + timedelta(seconds=5),
+                )
+                return str(row["id"])
+
+        call_id = voice_server.run(place_claimed())
+        # A call placed after it is played to its end: the engine ran, and left the leased one.
+        later = line.call_in()
+        line.wait_status(later, "REJECTED")
+        assert [q.body["callId"] for q in endpoint.questions] == [later]
+        held = line.client.voice.calls.retrieve(call_id).data
+        assert held is not None and held.status == "INITIATED"
+        assert line.wait_status(call_id, "REJECTED").failure_reason == "rejected"
+        assert [q.body["callId"] for q in endpoint.questions] == [later, call_id]
         line.client.close()
