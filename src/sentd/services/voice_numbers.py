@@ -17,10 +17,9 @@ from sentd.outbound.destinations import ForbiddenDestination, check_when_saved
 from sentd.phones import InvalidPhoneNumber, normalize_e164
 from sentd.services.webhooks import new_secret
 from sentd.voice import callback, contract
-from sentd.voice.lines import NoNumberAvailable, SimulatedLines, VoiceLines
+from sentd.voice.lines import Line, NoNumberAvailable, SimulatedLines, VoiceLines
 from sentd.voice.pool import UnknownAreaCode
 
-ACQUIRE_ATTEMPTS = 5
 INACTIVE_DEFAULT = "An inactive number cannot be the default: send status ACTIVE too"
 
 
@@ -68,83 +67,56 @@ class Enabled:
     created: bool
 
 
-async def enable(
-    conn: Any,
-    principal: Principal,
-    *,
-    callback_url: str,
-    number: str | None,
-    area_code: str | None,
-    make_default: bool | None,
-    lines: VoiceLines,
-    allow_private: bool,
-    now: datetime,
-) -> Enabled:
-    scope = principal.scope
+async def provision(
+    lines: VoiceLines, *, number: str | None, area_code: str | None, taken: frozenset[str]
+) -> Line:
+    """Ask the number source for the line, before any transaction (its provider's REST calls
+    hold no database connection): the customer's own `number` as the provider holds it, or a
+    new number in `area_code`, none of `taken`."""
     if number is not None and area_code is not None:
         raise ApiError(
             "VALIDATION_001",
             {"area_code": ["Send number for one of yours or area_code for a new one, not both"]},
         )
-    e164 = parse_number(number) if number is not None else None
-    await check_destination(callback_url, allow_private)
+    if number is not None:
+        e164 = parse_number(number)
+        held = await lines.held(e164)
+        if held is None:
+            raise ApiError("VALIDATION_001", {"number": [f"{e164} is not one of your numbers"]})
+        return held
+    try:
+        return await lines.acquire(area_code, taken)
+    except UnknownAreaCode as exc:
+        raise ApiError("VALIDATION_001", {"area_code": [str(exc)]}) from exc
+    except NoNumberAvailable as exc:
+        raise ApiError(
+            "VALIDATION_001", {"area_code": [f"No number is available in {exc}"]}
+        ) from exc
+
+
+async def enable(
+    conn: Any,
+    principal: Principal,
+    *,
+    callback_url: str,
+    line: Line,
+    own_number: bool,
+    make_default: bool | None,
+    now: datetime,
+) -> Enabled:
+    """Turn voice on for `line` (from `provision`): again for a number of the customer's that
+    had it, or anew. `own_number`: the customer named the number (else it is a new one)."""
+    scope = principal.scope
     await repo.lock_customer(conn, scope)
     created = True
-    if e164 is not None:
-        row, created = await _enable_held(conn, scope, e164, callback_url, lines, now)
-    else:
-        row = await _enable_new(conn, scope, area_code, callback_url, lines, now)
-    if make_default or await repo.default_line(conn, scope) is None:
-        await repo.clear_default(conn, scope, now)
-        row = await repo.update(conn, scope, row["number"], {"default_for_app_calls": True}, now)
-    return Enabled(row, created)
-
-
-async def _enable_held(
-    conn: Any, scope: Scope, e164: str, callback_url: str, lines: VoiceLines, now: datetime
-) -> tuple[Any, bool]:
-    existing = await repo.get(conn, scope, e164, lock=True)
+    existing = await repo.get(conn, scope, line.number, lock=True) if own_number else None
     if existing is not None:  # on again, with the new URL; the secret is kept
         values = {"status": "ACTIVE", "callback_url": callback_url}
-        return await repo.update(conn, scope, e164, values, now), False
-    if await repo.holder(conn, scope.livemode, e164) is not None:
-        raise ApiError("RESOURCE_007", {"number": [f"{e164} carries another account's calls"]})
-    line = await lines.held(e164)
-    if line is None:
-        raise ApiError("VALIDATION_001", {"number": [f"{e164} is not one of your numbers"]})
-    row = await repo.insert(
-        conn,
-        scope,
-        number=e164,
-        callback_url=callback_url,
-        callback_secret=new_secret(),
-        provider=line.provider,
-        provider_ref=line.provider_ref,
-        now=now,
-    )
-    if row is None:
-        raise ApiError("RESOURCE_007", {"number": [f"{e164} carries another account's calls"]})
-    return row, True
-
-
-async def _enable_new(
-    conn: Any,
-    scope: Scope,
-    area_code: str | None,
-    callback_url: str,
-    lines: VoiceLines,
-    now: datetime,
-) -> Any:
-    taken: set[str] = set()
-    for _ in range(ACQUIRE_ATTEMPTS):
-        try:
-            line = await lines.acquire(area_code, frozenset(taken))
-        except UnknownAreaCode as exc:
-            raise ApiError("VALIDATION_001", {"area_code": [str(exc)]}) from exc
-        except NoNumberAvailable as exc:
-            raise ApiError(
-                "VALIDATION_001", {"area_code": [f"No number is available in {exc}"]}
-            ) from exc
+        row, created = await repo.update(conn, scope, line.number, values, now), False
+    else:
+        taken = f"{line.number} carries another account's calls"
+        if own_number and await repo.holder(conn, scope.livemode, line.number) is not None:
+            raise ApiError("RESOURCE_007", {"number": [taken]})
         row = await repo.insert(
             conn,
             scope,
@@ -155,10 +127,14 @@ async def _enable_new(
             provider_ref=line.provider_ref,
             now=now,
         )
-        if row is not None:
-            return row
-        taken.add(line.number)
-    raise ApiError("VALIDATION_001", {"area_code": ["No number is available; try another"]})
+        if row is None and own_number:
+            raise ApiError("RESOURCE_007", {"number": [taken]})
+        if row is None:  # a new number someone took meanwhile: rare, and safe to retry
+            raise ApiError("VALIDATION_001", {"area_code": ["No number is available; try again"]})
+    if make_default or await repo.default_line(conn, scope) is None:
+        await repo.clear_default(conn, scope, now)
+        row = await repo.update(conn, scope, row["number"], {"default_for_app_calls": True}, now)
+    return Enabled(row, created)
 
 
 async def update(

@@ -32,16 +32,19 @@ async def enable_voice(
 ) -> Response:
     settings = request.app.state.settings
     lines = voice_numbers.lines_for(settings, m.principal.livemode, m.sandbox)
+    # DNS and the provider first: no pooled connection waits on either.
+    await voice_numbers.check_destination(body.callback_url, _allow_private(request))
+    line = await voice_numbers.provision(
+        lines, number=body.number, area_code=body.area_code, taken=frozenset()
+    )
     async with m.transaction() as conn:
         enabled = await voice_numbers.enable(
             conn,
             m.principal,
             callback_url=body.callback_url,
-            number=body.number,
-            area_code=body.area_code,
+            line=line,
+            own_number=body.number is not None,
             make_default=body.default_for_app_calls,
-            lines=lines,
-            allow_private=_allow_private(request),
             now=request.app.state.clock.now(),
         )
         status = 202 if m.sandbox else 201 if enabled.created else 200
