@@ -30,6 +30,7 @@ from sentd.cli_support import (
 )
 from sentd.cli_templates import templates_app
 from sentd.cli_users import users_app
+from sentd.cli_voice import voice_app
 from sentd.config import get_settings
 from sentd.db import migrate as migrations
 from sentd.db.database import Database
@@ -54,6 +55,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(templates_app, name="templates")
 app.add_typer(retention_app, name="retention")
 app.add_typer(orgs_app, name="orgs")
+app.add_typer(voice_app, name="voice")
 
 Mode = Annotated[str, typer.Option("--mode", help="live or test")]
 

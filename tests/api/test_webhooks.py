@@ -164,7 +164,7 @@ def test_event_types_catalog(server: LiveServer, client: httpx.Client) -> None:
     org = make_org(server)
     data = assert_ok(client.get("/v3/webhooks/event-types", headers={"x-api-key": org.live_key}))
     families = {t["name"]: [s["name"] for s in t["sub_types"]] for t in data["event_types"]}
-    assert set(families) == {"message", "templates", "contact"}
+    assert set(families) == {"message", "templates", "contact", "call"}
     assert "message.delivered" in families["message"]
     assert families["contact"] == ["contact.opt_out", "contact.opt_in", "contact.help"]
     assert data["pagination"]["has_more"] is False
