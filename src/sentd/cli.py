@@ -17,6 +17,7 @@ from sentd.cli_campaigns import campaigns_app
 from sentd.cli_orgs import orgs_app
 from sentd.cli_retention import retention_app
 from sentd.cli_support import (
+    check_decision,
     database,
     fail,
     live_sending,
@@ -379,8 +380,7 @@ def profiles_review(
     from sentd.clock import Clock
     from sentd.services import profiles
 
-    if approve == (reject is not None):
-        fail("say --approve or --reject REASON")
+    check_decision(approve, reject)
     profile_id = uuid_option(profile, "PROFILE")
     assert profile_id is not None
     row = run(

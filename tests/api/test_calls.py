@@ -17,7 +17,7 @@ def _placed(server: LiveServer, client: httpx.Client, key: str, livemode: bool) 
     number = assert_ok(
         client.post(
             "/v3/channels/voice",
-            json={"callback_url": "https://example.com/voice"},
+            json={"callback_url": "http://127.0.0.1:9/voice"},
             headers={"x-api-key": key},
         ),
         201,

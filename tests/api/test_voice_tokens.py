@@ -19,7 +19,7 @@ from tests.contract import assert_error, assert_ok
 from tests.factories import _db, customer_counts, make_org
 from tests.live_server import LiveServer
 
-URL = "https://example.com/voice"
+URL = "http://127.0.0.1:9/voice"
 
 
 def _stored(server: LiveServer, token: str) -> Any:

@@ -22,8 +22,8 @@ def test_mint_tokens(server: LiveServer, sdk: SdkFactory, strict: bool, mode: st
     assert isinstance(raised.value.body, dict)
     assert raised.value.body["error"]["code"] == "VOICE_001"
 
-    first = client.channels.voice.create(callback_url="https://example.com/voice").data
-    second = client.channels.voice.create(callback_url="https://example.com/voice").data
+    first = client.channels.voice.create(callback_url="http://127.0.0.1:9/voice").data
+    second = client.channels.voice.create(callback_url="http://127.0.0.1:9/voice").data
     assert first is not None and second is not None and second.number is not None
 
     before = datetime.now(UTC)

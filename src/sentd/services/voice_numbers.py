@@ -13,8 +13,8 @@ from sentd.config import Settings
 from sentd.db.repos import voice_numbers as repo
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
-from sentd.outbound.destinations import ForbiddenDestination, check_when_saved
 from sentd.phones import InvalidPhoneNumber, normalize_e164
+from sentd.services import webhooks
 from sentd.services.webhooks import new_secret
 from sentd.voice import callback, contract
 from sentd.voice.lines import Line, NoNumberAvailable, SimulatedLines, VoiceLines
@@ -48,10 +48,7 @@ def lines_for(settings: Settings, livemode: bool, sandbox: bool) -> VoiceLines:
 
 
 async def check_destination(url: str, allow_private: bool) -> None:
-    try:
-        await check_when_saved(url, allow_private)
-    except ForbiddenDestination as exc:
-        raise ApiError("VALIDATION_001", {"callback_url": [str(exc)]}) from exc
+    await webhooks.check_destination(url, allow_private, field="callback_url")
 
 
 async def get(conn: Any, scope: Scope, number: str, *, lock: bool = False) -> Any:
