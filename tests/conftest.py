@@ -50,6 +50,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "mms_provider": "simulator",
         "whatsapp_provider": "simulator",
         "rcs_provider": "simulator",
+        "voice_provider": "simulator",
         "status_token": STATUS_TOKEN,
     }
     values.update(overrides)

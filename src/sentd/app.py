@@ -29,7 +29,10 @@ from sentd.api.routes import (
     profiles,
     templates,
     twilio,
+    twilio_voice,
     users,
+    voice,
+    voice_numbers,
     webhooks,
     whatsapp_webhook,
 )
@@ -183,6 +186,9 @@ def create_app(
         whatsapp_webhook.router,
         twilio.router,
         messages.router,
+        voice_numbers.router,
+        voice.router,
+        twilio_voice.router,
     ):
         app.include_router(router)
     return app

@@ -17,6 +17,7 @@ from sentd.cli_campaigns import campaigns_app
 from sentd.cli_orgs import orgs_app
 from sentd.cli_retention import retention_app
 from sentd.cli_support import (
+    check_decision,
     database,
     fail,
     live_sending,
@@ -30,6 +31,7 @@ from sentd.cli_support import (
 )
 from sentd.cli_templates import templates_app
 from sentd.cli_users import users_app
+from sentd.cli_voice import voice_app
 from sentd.config import get_settings
 from sentd.db import migrate as migrations
 from sentd.db.database import Database
@@ -54,6 +56,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(templates_app, name="templates")
 app.add_typer(retention_app, name="retention")
 app.add_typer(orgs_app, name="orgs")
+app.add_typer(voice_app, name="voice")
 
 Mode = Annotated[str, typer.Option("--mode", help="live or test")]
 
@@ -377,8 +380,7 @@ def profiles_review(
     from sentd.clock import Clock
     from sentd.services import profiles
 
-    if approve == (reject is not None):
-        fail("say --approve or --reject REASON")
+    check_decision(approve, reject)
     profile_id = uuid_option(profile, "PROFILE")
     assert profile_id is not None
     row = run(

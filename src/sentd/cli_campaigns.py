@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sentd.cli_support import fail, run, uuid_option
+from sentd.cli_support import check_decision, fail, run, uuid_option
 from sentd.config import get_settings
 
 campaigns_app = typer.Typer(help="Profile campaigns: the registry review.", no_args_is_help=True)
@@ -22,10 +22,7 @@ def review(
     from sentd.clock import Clock
     from sentd.services import campaigns
 
-    if approve == (reject is not None):
-        fail("say --approve or --reject REASON")
-    if reject is not None and not reject.strip():
-        fail("--reject needs a reason")
+    check_decision(approve, reject)
     campaign_id = uuid_option(campaign, "CAMPAIGN")
     assert campaign_id is not None
     row = run(

@@ -31,6 +31,14 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def check_decision(approve: bool, reject: str | None) -> None:
+    """A review command's `--approve` or `--reject REASON`: exactly one, with a reason."""
+    if approve == (reject is not None):
+        fail("say --approve or --reject REASON")
+    if reject is not None and not reject.strip():
+        fail("--reject needs a reason")
+
+
 def parse_mode(mode: str) -> bool:
     if mode not in ("live", "test"):
         fail(f"--mode must be live or test, not {mode!r}")

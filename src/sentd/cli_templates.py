@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sentd.cli_support import fail, run, uuid_option
+from sentd.cli_support import check_decision, fail, run, uuid_option
 from sentd.config import get_settings
 
 templates_app = typer.Typer(help="Message templates: the review step.", no_args_is_help=True)
@@ -22,10 +22,7 @@ def review(
     from sentd.clock import Clock
     from sentd.services import templates
 
-    if approve == (reject is not None):
-        fail("say --approve or --reject REASON")
-    if reject is not None and not reject.strip():
-        fail("--reject needs a reason")
+    check_decision(approve, reject)
     template_id = uuid_option(template, "TEMPLATE")
     assert template_id is not None
     row = run(

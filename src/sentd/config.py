@@ -119,6 +119,20 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
 
+    # Voice. Live voice numbers and calls go through voice_provider (test mode always uses the
+    # simulator); a question to a number's callback URL waits voice_callback_timeout_s for the
+    # answer; recording links (served by sentd, signed) stay valid voice_recording_url_ttl_s.
+    voice_provider: Literal["simulator", "twilio", "none"] = "none"
+    voice_callback_timeout_s: float = Field(default=5.0, gt=0)
+    voice_recording_url_ttl_s: int = Field(default=3600, ge=60)
+    # The simulator's calls: they ring simulator_latency_ms, then last this long unless ended.
+    voice_simulator_call_s: float = Field(default=20.0, gt=0)
+    # Twilio Voice access tokens for app users (POST /v3/voice/tokens with a live key): an API
+    # key of the account and the TwiML app whose voice URL points at sentd.
+    twilio_api_key_sid: str | None = None
+    twilio_api_key_secret: str | None = None
+    twilio_twiml_app_sid: str | None = None
+
     # WhatsApp Cloud API (template review; a profile's own WhatsApp account takes precedence).
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_access_token: str | None = None

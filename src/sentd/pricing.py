@@ -1,4 +1,5 @@
-"""Prices per message: channel × region × template category, from a price list shipped with
+"""Prices per message (channel × region × template category) and per started minute of a call
+(`voice` × region), from a price list shipped with
 sentd (`sentd/data/pricing.json`) or the file named by `SENTD_PRICING_FILE`.
 
 A region without its own price for a channel uses the default. WhatsApp is priced by template

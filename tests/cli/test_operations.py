@@ -133,7 +133,7 @@ def test_profiles_review_by_hand(
     profile = assert_ok(http.post("/v3/profiles", json=body, headers=headers), 201)["id"]
     not_yet = run_cli(env, "profiles", "review", profile, "--approve")
     assert not_yet.returncode == 1 and "not awaiting review" in not_yet.stderr
-    complete = {"webHookUrl": "https://example.com/hook"}
+    complete = {"webHookUrl": "http://127.0.0.1:9/hook"}  # loopback and closed
     assert_ok(http.post(f"/v3/profiles/{profile}/complete", json=complete, headers=headers), 202)
     both = run_cli(env, "profiles", "review", profile, "--approve", "--reject", "no")
     assert both.returncode == 1

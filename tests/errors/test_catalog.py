@@ -110,6 +110,10 @@ def test_extension_codes() -> None:
         "REQUEST_001",
         "REQUEST_002",
         "IDEMPOTENCY_001",
+        "VOICE_001",
+        "VOICE_002",
+        "VOICE_003",
+        "VOICE_004",
     }
 
 

@@ -58,7 +58,7 @@ def test_every_webhook_method(worker_server: LiveServer, strict: bool) -> None:
 
         types = client.webhooks.list_event_types().data
         assert types is not None and types.event_types is not None
-        assert {t.name for t in types.event_types} == {"message", "templates", "contact"}
+        assert {t.name for t in types.event_types} == {"message", "templates", "contact", "call"}
 
         rotated = client.webhooks.rotate_secret(created.id).data
         assert rotated is not None and rotated.signing_secret is not None

@@ -615,6 +615,59 @@ _SPECS: tuple[ErrorSpec, ...] = (
         ),
         in_catalog=False,
     ),
+    # --- sentd extensions: voice ---------------------------------------------------
+    ErrorSpec(
+        code="VOICE_001",
+        status=404,
+        message="Voice number not found",
+        title="Voice",
+        cause="The number in the request is not one the acting account turned voice on for in "
+        "this mode (or, where a default is implied, the account has no active default line).",
+        remediation=(
+            "List your voice numbers with GET /v3/channels/voice.",
+            "Turn voice on for the number with POST /v3/channels/voice first.",
+        ),
+        in_catalog=False,
+    ),
+    ErrorSpec(
+        code="VOICE_002",
+        status=404,
+        message="Call not found",
+        title="Voice",
+        cause="No call (or conference participant, whose id is a call id) with this id belongs "
+        "to the acting account in this mode.",
+        remediation=(
+            "Check the id against GET /v3/voice/calls.",
+            "Use a key of the same mode (live or test) the call was placed with.",
+        ),
+        in_catalog=False,
+    ),
+    ErrorSpec(
+        code="VOICE_003",
+        status=409,
+        message="Call cannot be changed in its current state",
+        title="Voice",
+        cause="The call has already ended, has no phone leg (a call between two app users), or "
+        "is not in a conference room, so the command does not apply to it.",
+        remediation=(
+            "Read the call with GET /v3/voice/calls/{id} and check its status.",
+            "Conference commands need a call your answer connected to a conference.",
+        ),
+        in_catalog=False,
+    ),
+    ErrorSpec(
+        code="VOICE_004",
+        status=409,
+        message="The default voice line cannot be turned off while other lines are active",
+        title="Voice",
+        cause="The number is the default line for app-originated calls and other voice numbers "
+        "of the account are still active; an account with active lines always has one default.",
+        remediation=(
+            "Give the role to another number with default_for_app_calls: true first.",
+            "Then turn this number off.",
+        ),
+        in_catalog=False,
+    ),
 )
 
 CATALOG: dict[str, ErrorSpec] = {spec.code: spec for spec in _SPECS}

@@ -1,7 +1,8 @@
 """Every event sentd emits, by family (the envelope's `field`), and what subscribing means.
 
 A webhook's `event_types` names families (`message` — `messages` is accepted for it —,
-`templates`, `contact`) or single events (`message.delivered`). `event_filters` narrows a family:
+`templates`, `contact`, `call`) or single events (`message.delivered`). `event_filters` narrows a
+family:
 `{"message": ["delivered", "failed"]}` keeps only those message events, `{"templates":
 ["APPROVED"]}` only approvals, `{"contact": ["opt_out"]}` only opt-outs.
 """
@@ -60,6 +61,19 @@ FAMILIES: tuple[Family, ...] = (
             EventType("contact.opt_out", "The contact opted out of messages."),
             EventType("contact.opt_in", "The contact opted back in."),
             EventType("contact.help", "The contact asked for help (HELP)."),
+        ),
+    ),
+    Family(
+        "call",
+        "Calls",
+        "Every step of a phone call on one of your voice numbers.",
+        "call",
+        (
+            EventType("call.initiated", "A call was placed or arrived at one of your numbers."),
+            EventType("call.answered", "The call was answered."),
+            EventType("call.completed", "An answered call ended; duration and price are set."),
+            EventType("call.failed", "The call ended unanswered; the reason says why."),
+            EventType("call.recording_ready", "A recording of the call can be downloaded."),
         ),
     ),
 )

@@ -67,6 +67,22 @@ def specimen(event_type: str, account_id: uuid.UUID, now: datetime) -> tuple[str
             "text": None,
             "template_id": None,
         }
+    if event_type.startswith("call."):
+        suffix = event_type.split(".", 1)[1]
+        payload: dict[str, Any] = {
+            "call_id": example_id,
+            "account_id": str(account_id),
+            "channel": "voice",
+            "number": "+14155550100",
+            "updated_at": stamp,
+        }
+        if suffix == "completed":
+            payload |= {"duration_seconds": 42, "price": 0.014}
+        elif suffix == "failed":
+            payload["reason"] = "no_answer"
+        elif suffix == "recording_ready":
+            payload["recording_id"] = example_id
+        return suffix, payload
     if event_type == "message.received":
         return "received", {
             "inbound_number": "+14155550100",

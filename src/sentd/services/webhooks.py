@@ -33,14 +33,14 @@ def _not_found(webhook_id: uuid.UUID) -> ApiError:
     return ApiError("RESOURCE_008", {"id": [f"No webhook {webhook_id}"]})
 
 
-async def check_destination(url: str, allow_private: bool) -> None:
-    """Refuse internal destinations when the URL is saved (literal hosts, and names that
+async def check_destination(url: str, allow_private: bool, field: str = "endpoint_url") -> None:
+    """Refuse internal destinations when a customer URL is saved (literal hosts, and names that
     resolve inward now); every connection is checked again when it is made. Called before the
     operation's transaction: no database connection waits on DNS."""
     try:
         await check_when_saved(url, allow_private)
     except ForbiddenDestination as exc:
-        raise ApiError("VALIDATION_001", {"endpoint_url": [str(exc)]}) from exc
+        raise ApiError("VALIDATION_001", {field: [str(exc)]}) from exc
 
 
 async def get(conn: Any, principal: Principal, webhook_id: uuid.UUID, lock: bool = False) -> Any:

@@ -193,6 +193,7 @@ def default_loops() -> list[Loop]:
         dispatcher,
         profile_review,
         template_review,
+        voice_calls,
         webhook_delivery,
     )
 
@@ -206,4 +207,5 @@ def default_loops() -> list[Loop]:
         Loop("scheduler", 1.0, dispatcher.release_scheduled),
         Loop("dispatcher", 0.1, dispatcher.dispatch_due),
         Loop("simulator", 0.1, dispatcher.advance_simulated),
+        Loop("voice_calls", 0.1, voice_calls.advance_calls),
     ]

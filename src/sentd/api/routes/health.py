@@ -9,7 +9,6 @@ $SENTD_STATUS_TOKEN`); anyone else gets the bare liveness answer.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import time
 from typing import Any
 
@@ -17,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from sentd import __version__
+from sentd.api import operator_token
 from sentd.api.deps import get_db
 from sentd.api.envelope import ok
 from sentd.api.load import InFlight
@@ -80,20 +80,9 @@ async def ready(request: Request, db: Database = Depends(get_db)) -> Response:
     return ok(request, {"status": "ready", "database": {"status": "ok", "latency_ms": latency}})
 
 
-def _is_operator(request: Request) -> bool:
-    token: str | None = request.app.state.settings.status_token
-    if not token:
-        return False
-    presented = request.headers.get("authorization", "")
-    scheme, _, value = presented.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        value.strip().encode(), token.encode()
-    )
-
-
 @router.get("/status")
 async def status(request: Request, db: Database = Depends(get_db)) -> Response:
-    if not _is_operator(request):
+    if not operator_token.presents(request, request.app.state.settings.status_token):
         return ok(request, {"status": "ok"})
     latency = await _database_latency_ms(db)
     rows = []

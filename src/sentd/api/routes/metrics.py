@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from sentd import metrics
+from sentd.api import operator_token
 from sentd.api.deps import get_db
 from sentd.db.database import Database
 from sentd.db.pool import is_database_failure
@@ -18,13 +17,12 @@ router = APIRouter(tags=["operations"])
 
 
 def check_operator_token(request: Request, token: str | None) -> None:
-    """The operator's bearer token, compared in constant time; no token configured: no route."""
+    """No token configured: no route; otherwise the operator's bearer token, or 401."""
     if not token:
         raise ApiError("ROUTE_NOT_FOUND", {"path": ["Set SENTD_METRICS_TOKEN to enable /metrics"]})
-    presented = request.headers.get("authorization")
-    if presented is None:
+    if request.headers.get("authorization") is None:
         raise ApiError("AUTH_001", {"authorization": ["Send Authorization: Bearer <token>"]})
-    if not hmac.compare_digest(presented.encode(), f"Bearer {token}".encode()):
+    if not operator_token.presents(request, token):
         raise ApiError("AUTH_002", {"authorization": ["Not the configured metrics token"]})
 
 

@@ -1,14 +1,14 @@
 """Profile campaigns (10DLC): a profile's campaigns, their use cases and their registry review.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,74 @@
+"""Bodies and queries of the voice routes (`/v3/channels/voice`, `/v3/voice/*`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from sentd.outbound.urls import URL_NOT_NORMALIZABLE, InvalidUrl, NotHttpUrl, normalize_url
+
+
+def _url(value: str) -> str:
+    """The normalised URL (what is stored, shown and called), as for webhooks."""
+    try:
+        return normalize_url(value)
+    except NotHttpUrl as exc:
+        raise PydanticCustomError("url", "callback_url must be an http:// or https:// URL") from exc
+    except InvalidUrl as exc:
+        raise PydanticCustomError(URL_NOT_NORMALIZABLE, str(exc)) from exc
+
+
+def _status(value: str) -> str:
+    upper = value.upper()
+    if upper not in ("ACTIVE", "INACTIVE"):
+        raise PydanticCustomError("enum", "status is ACTIVE or INACTIVE")
+    return upper
+
+
+CallbackUrl = Annotated[str, Field(max_length=2048), AfterValidator(_url)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    sandbox: bool | None = None
+
+
+class VoiceNumberCreate(Body):
+    callback_url: CallbackUrl
+    # Plain strings: the service parses them so a bad one names its field with VALIDATION_002.
+    number: str | None = None
+    area_code: str | None = None
+    default_for_app_calls: bool | None = None
+
+
+class VoiceNumberUpdate(Body):
+    status: Annotated[str, AfterValidator(_status)] | None = None
+    default_for_app_calls: bool | None = None
+    callback_url: CallbackUrl | None = None
+
+
+class TokenCreate(Body):
+    identity: str
+    number: str | None = None
+    ttl: Annotated[int, Field(ge=1, le=3600)] | None = None
+
+
+class RecordBody(Body):
+    action: Literal["start", "stop"]
+
+
+class ParticipantTarget(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    kind: Literal["user", "number"]
+    value: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ParticipantAdd(Body):
+    to: ParticipantTarget
+    caller_id: str | None = None
+
+
+class ParticipantUpdate(Body):
+    muted: bool
