@@ -11,6 +11,8 @@ import pytest
 from sentd.errors.catalog import CATALOG
 
 METHODS = {"get", "post", "put", "patch", "delete"}
+# A recording's pre-signed link: the signature, not a key, is the permission (test below).
+PRESIGNED_DOWNLOAD = "/v3/voice/recordings/{recording_id}/download"
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +27,7 @@ def api_operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, A
     return [
         (path, method, operation)
         for path, operations in document["paths"].items()
-        if path.startswith("/v3/")
+        if path.startswith("/v3/") and path != PRESIGNED_DOWNLOAD
         for method, operation in operations.items()
         if method in METHODS
     ]
@@ -118,3 +120,10 @@ def test_phone_fields_declare_e164(document: dict[str, Any]) -> None:
     assert schemas["SendBody"]["properties"]["to"]["items"]["pattern"] == pattern
     lookup = document["paths"]["/v3/numbers/lookup/{phone_number}"]["get"]["parameters"]
     assert lookup[0]["schema"]["pattern"] == pattern
+
+
+def test_a_presigned_recording_link_needs_no_key(document: dict[str, Any]) -> None:
+    operation = document["paths"][PRESIGNED_DOWNLOAD]["get"]
+    assert operation["security"] == []
+    assert "audio/mpeg" in operation["responses"]["200"]["content"]
+    assert "text/plain" in operation["responses"]["403"]["content"]

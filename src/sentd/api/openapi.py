@@ -22,6 +22,7 @@ from pydantic import BaseModel, TypeAdapter
 from sentd.api.openapi_models import SUCCESS, Success
 from sentd.errors.catalog import CATALOG
 from sentd.guards.idempotency import HEADER as IDEMPOTENCY_HEADER
+from sentd.phones import E164_SCHEMA
 
 SECURITY_SCHEME = "ApiKeyAuth"
 UNAUTHENTICATED_PREFIXES = ("/providers/",)  # provider callbacks carry the provider's signature
@@ -34,6 +35,10 @@ PUBLIC_ERRORS_DEFAULT = (500, 503)
 REF_TEMPLATE = "#/components/schemas/{model}"
 PLAIN_TEXT: dict[str, Any] = {"text/plain": {"schema": {"type": "string"}}}
 TWIML: dict[str, Any] = {"text/xml": {"schema": {"type": "string"}}}
+AUDIO: dict[str, Any] = {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}
+PRESIGNED_DOWNLOAD = "/v3/voice/recordings/{recording_id}/download"
+# Path and query parameters the routes parse as E.164 themselves (VALIDATION_002 otherwise).
+E164_PARAMETERS = {"phone_number", "number"}
 
 ERROR_ENVELOPE: dict[str, Any] = {
     "title": "ErrorEnvelope",
@@ -196,6 +201,9 @@ def _describe_operation(
         return
     operation["security"] = [{SECURITY_SCHEME: []}]
     parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+    for parameter in parameters:
+        if parameter["in"] in ("path", "query") and parameter["name"] in E164_PARAMETERS:
+            parameter["schema"] = {**E164_SCHEMA, "title": parameter["schema"].get("title")}
     parameters.append(PROFILE_PARAMETER)
     if method in MUTATING:
         parameters.append(IDEMPOTENCY_PARAMETER)
@@ -215,6 +223,11 @@ def _describe_provider_callback(path: str, method: str, operation: dict[str, Any
         errors = (403, 500, 503)
     elif path.startswith("/providers/twilio/inbound"):
         answers = {"200": {"description": "Empty TwiML", "content": TWIML}}
+    elif path.startswith("/providers/twilio/voice"):
+        answers = {
+            "200": {"description": "TwiML: what the call does next", "content": TWIML},
+            "204": {"description": "Recorded: nothing for the call to do"},
+        }
     else:
         answers = {
             "200": {
@@ -226,6 +239,25 @@ def _describe_provider_callback(path: str, method: str, operation: dict[str, Any
     for status in errors:
         responses[str(status)] = error_response(status, statuses.get(status, []))
     operation["responses"] = responses
+
+
+def _describe_presigned_download(operation: dict[str, Any]) -> None:
+    """A recording's pre-signed link: no API key (the signature is the permission), the audio or
+    a line of plain text."""
+    statuses = codes_by_status()
+    operation["security"] = []
+    operation["responses"] = {
+        "200": {"description": "The recording", "content": AUDIO},
+        "400": error_response(400, statuses[400]),
+        "403": {"description": "The link is invalid or has expired", "content": PLAIN_TEXT},
+        "404": {"description": "The recording is not ready", "content": PLAIN_TEXT},
+        "500": error_response(500, statuses[500]),
+        "502": {
+            "description": "The provider did not hand over the recording",
+            "content": PLAIN_TEXT,
+        },
+        "503": error_response(503, statuses[503]),
+    }
 
 
 def describe(app: FastAPI) -> dict[str, Any]:
@@ -248,6 +280,8 @@ def describe(app: FastAPI) -> dict[str, Any]:
         for method, operation in operations.items():
             if path.startswith(UNAUTHENTICATED_PREFIXES):
                 _describe_provider_callback(path, method, operation)
+            elif path == PRESIGNED_DOWNLOAD:
+                _describe_presigned_download(operation)
             else:
                 _describe_operation(path, method, operation, schemas)
     app.openapi_schema = document

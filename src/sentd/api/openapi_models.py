@@ -451,6 +451,85 @@ class SendAccepted(Model):
     scheduled_at: datetime | None = None
 
 
+# --- voice ----------------------------------------------------------------------------------
+
+
+class VoiceNumber(Model):
+    number: str
+    status: str
+    default_for_app_calls: bool
+    callback_url: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    callback_secret: str | None = None  # shown when the number is enabled
+
+
+class CallbackSecretRotated(Model):
+    callback_secret: str
+
+
+class CallbackTest(Model):
+    outcome: str
+    call_id: str | None
+    answer: Any
+    error: Any
+    request: dict[str, Any] | None
+    response: dict[str, Any] | None
+
+
+class VoiceToken(Model):
+    token: str
+    identity: str
+    number: str
+    expires_at: datetime
+
+
+class CallParty(Model):
+    kind: str
+    value: str | None
+
+
+class Call(Model):
+    id: str
+    direction: str
+    mode: str
+    status: str
+    from_: CallParty = Field(alias="from")
+    to: CallParty
+    number: str | None
+    started_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: int | None
+    price: float | None
+    failure_reason: str | None
+    recording_available: bool
+    timeline: list[dict[str, Any]] | None = None  # on a single call
+
+
+class CallList(Model):
+    calls: list[Call]
+    pagination: Pagination
+
+
+class Participant(Model):
+    id: str
+    kind: str
+    value: str | None
+    muted: bool
+    duration_seconds: int
+
+
+class Recording(Model):
+    recording_id: str
+    download_url: str
+    url_expires_at: datetime
+
+
+class RecordingList(Model):
+    recordings: list[Recording]
+
+
 # --- operations outside /v3 -----------------------------------------------------------------
 
 
@@ -500,6 +579,11 @@ def ok(model: Any, status: int = 200) -> Success:
 
 
 NO_CONTENT = Success({204: None}, "Done: no body")
+
+
+def ok_or_sandbox(model: Any) -> Success:
+    return Success({200: model, 202: model}, "202 in sandbox mode")
+
 
 SUCCESS: dict[tuple[str, str], Success] = {
     ("get", "/healthcheck"): ok(Health),
@@ -561,4 +645,26 @@ SUCCESS: dict[tuple[str, str], Success] = {
     ("get", "/v3/conversations"): ok(MessageList),
     ("get", "/v3/conversations/{contact_id}"): ok(MessageList),
     ("get", "/v3/pricing"): ok(dict[str, Any]),
+    ("post", "/v3/channels/voice"): Success(
+        {200: VoiceNumber, 201: VoiceNumber, 202: VoiceNumber},
+        "201: enabled; 200: already enabled, updated; 202: sandbox",
+    ),
+    ("get", "/v3/channels/voice"): ok(list[VoiceNumber]),
+    ("get", "/v3/channels/voice/{number}"): ok(VoiceNumber),
+    ("patch", "/v3/channels/voice/{number}"): ok(VoiceNumber),
+    ("post", "/v3/channels/voice/{number}/rotate-secret"): ok_or_sandbox(CallbackSecretRotated),
+    ("post", "/v3/channels/voice/{number}/test"): ok_or_sandbox(CallbackTest),
+    ("post", "/v3/voice/tokens"): ok(VoiceToken),
+    ("get", "/v3/voice/calls"): ok(CallList),
+    ("get", "/v3/voice/calls/{call_id}"): ok(Call),
+    ("post", "/v3/voice/calls/{call_id}/hangup"): NO_CONTENT,
+    ("get", "/v3/voice/calls/{call_id}/recordings"): ok(RecordingList),
+    ("post", "/v3/voice/calls/{call_id}/recordings"): NO_CONTENT,
+    ("get", "/v3/voice/calls/{call_id}/participants"): ok(list[Participant]),
+    ("post", "/v3/voice/calls/{call_id}/participants"): Success(
+        {201: Call, 202: Call}, "201: dialled; 202: sandbox"
+    ),
+    ("delete", "/v3/voice/calls/{call_id}/participants"): NO_CONTENT,
+    ("patch", "/v3/voice/calls/{call_id}/participants/{participant_id}"): NO_CONTENT,
+    ("delete", "/v3/voice/calls/{call_id}/participants/{participant_id}"): NO_CONTENT,
 }
