@@ -48,7 +48,7 @@ def test_rules_and_sandbox(server: LiveServer, client: httpx.Client) -> None:
         refused = client.post(post, json={"identity": "a", "ttl": ttl}, headers=h)
         assert "ttl" in assert_error(refused, "VALIDATION_005")["details"]
     long = client.post(post, json={"identity": "a" * 201}, headers=h)
-    assert "identity" in assert_error(long, "VALIDATION_001")["details"]
+    assert "identity" in assert_error(long, "VALIDATION_005")["details"]  # past its bound
     unknown = client.post(post, json={"identity": "a", "number": "+12025550177"}, headers=h)
     assert "number" in assert_error(unknown, "VOICE_001")["details"]
 

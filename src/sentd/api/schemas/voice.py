@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from sentd.api.schemas.bounds import Identifier
 from sentd.outbound.urls import URL_NOT_NORMALIZABLE, InvalidUrl, NotHttpUrl, normalize_url
 
 
@@ -38,20 +39,20 @@ class Body(BaseModel):
 class VoiceNumberCreate(Body):
     callback_url: CallbackUrl
     # Plain strings: the service parses them so a bad one names its field with VALIDATION_002.
-    number: str | None = None
-    area_code: str | None = None
+    number: Identifier | None = None
+    area_code: Annotated[str, Field(max_length=3)] | None = None
     default_for_app_calls: bool | None = None
 
 
 class VoiceNumberUpdate(Body):
-    status: Annotated[str, AfterValidator(_status)] | None = None
+    status: Annotated[str, Field(max_length=8), AfterValidator(_status)] | None = None
     default_for_app_calls: bool | None = None
     callback_url: CallbackUrl | None = None
 
 
 class TokenCreate(Body):
-    identity: str
-    number: str | None = None
+    identity: Annotated[str, Field(max_length=200)]
+    number: Identifier | None = None
     ttl: Annotated[int, Field(ge=1, le=3600)] | None = None
 
 
@@ -67,7 +68,7 @@ class ParticipantTarget(BaseModel):
 
 class ParticipantAdd(Body):
     to: ParticipantTarget
-    caller_id: str | None = None
+    caller_id: Identifier | None = None
 
 
 class ParticipantUpdate(Body):
