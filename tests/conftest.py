@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import hypothesis
 import pytest
 from fastapi import FastAPI
 
@@ -18,6 +19,15 @@ from tests.live_server import LiveServer
 from tests.probe_routes import router as probe_router
 
 IN_CI = os.environ.get("CI") == "true"
+
+# Property tests judge behaviour, never speed: on a loaded 2-core CI machine Hypothesis's
+# per-example deadline and its "too slow" health checks would fail for time alone.
+hypothesis.settings.register_profile(
+    "sentd",
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+hypothesis.settings.load_profile("sentd")
 STATUS_TOKEN = "test-status-token"  # the test app's SENTD_STATUS_TOKEN
 OPERATOR = {"authorization": f"Bearer {STATUS_TOKEN}"}  # headers that unlock /status details
 

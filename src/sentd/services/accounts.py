@@ -10,6 +10,7 @@ from sentd.auth.permissions import Role
 from sentd.db.database import Database
 from sentd.db.repos import balances, customers, users
 from sentd.db.scope import Scope
+from sentd.errors.exceptions import ApiError
 from sentd.money import micros_to_units
 from sentd.services import keys
 from sentd.services.profiles import DEFAULT_SETTINGS, SETTING_FLAGS
@@ -159,6 +160,9 @@ async def account_view(db: Database, scope: Scope, *, role: str) -> dict[str, An
     """The `GET /v3/me` data for the customer in `scope`, with that mode's balance."""
     async with db.connection() as conn:
         customer = await customers.get(conn, scope.customer_id)
+        if customer is None:
+            # Deleted since the key was cached here (its revocation notice is on its way).
+            raise ApiError("AUTH_002")
         balance = await balances.get(conn, scope)
         profiles = (
             await customers.list_profiles(conn, customer["id"])
