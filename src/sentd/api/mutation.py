@@ -25,7 +25,7 @@ from sentd.api.responses import PrebuiltResponse
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
-from sentd.db.final_statement import FinalStatement, refusal_code
+from sentd.db.final_statement import FinalStatement, finish
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
 from sentd.guards.idempotency import (
@@ -109,24 +109,13 @@ class Mutation:
             raise
 
     def commit_with(self, statement: FinalStatement) -> None:
-        """Send `statement` in the same round trip as the COMMIT (see `sentd.db.final_statement`);
-        its refusal becomes the operation's error. In sandbox mode it runs, then rolls back."""
+        """Send `statement` in the same round trip as the COMMIT (`sentd.db.final_statement`
+        runs it; a `Mutation` is a `Unit`); its refusal becomes the operation's error. In
+        sandbox mode it runs, then rolls back."""
         self._final = statement
 
     async def _end(self, conn: Any) -> None:
-        final = self._final
-        ending = "ROLLBACK" if self.sandbox else "COMMIT"
-        if final is None:
-            await conn.execute(ending)
-            return
-        try:
-            await conn.execute(f"{final.sql};\n{ending}")
-        except Exception as error:
-            code = refusal_code(error)
-            if code is None:
-                raise
-            await conn.execute("ROLLBACK")
-            raise await final.refusal(conn, code) from None
+        await finish(conn, self._final, commit=not self.sandbox)
 
     async def respond(self, data: Any, status: int = 200) -> Response:
         """The success response; with an idempotency key it is stored in this transaction."""

@@ -6,20 +6,29 @@ travels back and waits for the event loop, and while COMMIT travels out: under l
 what concurrent operations queue on. Sent as `<statement>; COMMIT` in one simple query, the locks
 are held only while PostgreSQL runs the two.
 
-Such a statement takes no parameters (values are written in as literals, see `literal`) and
+A simple query takes no parameters, so a final statement's values are written in as literals by
+psycopg's quoter (`literal`), which does not depend on the session's settings. The statement
 returns nothing; it refuses the operation by calling `sentd_refuse('<code>')` (migration 0011),
 which raises SQLSTATE `SD001` with the code as its message. PostgreSQL then skips the COMMIT,
-and the caller rolls back and asks the statement's `refusal` for the error to answer.
+`finish` rolls back and raises the error the statement's `refusal` gives for that code.
+
+The database layer builds final statements (`db/repos`) and runs them (`finish`); a service
+only chooses one (`Unit.commit_with`), so the same domain action runs from a route (whose
+`Mutation` is a `Unit`), the CLI or a worker (`transaction`).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-from datetime import date
-from typing import Any, Protocol
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Protocol
+
+from psycopg import sql
 
 from sentd.errors.exceptions import ApiError
+
+if TYPE_CHECKING:
+    from sentd.db.database import Database
 
 REFUSED = "SD001"
 
@@ -33,6 +42,12 @@ class FinalStatement(Protocol):
         ...
 
 
+class Unit(Protocol):
+    """A unit of work whose last statement may travel with its COMMIT."""
+
+    def commit_with(self, statement: FinalStatement) -> None: ...
+
+
 def refusal_code(error: BaseException) -> str | None:
     """The code of a `sentd_refuse` refusal, or None for any other error."""
     if getattr(error, "sqlstate", None) == REFUSED:
@@ -41,20 +56,54 @@ def refusal_code(error: BaseException) -> str | None:
 
 
 def literal(value: Any) -> str:
-    """`value` as an SQL literal. Only the types the final statements use are accepted; strings
-    are quoted with doubled quotes (standard_conforming_strings is on since PostgreSQL 9.1)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, uuid.UUID | date):
-        return f"'{value}'"
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("an SQL literal cannot hold a NUL character")
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, Sequence):
-        return "ARRAY[" + ", ".join(literal(v) for v in value) + "]"
-    raise TypeError(f"no SQL literal for {type(value).__name__}")
+    """`value` as an SQL literal, by psycopg's quoter (strings are written as escape strings
+    when they hold a backslash, so the result does not depend on standard_conforming_strings).
+    A NUL character, which no PostgreSQL text can hold, raises ValueError."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("an SQL literal cannot hold a NUL character")
+    return sql.Literal(value).as_string(None)
+
+
+async def finish(conn: Any, statement: FinalStatement | None, *, commit: bool = True) -> None:
+    """End the transaction open on `conn`: COMMIT (or ROLLBACK, for sandbox mode), with
+    `statement` first in the same round trip. A refusal rolls back and raises its error."""
+    ending = "COMMIT" if commit else "ROLLBACK"
+    if statement is None:
+        await conn.execute(ending)
+        return
+    try:
+        await conn.execute(f"{statement.sql};\n{ending}")
+    except Exception as error:
+        code = refusal_code(error)
+        if code is None:
+            raise
+        await conn.execute("ROLLBACK")
+        raise await statement.refusal(conn, code) from None
+
+
+class Transaction:
+    """A transaction opened by `transaction`: its connection, and the final statement to send
+    with its COMMIT."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.final: FinalStatement | None = None
+
+    def commit_with(self, statement: FinalStatement) -> None:
+        self.final = statement
+
+
+@asynccontextmanager
+async def transaction(db: Database) -> AsyncIterator[Transaction]:
+    """One transaction outside HTTP (CLI, workers): committed with its final statement when the
+    block ends, rolled back when it raises."""
+    async with db.connection() as conn:
+        await conn.execute("BEGIN")
+        unit = Transaction(conn)
+        try:
+            yield unit
+            await finish(conn, unit.final)
+        except BaseException:
+            if conn.is_in_transaction():
+                await conn.execute("ROLLBACK")
+            raise

@@ -1,21 +1,25 @@
-"""Sending: validate, gate, price and accept a request in one transaction.
+"""The domain actions on messages: `send`, `modify`, `cancel`. Routes, the CLI and workers call
+them alike, each in one transaction they are given.
 
-Everything that can refuse a request is checked for the whole request before anything is
-written, and a refusal names each offending recipient. Accepting writes, in the request's
-transaction: contacts for new numbers, one message per recipient × channel (QUEUED, or SCHEDULED),
-each message's first status event and `message.queued|scheduled` event, and — sent with the
-COMMIT — today's count and the debit.
+Sending validates, gates, prices and accepts a `SendRequest`. Everything that can refuse it is
+checked for the whole request before anything is written, and a refusal names each offending
+recipient. Accepting writes, in the caller's transaction: contacts for new numbers, one message
+per recipient × channel (QUEUED, or SCHEDULED), each message's first status event and
+`message.queued|scheduled` event, and — the transaction's final statement, sent with its COMMIT
+by the database layer (`sentd.db.final_statement`) — today's count and the debit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sentd.api.schemas.messages import SendBody
 from sentd.auth.principal import Principal
 from sentd.channels import available_channels
+from sentd.db.final_statement import Unit
 from sentd.db.repos import balances, contacts, messages, sends
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
@@ -29,6 +33,44 @@ from sentd.services.billing import funding_scopes
 
 MIN_SCHEDULE = timedelta(minutes=1)
 MAX_SCHEDULE = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRef:
+    """The template of a send, by id or by name, and its parameters."""
+
+    id: uuid.UUID | None = None
+    name: str | None = None
+    parameters: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """What to send: recipients (E.164), channels ("sent" = choose per recipient), and a
+    template or a text."""
+
+    to: list[str]
+    channel: list[str] | None = None
+    template: TemplateRef | None = None
+    text: str | None = None
+    media_urls: list[str] | None = None
+    subject: str | None = None
+    scheduled_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """What a send reads from its process: the clock's now, the providers, the price list."""
+
+    now: datetime
+    providers: Providers
+    prices: dict[str, Any] = field(default_factory=dict)
+
+
+# Called with the number of messages a send would create, after it is planned and before
+# anything is written: a gate of the caller's (the API's messages-per-minute window) that
+# raises to refuse.
+Admit = Callable[[int], Awaitable[None]]
 
 
 @dataclass
@@ -87,7 +129,7 @@ def _check_schedule(scheduled_at: datetime, now: datetime) -> None:
         )
 
 
-def _check_shape(body: SendBody, now: datetime) -> None:
+def _check_shape(body: SendRequest, now: datetime) -> None:
     if not body.to:
         raise ApiError("VALIDATION_004", {"to": ["At least one recipient is required"]})
     if (body.template is None) == (body.text is None):
@@ -151,7 +193,7 @@ def _no_provider(providers: Providers, channels: set[str]) -> ApiError:
 async def plan(
     conn: Any,
     principal: Principal,
-    body: SendBody,
+    body: SendRequest,
     *,
     now: datetime,
     providers: Providers,
@@ -290,7 +332,7 @@ class Charge:
 async def accept(
     conn: Any,
     principal: Principal,
-    body: SendBody,
+    body: SendRequest,
     template: Any,
     planned: list[Planned],
     *,
@@ -298,7 +340,7 @@ async def accept(
     request_id: str,
 ) -> tuple[dict[str, Any], Charge]:
     """Write the messages, their first events and webhook events; returns the response data and
-    the charge, for the caller to send with the COMMIT (`Mutation.commit_with`)."""
+    the charge, the transaction's final statement."""
     customer, subscribers = await sends.context(
         conn, principal.customer_id, principal.organization_id, principal.livemode
     )
@@ -411,6 +453,32 @@ async def accept(
     return data, charge
 
 
+async def send(
+    conn: Any,
+    unit: Unit,
+    principal: Principal,
+    request: SendRequest,
+    env: Environment,
+    *,
+    reference: str,
+    admit: Admit | None = None,
+) -> dict[str, Any]:
+    """Send `request` in the transaction open on `conn`: plan and gate it, let `admit` refuse
+    it, write it, and make the charge `unit`'s final statement (its refusal — quota, balance —
+    comes when the unit commits). Returns the answer's data. `reference` names the send on the
+    ledger (the request id)."""
+    template, planned = await plan(
+        conn, principal, request, now=env.now, providers=env.providers, prices=env.prices
+    )
+    if admit is not None:
+        await admit(len(planned))
+    data, charge = await accept(
+        conn, principal, request, template, planned, now=env.now, request_id=reference
+    )
+    unit.commit_with(charge)
+    return data
+
+
 async def modify(
     conn: Any,
     principal: Principal,
@@ -454,4 +522,34 @@ async def modify(
     await messages.add_events(
         conn, [(row["id"], row["status"], f"Modified ({changed})", None, None, now)]
     )
+    return row
+
+
+async def cancel(conn: Any, principal: Principal, message_id: uuid.UUID, *, now: datetime) -> Any:
+    """Cancel a message that has not been sent (404 `RESOURCE_003` for one the principal cannot
+    see, 422 `BUSINESS_006` once it was sent); returns the cancelled row."""
+    row = await visible(conn, principal, message_id, lock=True)
+    if row["status"] not in lifecycle.UNSENT:
+        raise ApiError(
+            "BUSINESS_006", {"status": [f"The message is {row['status']} and cannot change"]}
+        )
+    return await lifecycle.transition(conn, row, "CANCELLED", description="Cancelled", now=now)
+
+
+def not_found(message_id: uuid.UUID) -> ApiError:
+    return ApiError("RESOURCE_003", {"id": [f"No message {message_id}"]})
+
+
+async def visible(
+    conn: Any, principal: Principal, message_id: uuid.UUID, lock: bool = False
+) -> Any:
+    """The message `message_id` when the principal's scope holds it (locked with `lock`), else
+    404 `RESOURCE_003`."""
+    row = await messages.get(conn, message_id, lock=lock)
+    if (
+        row is None
+        or row["customer_id"] != principal.customer_id
+        or row["livemode"] != principal.livemode
+    ):
+        raise not_found(message_id)
     return row

@@ -25,7 +25,6 @@ from sentd.db.repos import messages as repo
 from sentd.errors.exceptions import ApiError
 from sentd.guards.rate_limits import Verdict
 from sentd.pricing import price_list
-from sentd.services import lifecycle
 from sentd.services import messages as service
 
 router = APIRouter(tags=["messages"])
@@ -55,21 +54,20 @@ class CancelBody(BaseModel):
     sandbox: bool | None = None
 
 
-def _not_found(message_id: uuid.UUID) -> ApiError:
-    return ApiError("RESOURCE_003", {"id": [f"No message {message_id}"]})
-
-
-async def _visible(
-    conn: Any, principal: Principal, message_id: uuid.UUID, lock: bool = False
-) -> Any:
-    row = await repo.get(conn, message_id, lock=lock)
-    if (
-        row is None
-        or row["customer_id"] != principal.customer_id
-        or (row["livemode"] != principal.livemode)
-    ):
-        raise _not_found(message_id)
-    return row
+def send_request(body: SendBody) -> service.SendRequest:
+    """The domain's request of a send body."""
+    template = body.template
+    return service.SendRequest(
+        to=list(body.to),
+        channel=list(body.channel) if body.channel is not None else None,
+        template=service.TemplateRef(template.id, template.name, template.parameters)
+        if template is not None
+        else None,
+        text=body.text,
+        media_urls=body.media_urls,
+        subject=body.subject,
+        scheduled_at=body.scheduled_at,
+    )
 
 
 @router.post("/v3/messages")
@@ -77,24 +75,28 @@ async def send_message(
     request: Request, body: SendBody, m: Mutation = mutation(Permission.MESSAGING)
 ) -> Response:
     state = request.app.state
-    now = state.clock.now()
-    async with m.transaction() as conn:
-        template, planned = await service.plan(
-            conn,
-            m.principal,
-            body,
-            now=now,
-            providers=state.providers,
-            prices=price_list(state.settings.pricing_file),
-        )
-        verdict = await state.rate_limiter.hit_messages(m.principal, len(planned))
+    env = service.Environment(
+        now=state.clock.now(),
+        providers=state.providers,
+        prices=price_list(state.settings.pricing_file),
+    )
+
+    async def admit(size: int) -> None:
+        verdict = await state.rate_limiter.hit_messages(m.principal, size)
         if not verdict.allowed:
             request.state.response_headers.update(verdict.headers())
-            raise _messages_refusal(verdict, len(planned))
-        data, charge = await service.accept(
-            conn, m.principal, body, template, planned, now=now, request_id=request_id_of(request)
+            raise _messages_refusal(verdict, size)
+
+    async with m.transaction() as conn:
+        data = await service.send(
+            conn,
+            m,
+            m.principal,
+            send_request(body),
+            env,
+            reference=request_id_of(request),
+            admit=admit,
         )
-        m.commit_with(charge)
         return await m.respond(data, 202)
 
 
@@ -168,7 +170,7 @@ async def retrieve_message(
     db: Database = Depends(get_db),
 ) -> Response:
     async with db.connection() as conn:
-        row = await _visible(conn, principal, message_id)
+        row = await service.visible(conn, principal, message_id)
         return ok(request, message(row, await repo.events_of(conn, message_id)))
 
 
@@ -180,7 +182,7 @@ async def message_activities(
     db: Database = Depends(get_db),
 ) -> Response:
     async with db.connection() as conn:
-        row = await _visible(conn, principal, message_id)
+        row = await service.visible(conn, principal, message_id)
         items = activities(row, await repo.events_of(conn, message_id))
     pagination = whole_list(len(items))
     return ok(
@@ -197,7 +199,7 @@ async def modify_message(
 ) -> Response:
     now = request.app.state.clock.now()
     async with m.transaction() as conn:
-        row = await _visible(conn, m.principal, message_id, lock=True)
+        row = await service.visible(conn, m.principal, message_id, lock=True)
         row = await service.modify(
             conn,
             m.principal,
@@ -219,12 +221,7 @@ async def cancel_message(
 ) -> Response:
     now = request.app.state.clock.now()
     async with m.transaction() as conn:
-        row = await _visible(conn, m.principal, message_id, lock=True)
-        if row["status"] not in lifecycle.UNSENT:
-            raise ApiError(
-                "BUSINESS_006", {"status": [f"The message is {row['status']} and cannot change"]}
-            )
-        row = await lifecycle.transition(conn, row, "CANCELLED", description="Cancelled", now=now)
+        row = await service.cancel(conn, m.principal, message_id, now=now)
         return await m.respond(message(row, await repo.events_of(conn, message_id)))
 
 

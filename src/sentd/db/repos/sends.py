@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from sentd.db.final_statement import literal
+from sentd.db.params import Params
 from sentd.db.pool import encode_json
 from sentd.db.repos import contacts, events
 from sentd.db.scope import Scope
@@ -50,43 +51,42 @@ _SHARED = (
 )
 
 
-def _insert_sql() -> str:
-    per, shared = len(_PER_MESSAGE), len(_SHARED)
+def _insert_sql(p: Params) -> str:
     # jsonb values travel as text: asyncpg would read a JSON list inside an array parameter as
     # a nested array.
     arrays = ", ".join(
-        f"${i + 1}::{'text' if t == 'jsonb' else t}[]" for i, (_, t) in enumerate(_PER_MESSAGE)
+        p(f"m.{name}", f"{'text' if cast == 'jsonb' else cast}[]") for name, cast in _PER_MESSAGE
     )
     columns = ", ".join(
         "coalesce(m.contact_id, (SELECT c.id FROM new_contacts c "
         "WHERE c.phone_e164 = m.phone_e164))"
-        if n == "contact_id"
-        else f"m.{n}::{t}"
-        for n, t in _PER_MESSAGE
+        if name == "contact_id"
+        else f"m.{name}::{cast}"
+        for name, cast in _PER_MESSAGE
     )
-    constants = ", ".join(f"${per + i + 1}::{t}" for i, (_, t) in enumerate(_SHARED))
-    names = ", ".join(n for n, _ in _PER_MESSAGE + _SHARED)
-    descriptions = per + shared + 1
+    constants = ", ".join(p(f"s.{name}", cast) for name, cast in _SHARED)
+    names = ", ".join(name for name, _ in _PER_MESSAGE + _SHARED)
     return f"""
-        WITH {contacts.insert_many_cte(descriptions + 1)},
+        WITH {contacts.insert_many_cte(p)},
         inserted AS (
             INSERT INTO messages ({names})
             SELECT {columns}, {constants}
-            FROM unnest({arrays}) AS m({", ".join(n for n, _ in _PER_MESSAGE)})
+            FROM unnest({arrays}) AS m({", ".join(name for name, _ in _PER_MESSAGE)})
             RETURNING id, status, created_at
         ),
         first_events AS (
             INSERT INTO message_events (message_id, status, description, occurred_at)
             SELECT i.id, i.status, d.description, i.created_at
-            FROM inserted i JOIN unnest($1::uuid[], ${descriptions}::text[])
+            FROM inserted i JOIN unnest({p("m.id", "uuid[]")}, {p("descriptions", "text[]")})
                 AS d(id, description) ON d.id = i.id
         ),
-        {events.insert_ctes(descriptions + 13)}
+        {events.insert_ctes(p)}
         SELECT
     """
 
 
-_INSERT = _insert_sql()
+_PARAMS = Params()
+_INSERT = _insert_sql(_PARAMS)
 
 
 async def insert_messages(
@@ -101,17 +101,15 @@ async def insert_messages(
     gets its number's), the messages with the `shared` values and their own (`id`,
     `contact_id`, `channel`, …), each one's first status event with its description, and the
     batch of webhook events."""
-    await conn.execute(
-        _INSERT,
-        *(
-            [encode_json(m[name]) if kind == "jsonb" else m[name] for m in messages]
-            for name, kind in _PER_MESSAGE
-        ),
-        *(shared[name] for name, _ in _SHARED),
-        descriptions,
-        *contacts.insert_many_params(*new_contacts),
-        *batch.params(),
-    )
+    values: dict[str, Any] = {
+        f"m.{name}": [encode_json(m[name]) if cast == "jsonb" else m[name] for m in messages]
+        for name, cast in _PER_MESSAGE
+    }
+    values.update((f"s.{name}", shared[name]) for name, _ in _SHARED)
+    values["descriptions"] = descriptions
+    values.update(contacts.insert_many_values(*new_contacts))
+    values.update(batch.values())
+    await conn.execute(_INSERT, *_PARAMS.bind(values))
 
 
 async def context(
@@ -168,8 +166,8 @@ def charge_sql(
     reference: str,
     message_ids: list[uuid.UUID],
 ) -> str:
-    """The final statement of a send (see `sentd.db.final_statement`): add `messages` to the
-    organization's count for `day` and debit `total_micros`, with its ledger row, from the first
+    """The final statement of a send (`sentd.db.final_statement` runs it): add `messages` to
+    the organization's count for `day` and debit `total_micros`, with its ledger row, from the first
     balance of `funding` that covers it — a balance is debited only if it still covers the total
     once its lock is held, so concurrent sends never overdraw it. When another balance than the
     first pays, the messages' charges name it. Refuses with BUSINESS_008 past
@@ -180,11 +178,11 @@ def charge_sql(
         "day": literal(day),
         "messages": literal(messages),
         "limit": literal(messages_per_day),
-        "funding": literal(funding) + "::uuid[]",
+        "funding": literal(funding),
         "total": literal(total_micros),
         "entry": literal(new_id()),
         "reference": literal(reference),
-        "ids": literal(message_ids) + "::uuid[]",
+        "ids": literal(message_ids),
         "expected": literal(funding[0]),
     }
     return """
