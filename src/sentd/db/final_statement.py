@@ -19,8 +19,10 @@ only chooses one (`Unit.commit_with`), so the same domain action runs from a rou
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from psycopg import sql
@@ -56,10 +58,21 @@ def refusal_code(error: BaseException) -> str | None:
 
 
 def literal(value: Any) -> str:
-    """`value` as an SQL literal, by psycopg's quoter (strings are written as escape strings
-    when they hold a backslash, so the result does not depend on standard_conforming_strings).
-    A NUL character, which no PostgreSQL text can hold, raises ValueError."""
-    if isinstance(value, str) and "\x00" in value:
+    """`value` as an SQL literal. Text, arrays and anything else go through psycopg's quoter
+    (a string holding a backslash is written as an escape string, so the result does not depend
+    on standard_conforming_strings); booleans, integers, UUIDs and dates, whose text holds no
+    quote, are written directly (psycopg's quoter costs ~5 µs a value). A NUL character, which
+    no PostgreSQL text can hold, raises ValueError."""
+    kind = type(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is uuid.UUID:
+        return f"'{value}'::uuid"
+    if kind is date:
+        return f"'{value.isoformat()}'::date"
+    if kind is str and "\x00" in value:
         raise ValueError("an SQL literal cannot hold a NUL character")
     return sql.Literal(value).as_string(None)
 

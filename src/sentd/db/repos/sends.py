@@ -211,7 +211,7 @@ def charge_sql(
         ledger AS (
             INSERT INTO ledger_entries (id, customer_id, livemode, amount_micros,
                 balance_after_micros, reason, reference)
-            SELECT {entry}, customer_id, {livemode}, -{total}, amount_micros, 'messages',
+            SELECT {entry}, customer_id, {livemode}, -({total}), amount_micros, 'messages',
                 {reference}
             FROM debited
         ),
