@@ -166,69 +166,25 @@ def charge_sql(
     reference: str,
     message_ids: list[uuid.UUID],
 ) -> str:
-    """The final statement of a send (`sentd.db.final_statement` runs it): add `messages` to
-    the organization's count for `day` and debit `total_micros`, with its ledger row, from the first
-    balance of `funding` that covers it — a balance is debited only if it still covers the total
-    once its lock is held, so concurrent sends never overdraw it. When another balance than the
-    first pays, the messages' charges name it. Refuses with BUSINESS_008 past
+    """The final statement of a send (`sentd.db.final_statement` runs it), a call of
+    `sentd_charge` (migration 0019): add `messages` to the organization's count for `day` and
+    debit `total_micros`, with its ledger row, from the first balance of `funding` that covers
+    it once its lock is held, so concurrent sends never overdraw it. When another balance than
+    the first pays, the messages' charges name it. Refuses with BUSINESS_008 past
     `messages_per_day` and with BUSINESS_003 when no balance covers the total."""
-    v = {
-        "organization": literal(organization_id),
-        "livemode": literal(livemode),
-        "day": literal(day),
-        "messages": literal(messages),
-        "limit": literal(messages_per_day),
-        "funding": literal(funding),
-        "total": literal(total_micros),
-        "entry": literal(new_id()),
-        "reference": literal(reference),
-        "ids": literal(message_ids),
-        "expected": literal(funding[0]),
-    }
-    return """
-        WITH counted AS (
-            INSERT INTO daily_message_counts AS d (organization_id, livemode, day, count)
-            VALUES ({organization}, {livemode}, {day}, {messages})
-            ON CONFLICT (organization_id, livemode, day) DO UPDATE
-                SET count = d.count + EXCLUDED.count
-                WHERE d.count + EXCLUDED.count <= {limit}
-            RETURNING count
-        ),
-        payer AS (
-            SELECT s.customer_id
-            FROM unnest({funding}) WITH ORDINALITY AS s(customer_id, position)
-            JOIN balances b ON b.customer_id = s.customer_id AND b.livemode = {livemode}
-            WHERE b.amount_micros >= {total}
-            ORDER BY s.position LIMIT 1
-        ),
-        debited AS (
-            UPDATE balances b SET amount_micros = b.amount_micros - {total}, updated_at = now()
-            FROM payer
-            WHERE {total} > 0 AND b.customer_id = payer.customer_id
-                AND b.livemode = {livemode} AND b.amount_micros >= {total}
-            RETURNING b.customer_id, b.amount_micros
-        ),
-        ledger AS (
-            INSERT INTO ledger_entries (id, customer_id, livemode, amount_micros,
-                balance_after_micros, reason, reference)
-            SELECT {entry}, customer_id, {livemode}, -({total}), amount_micros, 'messages',
-                {reference}
-            FROM debited
-        ),
-        charged_elsewhere AS (
-            UPDATE messages m SET charges = jsonb_build_array(jsonb_build_object(
-                'customer_id', debited.customer_id::text, 'micros', m.price_micros))
-            FROM debited
-            WHERE m.id = ANY({ids}) AND m.price_micros > 0
-                AND debited.customer_id <> {expected}
-        )
-        SELECT CASE
-            WHEN coalesce((SELECT count FROM counted), {limit} + 1) > {limit}
-                THEN sentd_refuse('BUSINESS_008')
-            WHEN {total} > 0 AND NOT EXISTS (SELECT FROM debited)
-                THEN sentd_refuse('BUSINESS_003')
-        END
-    """.format(**v)
+    values = (
+        organization_id,
+        livemode,
+        day,
+        messages,
+        messages_per_day,
+        funding,
+        total_micros,
+        new_id(),
+        reference,
+        message_ids,
+    )
+    return f"SELECT sentd_charge({', '.join(literal(v) for v in values)})"
 
 
 async def sent_today(conn: Any, organization_id: uuid.UUID, livemode: bool, day: date) -> int:
