@@ -35,7 +35,9 @@ async def create_webhook(
 ) -> Response:
     await webhooks.check_destination(body.endpoint_url, _allow_private(request))
     async with m.transaction() as conn:
-        row = await webhooks.create(conn, m.principal, body, request.app.state.clock.now())
+        row = await webhooks.create(
+            conn, m.principal, body.to_input(), request.app.state.clock.now()
+        )
         return await m.respond(webhook(row, reveal_secret=True), 201)
 
 
@@ -90,7 +92,7 @@ async def update_webhook(
     await webhooks.check_destination(body.endpoint_url, _allow_private(request))
     async with m.transaction() as conn:
         row = await webhooks.replace(
-            conn, m.principal, webhook_id, body, request.app.state.clock.now()
+            conn, m.principal, webhook_id, body.to_input(), request.app.state.clock.now()
         )
         return await m.respond(webhook(row))
 
