@@ -268,6 +268,7 @@ async def inbound_message(request: Request) -> Response:
             provider_message_id=sid,
             received_at=now,
             media=media or None,
+            keywords=request.app.state.keywords,
         )
     if stored is None:
         log.info("Twilio inbound %s: already received", sid)
