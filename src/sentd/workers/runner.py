@@ -30,7 +30,7 @@ from sentd.failures import FailureStreak
 from sentd.guards.idempotency import Idempotency
 from sentd.ids import random_token
 from sentd.providers.registry import Providers
-from sentd.services.operations import HEARTBEAT_INTERVAL_S
+from sentd.services.operations import HEARTBEAT_INTERVAL_S, HEARTBEAT_STALE_S
 from sentd.services.retention import Policy, apply_retention
 
 log = logging.getLogger("sentd.workers")
