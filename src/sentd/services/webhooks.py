@@ -50,6 +50,35 @@ async def get(conn: Any, principal: Principal, webhook_id: uuid.UUID, lock: bool
     return row
 
 
+async def page(
+    conn: Any,
+    principal: Principal,
+    *,
+    search: str | None,
+    is_active: bool | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """The principal's webhooks (name or URL matching `search`), and how many match."""
+    return await webhooks.page(
+        conn, principal.scope, search=search, is_active=is_active, limit=limit, offset=offset
+    )
+
+
+async def delivery_log(
+    conn: Any,
+    principal: Principal,
+    webhook_id: uuid.UUID,
+    *,
+    search: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """A page of one of the principal's webhooks' deliveries, and how many match."""
+    await get(conn, principal, webhook_id)
+    return await webhooks.delivery_log(conn, webhook_id, search=search, limit=limit, offset=offset)
+
+
 def _columns(webhook: WebhookInput) -> dict[str, Any]:
     return {
         "display_name": webhook.display_name,
