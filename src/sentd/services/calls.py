@@ -25,6 +25,7 @@ from sentd.money import micros_to_units
 from sentd.phones import InvalidPhoneNumber, describe
 from sentd.pricing import price_micros
 from sentd.services.billing import funding_scopes
+from sentd.voice.contract import AnswerError
 
 LIVE = repo.LIVE
 BLOCKED_LINE_TYPES = frozenset({"premium_rate", "shared_cost"})
@@ -211,6 +212,40 @@ async def end(
         if recording["ended_at"] == now:
             await _event(conn, row, "call.recording_ready", now, recording_id=str(recording["id"]))
     return row
+
+
+async def connect(
+    conn: Any,
+    row: Any,
+    verdict: dict[str, Any] | AnswerError,
+    *,
+    plan: dict[str, Any],
+    now: datetime,
+    prices: dict[str, Any],
+    next_step_at: datetime | None,
+) -> Any:
+    """Move an INITIATED call on by its callback's verdict: FAILED when the answer was unusable,
+    REJECTED when it rejects; a connect answer records `plan` and its target, then the call
+    rings — unless the destination is blocked or the balances cannot pay one minute (FAILED)."""
+    if isinstance(verdict, AnswerError):
+        return await fail(conn, row, "FAILED", verdict.failure_reason, now)
+    action = verdict["action"]
+    if action["action"] == "reject":
+        return await fail(conn, row, "REJECTED", "rejected", now)
+    target = action["to"]
+    values: dict[str, Any] = {
+        "plan": plan,
+        "phone_leg": row["phone_leg"] or target["kind"] == "number",
+    }
+    if target["kind"] == "conference":
+        values["conference"] = target["value"]
+    row = await repo.update(conn, row["id"], values)
+    if target["kind"] == "number" and blocked_destination(target["value"]):
+        return await fail(conn, row, "FAILED", "destination_blocked", now)
+    seconds = await affordable_seconds(conn, row, prices)
+    if seconds is not None and seconds < 60:
+        return await fail(conn, row, "FAILED", "insufficient_balance", now)
+    return await ring(conn, row, now, next_step_at)
 
 
 def blocked_destination(number: str) -> bool:
