@@ -240,12 +240,22 @@ async def connect(
     if target["kind"] == "conference":
         values["conference"] = target["value"]
     row = await repo.update(conn, row["id"], values)
-    if target["kind"] == "number" and blocked_destination(target["value"]):
-        return await fail(conn, row, "FAILED", "destination_blocked", now)
+    refused = await refusal(conn, row, prices)
+    if refused is not None:
+        return await fail(conn, row, "FAILED", refused, now)
+    return await ring(conn, row, now, next_step_at)
+
+
+async def refusal(conn: Any, row: Any, prices: dict[str, Any]) -> str | None:
+    """Why a leg about to ring (its plan names the target) must not: its phone destination is
+    blocked, or the balances that pay for it cannot afford one minute. None: it may ring."""
+    target = row["plan"].get("target") or {}
+    if target.get("kind") == "number" and blocked_destination(str(target["value"])):
+        return "destination_blocked"
     seconds = await affordable_seconds(conn, row, prices)
     if seconds is not None and seconds < 60:
-        return await fail(conn, row, "FAILED", "insufficient_balance", now)
-    return await ring(conn, row, now, next_step_at)
+        return "insufficient_balance"
+    return None
 
 
 def blocked_destination(number: str) -> bool:
@@ -546,13 +556,12 @@ async def add_participant(
     )
     scope = principal.scope
     customer = await customers.get(conn, scope.customer_id)
-    caller = ("number", shown) if kind == "number" else ("number", host["number"])
     row = await place(
         conn,
         customer=customer,
         livemode=scope.livemode,
         direction="outbound",
-        caller=caller,
+        caller=("number", _leg_caller(host, kind, shown)),
         callee=(kind, value),
         number=host["number"],
         plan={"step": "ring", "target": {"kind": kind, "value": value}},
@@ -566,12 +575,34 @@ async def add_participant(
         row = await repo.update(
             conn, row["id"], {"provider_ref": provider_ref, "next_step_at": None}
         )
-    if kind == "number" and blocked_destination(value):
-        return await fail(conn, row, "FAILED", "destination_blocked", now)
-    seconds = await affordable_seconds(conn, row, prices)
-    if seconds is not None and seconds < 60:
-        row = await fail(conn, row, "FAILED", "insufficient_balance", now)
+    refused = await refusal(conn, row, prices)
+    if refused is not None:
+        row = await fail(conn, row, "FAILED", refused, now)
     return row
+
+
+def _leg_caller(host: Any, kind: str, shown: str) -> str:
+    """The number a new leg calls from: the caller id shown to a phone, else the host's."""
+    return shown if kind == "number" else str(host["number"])
+
+
+async def participant_can_ring(
+    conn: Any, host: Any, *, kind: str, value: str, shown: str, prices: dict[str, Any]
+) -> bool:
+    """Whether `add_participant` would let this leg ring (no `refusal`), judged before a
+    provider is asked to dial it; a leg that may not is recorded FAILED and never dialled."""
+    leg = {
+        "plan": {"target": {"kind": kind, "value": value}},
+        "direction": "outbound",
+        "to_kind": kind,
+        "to_value": value,
+        "from_kind": "number",
+        "from_value": _leg_caller(host, kind, shown),
+        "number": host["number"],
+        "customer_id": host["customer_id"],
+        "livemode": host["livemode"],
+    }
+    return await refusal(conn, leg, prices) is None
 
 
 def next_talk_end(now: datetime, call_s: float, affordable_s: int | None) -> datetime:
