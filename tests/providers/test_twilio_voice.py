@@ -273,6 +273,11 @@ def test_a_conference_room_on_twilio(server: LiveServer, fake: FakeTwilioVoice) 
         assert record["from"] == line
         assert fake.participant_status(leg, "in-progress").status_code == 204
         assert [p.id for p in participants.list(host).data or []] == [host, added.id]
+        # A premium-rate number is recorded FAILED and never dialled at Twilio.
+        blocked = participants.add(host, to={"kind": "number", "value": "+19002345678"}).data
+        assert blocked is not None and blocked.status == "FAILED"
+        assert blocked.failure_reason == "destination_blocked"
+        assert len(fake.participants) == 2
 
         participants.update(added.id, id=host, muted=True)
         assert fake.participants[leg]["muted"] is True
