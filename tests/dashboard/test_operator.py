@@ -31,8 +31,8 @@ def test_an_operators_credit_shows_in_the_organizations_balance(dash_server: Liv
     credited = dash.post_form(org_page, f"{org_page}/credit", {"amount": "12.5", "mode": "live"})
     assert credited.status_code == 303
     mine = signed_in(dash_server, owner_email(dash_server, customer))
-    assert re.search(r'data-balance="live">12\.5 USD<', mine.get("/overview").text)
-    assert 'data-balance="live">12.5 USD<' in mine.get("/billing").text
+    assert re.search(r'data-balance="live">12\.50 USD<', mine.get("/overview").text)
+    assert 'data-balance="live">12.50 USD<' in mine.get("/billing").text
     # Plan and suspension, through the same services as `sentd orgs`.
     assert dash.post_form(org_page, f"{org_page}/plan", {"plan": "growth"}).status_code == 303
     assert "growth" in mine.get("/overview").text

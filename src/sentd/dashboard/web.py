@@ -51,8 +51,11 @@ ENV = Environment(
 
 
 def _money(micros: int | None, currency: str | None = None) -> str:
-    value = micros_to_units(micros or 0)
-    return f"{value} {currency}" if currency else str(value)
+    """Micro-units as an amount with at least two decimals (`12.50`, `0.0079`)."""
+    text = f"{micros_to_units(micros or 0):.6f}".rstrip("0")
+    whole, _, fraction = text.partition(".")
+    text = f"{whole}.{fraction.ljust(2, '0')}"
+    return f"{text} {currency}" if currency else text
 
 
 def _when(value: datetime | None) -> str:
