@@ -293,3 +293,8 @@ async def cancel(conn: Any, message: Any, now: datetime) -> Any:
             "BUSINESS_006", {"status": [f"The message is {message['status']} and cannot change"]}
         )
     return await transition(conn, message, "CANCELLED", description="Cancelled", now=now)
+
+
+async def message(conn: Any, message_id: uuid.UUID) -> Any:
+    """A message of any customer by id (what a provider's callback names), or None."""
+    return await messages.get(conn, message_id)
