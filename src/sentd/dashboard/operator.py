@@ -11,13 +11,11 @@ from starlette.responses import Response
 
 from sentd.dashboard import web
 from sentd.dashboard.web import Context, context
-from sentd.db.repos import heartbeats, queues
 from sentd.db.scope import Scope
 from sentd.guards.maintenance import set_maintenance
 from sentd.money import units_to_micros
 from sentd.plans import PLANS
-from sentd.services import billing, organizations, plans
-from sentd.workers.runner import HEARTBEAT_STALE_S
+from sentd.services import billing, operations, organizations, plans
 
 router = APIRouter(
     prefix=web.PREFIX + "/operator", route_class=web.DashboardRoute, include_in_schema=False
@@ -27,8 +25,8 @@ router = APIRouter(
 async def _console(ctx: Context, error: str | None = None, created: object = None) -> Response:
     orgs = await organizations.list_organizations(ctx.db)
     async with ctx.db.connection() as conn:
-        alive = await heartbeats.alive(conn, HEARTBEAT_STALE_S)
-        depths = await queues.depths(conn)
+        alive = await operations.alive(conn)
+        depths = await operations.queue_depths(conn)
     return web.render(
         ctx.request,
         "operator.html",

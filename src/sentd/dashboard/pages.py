@@ -16,15 +16,13 @@ from sentd.auth.permissions import Permission
 from sentd.dashboard import charts, web
 from sentd.dashboard.account import invitation_url
 from sentd.dashboard.web import Context, context
-from sentd.db.repos import dashboard as reads
-from sentd.db.repos import messages as message_reads
-from sentd.db.repos import webhooks as webhook_reads
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
 from sentd.events.catalog import EVENT_NAMES
 from sentd.phones import normalize_e164
 from sentd.pricing import price_list
 from sentd.services import accounts, contacts, keys, lifecycle, profiles, quotas, templates, users
+from sentd.services import dashboard_reads as reads
 from sentd.services import webhooks as webhook_service
 
 router = APIRouter(prefix=web.PREFIX, route_class=web.DashboardRoute, include_in_schema=False)
@@ -69,7 +67,7 @@ async def overview(request: Request, ctx: Context = Depends(context)) -> Respons
     chart = None
     async with ctx.db.connection() as conn:
         if ctx.can(Permission.MESSAGING):
-            rows = await reads.daily_final_counts(conn, ctx.principal.scope, since)
+            rows = await reads.daily_counts(conn, ctx.principal.scope, since)
             chart = charts.daily_by_status(rows, today)
             sent_today = sum(r["n"] for r in rows if r["day"] == today)
             usage.append(("messages today", sent_today, ctx.principal.limits.messages_per_day))
@@ -192,10 +190,9 @@ async def messages_page(request: Request, ctx: Context = Depends(context)) -> Re
             phone = filters["number"]
     page = _page_number(request)
     async with ctx.db.connection() as conn:
-        rows, total = await message_reads.page(
+        rows, total = await reads.message_page(
             conn,
-            ctx.principal.customer_id,
-            ctx.principal.livemode,
+            ctx.principal.scope,
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
             status=filters["status"] if filters["status"] in STATUSES else None,
@@ -226,7 +223,7 @@ async def message_page(message_id: str, ctx: Context = Depends(context)) -> Resp
     mid = web.parse_id(message_id, "message")
     async with ctx.db.connection() as conn:
         row = await _visible_message(conn, ctx, mid)
-        events = await message_reads.events_of(conn, mid)
+        events = await reads.message_events(conn, mid)
         deliveries = await reads.deliveries_of_message(conn, ctx.principal.scope, mid)
     return web.render(
         ctx.request,
@@ -267,9 +264,7 @@ async def cancel_message(message_id: str, ctx: Context = Depends(context)) -> Re
 async def webhooks_page(request: Request, ctx: Context = Depends(context)) -> Response:
     ctx.require_section("webhooks")
     async with ctx.db.connection() as conn:
-        rows, _ = await webhook_reads.page(
-            conn, ctx.principal.scope, search=None, is_active=None, limit=100, offset=0
-        )
+        rows = await reads.webhook_list(conn, ctx.principal.scope)
     return web.render(request, "webhooks.html", ctx=ctx, section="webhooks", rows=rows)
 
 
@@ -287,10 +282,8 @@ async def _webhook_page(
 ) -> Response:
     async with ctx.db.connection() as conn:
         row = await _webhook_or_404(conn, ctx, webhook_id)
-        deliveries, total = await webhook_reads.delivery_log(
-            conn, webhook_id, search=None, limit=PAGE_SIZE, offset=0
-        )
-        attempts = await reads.attempts_of(conn, [d["id"] for d in deliveries])
+        deliveries, total = await reads.delivery_log(conn, webhook_id, limit=PAGE_SIZE, offset=0)
+        attempts = await reads.attempts(conn, [d["id"] for d in deliveries])
     by_delivery: dict[uuid.UUID, list[Any]] = {}
     for a in attempts:
         by_delivery.setdefault(a["delivery_id"], []).append(a)
@@ -564,7 +557,7 @@ async def billing_page(request: Request, ctx: Context = Depends(context)) -> Res
     view = await accounts.account_view(ctx.db, ctx.principal.scope, role=ctx.session.role)
     page = _page_number(request)
     async with ctx.db.connection() as conn:
-        ledger = await reads.ledger_page(
+        ledger = await reads.ledger(
             conn, ctx.principal.scope, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
         usage = [
