@@ -543,7 +543,7 @@ def _has_letter(text: str) -> bool:
 
 
 class Body(Text):
-    """A message body: Meta's rules for its shape and the words around its variables."""
+    """A message body (at most 1024 characters) and the variables of its placeholders."""
 
     type: Literal["text"] | None = None
 
@@ -553,6 +553,8 @@ class Body(Text):
 
 
 class RcsBody(Body):
+    """The RCS body (at most 3072 characters)."""
+
     max_length: ClassVar[int] = MAX_RCS_BODY
 
 
@@ -580,6 +582,8 @@ def _few_attachments(media: tuple[MmsMedia, ...]) -> tuple[MmsMedia, ...]:
 
 
 class MmsBody(Body):
+    """The MMS body, with its subject and attachments."""
+
     subject: Annotated[str, AfterValidator(_subject)] | None = None
     media: Annotated[tuple[MmsMedia, ...], AfterValidator(_few_attachments)] = ()
 
@@ -686,6 +690,8 @@ class Header(Text):
 
 
 class Footer(Text):
+    """A footer: one line of at most 60 characters."""
+
     type: Literal["text"] | None = None
 
     max_length: ClassVar[int] = MAX_FOOTER
@@ -704,8 +710,9 @@ _COMBINATION = {
 
 
 class Bodies(_Wire):
-    """The bodies by key (`multiChannel`, `sms`, `whatsapp`, `rcs`, `mms`): read like a mapping
-    of the ones present, `bodies["sms"]`."""
+    """A multiChannel body, or an sms + whatsapp pair; rcs and mms override one of those."""
+
+    # Read like a mapping of the bodies present: `bodies["sms"]`, `"rcs" in bodies`.
 
     multi_channel: Body | None = Field(None, alias="multiChannel")
     sms: Body | None = None
@@ -934,6 +941,9 @@ class AuthenticationConfig(_Wire):
 
 
 class Definition(_Wire):
+    """A message template: its bodies per channel, and the header, footer and buttons that
+    WhatsApp and RCS show. `null` counts as absent; unknown keys are ignored."""
+
     body: Bodies
     header: Header | None = None
     footer: Footer | None = None
