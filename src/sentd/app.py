@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from sentd import __version__, outbound
+from sentd import __version__, outbound, wiring
 from sentd.api import exception_handlers, openapi
 from sentd.api.access_log import AccessLogMiddleware
 from sentd.api.intake import RequestIntakeMiddleware
@@ -165,6 +165,9 @@ def create_app(
     app.mount(api_docs.ASSETS_PATH, api_docs.ASSETS, name="docs-assets")
     app.state.settings = settings
     app.state.clock = clock
+    # Explicit registrations (nothing registers itself on import): `sentd.wiring`.
+    app.state.keywords = wiring.keywords(settings)
+    app.state.whatsapp_handlers = wiring.whatsapp_handlers(app.state.keywords)
     exception_handlers.install(app)
     app.state.in_flight = InFlight(settings.max_in_flight)
     app.add_middleware(RequestIntakeMiddleware, settings=settings, in_flight=app.state.in_flight)

@@ -166,14 +166,14 @@ def worker_health() -> None:
     health check for `sentd worker`, which has no HTTP), 1 otherwise."""
     import socket
 
-    from sentd.db.repos import heartbeats
-    from sentd.workers.runner import HEARTBEAT_STALE_S
+    from sentd.services import operations
+    from sentd.services.operations import HEARTBEAT_STALE_S
 
     host = socket.gethostname()
 
     async def loops_here(db: Database) -> list[str]:
         async with db.connection() as conn:
-            rows = await heartbeats.alive(conn, HEARTBEAT_STALE_S)
+            rows = await operations.alive(conn)
         return [r["loop_name"] for r in rows if r["process"].startswith(f"{host}:")]
 
     loops = [name for name in run(get_settings(), loops_here) if name != "api"]

@@ -328,6 +328,43 @@ async def get(conn: Any, scope: Scope, call_id: uuid.UUID, *, lock: bool = False
     return row
 
 
+async def page(
+    conn: Any,
+    scope: Scope,
+    *,
+    direction: str | None,
+    status: str | None,
+    number: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """A page of the calls of `scope`, newest first, and how many match."""
+    return await repo.page(
+        conn,
+        scope,
+        direction=direction,
+        status=status,
+        number=number,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def ready_recordings(conn: Any, scope: Scope, call_id: uuid.UUID) -> list[Any]:
+    """The finished recordings of one call of `scope`."""
+    await get(conn, scope, call_id)
+    return await repo.ready_recordings(conn, call_id)
+
+
+async def recording(conn: Any, recording_id: uuid.UUID) -> Any:
+    """A recording by id, of any customer (its pre-signed link is the permission), or None."""
+    return await repo.recording(conn, recording_id)
+
+
 def check_live_phone_call(row: Any) -> None:
     if row["status"] not in LIVE:
         raise conflict(f"The call has already ended ({row['status']})")

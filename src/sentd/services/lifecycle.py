@@ -12,6 +12,7 @@ CANCELLED end a message that was not yet delivered.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -262,3 +263,8 @@ async def apply_early_receipts_many(conn: Any, rows: list[Any], now: datetime) -
             reason_code=receipt["reason_code"],
             reason=receipt["reason"],
         )
+
+
+async def message(conn: Any, message_id: uuid.UUID) -> Any:
+    """A message of any customer by id (what a provider's callback names), or None."""
+    return await messages.get(conn, message_id)

@@ -58,6 +58,12 @@ async def get(conn: Any, scope: Scope, number: str, *, lock: bool = False) -> An
     return row
 
 
+async def all_of(conn: Any, scope: Scope) -> list[Any]:
+    """Every number voice is turned on for, in `scope`."""
+    rows: list[Any] = await repo.all_of(conn, scope)
+    return rows
+
+
 @dataclass(frozen=True, slots=True)
 class Enabled:
     row: Any

@@ -380,6 +380,7 @@ async def advance_simulated(context: WorkerContext) -> None:
     A batch at a time, in bulk."""
     now = context.clock.now()
     latency = timedelta(milliseconds=context.settings.simulator_latency_ms)
+    keywords = inbound.Keywords.from_settings(context.settings)
     async with context.db.transaction() as conn:
         rows = list(
             await conn.fetch(
@@ -410,13 +411,13 @@ async def advance_simulated(context: WorkerContext) -> None:
         delivered = [r for r in later if r["status"] == "DELIVERED"]
         stops = [r for r in delivered if simulator.magic(r["phone_e164"]) == simulator.REPLIES_STOP]
         for row in stops:
-            await _reply_stop(conn, row, now)
+            await _reply_stop(conn, row, now, keywords)
         stopped = {r["id"] for r in stops}
         read = [r for r in delivered if r["channel"] == "whatsapp" and r["id"] not in stopped]
         await lifecycle.transition_many(conn, read, "READ", description="Read (simulated)", now=now)
 
 
-async def _reply_stop(conn: Any, row: Any, now: datetime) -> None:
+async def _reply_stop(conn: Any, row: Any, now: datetime, keywords: inbound.Keywords) -> None:
     org = await conn.fetchval(
         "SELECT COALESCE(organization_id, id) FROM customers WHERE id = $1", row["customer_id"]
     )
@@ -432,4 +433,5 @@ async def _reply_stop(conn: Any, row: Any, now: datetime) -> None:
         provider="simulator",
         provider_message_id=f"sim_in_{row['id']}",
         received_at=now,
+        keywords=keywords,
     )

@@ -14,7 +14,6 @@ from sentd.api.views.voice import voice_number
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
-from sentd.db.repos import voice_numbers as repo
 from sentd.guards.rate_limits import RateClass
 from sentd.services import voice_numbers
 
@@ -58,7 +57,7 @@ async def list_voice_numbers(
     db: Database = Depends(get_db),
 ) -> Response:
     async with db.connection() as conn:
-        rows = await repo.all_of(conn, principal.scope)
+        rows = await voice_numbers.all_of(conn, principal.scope)
     return ok(request, [voice_number(r) for r in rows])
 
 
@@ -125,7 +124,7 @@ async def test_callback(
     db: Database = state.db
     async with db.connection() as conn:
         row = await voice_numbers.get(conn, m.principal.scope, e164)
-        own = frozenset(r["number"] for r in await repo.all_of(conn, m.principal.scope))
+        own = frozenset(r["number"] for r in await voice_numbers.all_of(conn, m.principal.scope))
     if m.sandbox:
         verdict = {"outcome": "ok", "call_id": None, "answer": None, "error": None}
         verdict |= {"request": None, "response": None}
