@@ -310,6 +310,6 @@ def describe(app: FastAPI) -> dict[str, Any]:
                 _describe_presigned_download(operation)
             else:
                 _describe_operation(path, method, operation, schemas)
-    document = _refer_to_components(document)
-    app.openapi_schema = document
-    return document
+    referred: dict[str, Any] = _refer_to_components(document)
+    app.openapi_schema = referred
+    return referred
