@@ -11,11 +11,14 @@ from typing import Any
 from sentd.auth import keys as key_format
 from sentd.auth.permissions import Role
 from sentd.auth.principal import Principal
+from sentd.config import Settings
 from sentd.db.repos import api_keys, balances, customers, messages
 from sentd.db.scope import Scope
 from sentd.ids import new_id
 from sentd.plans import effective_limits
 from sentd.services import accounts, contacts, keys
+
+REQUEST_RATES = Settings.model_construct().request_rates  # the defaults
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ async def principal_of(conn: Any, plaintext: str) -> Principal:
         organization_id=row["organization_id"],
         customer_id=row["customer_id"],
         plan=row["plan"],
-        limits=effective_limits(row["plan"], row["limit_overrides"] or {}, {}),
+        limits=effective_limits(row["plan"], row["limit_overrides"] or {}, REQUEST_RATES),
     )
 
 
