@@ -39,6 +39,7 @@ from sentd.api.routes import (
 from sentd.auth.authenticator import Authenticator
 from sentd.clock import Clock
 from sentd.config import Settings, get_settings
+from sentd.dashboard import routes as dashboard_routes
 from sentd.db.database import Database
 from sentd.db.listener import Listener
 from sentd.db.location import resolve_database_url
@@ -163,6 +164,8 @@ def create_app(
     )
     app.openapi = lambda: openapi.describe(app)  # type: ignore[method-assign]
     app.mount(api_docs.ASSETS_PATH, api_docs.ASSETS, name="docs-assets")
+    if settings.dashboard_enabled:
+        dashboard_routes.install(app)
     app.state.settings = settings
     app.state.clock = clock
     # Explicit registrations (nothing registers itself on import): `sentd.wiring`.

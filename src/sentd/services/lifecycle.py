@@ -16,8 +16,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sentd.auth.principal import Principal
 from sentd.db.repos import balances, messages
 from sentd.db.scope import Scope
+from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit, emit_many
 from sentd.metrics import MESSAGE_TRANSITIONS
 
@@ -263,6 +265,34 @@ async def apply_early_receipts_many(conn: Any, rows: list[Any], now: datetime) -
             reason_code=receipt["reason_code"],
             reason=receipt["reason"],
         )
+
+
+async def visible(
+    conn: Any, principal: Principal, message_id: uuid.UUID, lock: bool = False
+) -> Any:
+    """The message, when it is the principal's (customer and mode); else `RESOURCE_003`."""
+    row = await messages.get(conn, message_id, lock=lock)
+    if (
+        row is None
+        or row["customer_id"] != principal.customer_id
+        or (row["livemode"] != principal.livemode)
+    ):
+        raise ApiError("RESOURCE_003", {"id": [f"No message {message_id}"]})
+    return row
+
+
+def cancellable(message: Any) -> bool:
+    return message["status"] in UNSENT
+
+
+async def cancel(conn: Any, message: Any, now: datetime) -> Any:
+    """Cancel a message not yet handed to a provider (the row locked by the caller);
+    `BUSINESS_006` once it is past that point."""
+    if not cancellable(message):
+        raise ApiError(
+            "BUSINESS_006", {"status": [f"The message is {message['status']} and cannot change"]}
+        )
+    return await transition(conn, message, "CANCELLED", description="Cancelled", now=now)
 
 
 async def message(conn: Any, message_id: uuid.UUID) -> Any:

@@ -157,3 +157,12 @@ async def send_test(
         headers=headers,
         timeout_s=webhook["timeout_seconds"],
     )
+
+
+async def retry_delivery(
+    conn: Any, principal: Principal, webhook_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
+) -> None:
+    """Send a failed delivery again (the dashboard's "retry"): the delivery loop picks it up."""
+    await get(conn, principal, webhook_id, lock=True)
+    if await webhooks.requeue_failed(conn, webhook_id, delivery_id, now) is None:
+        raise ApiError("VALIDATION_001", {"delivery_id": ["Only a failed delivery can be retried"]})
