@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sentd.db.repos import contacts as contacts_repo
-from sentd.db.repos import messages
+from sentd.db.repos import customers, messages
 from sentd.db.scope import Scope
 from sentd.events.emit import emit
 from sentd.events.specimens import contact_payload
@@ -47,11 +47,7 @@ async def owner_of_number(conn: Any, number: str) -> Any:
     row = await sending_numbers.owner_of(conn, number)
     if row is not None:
         return row
-    rows = await conn.fetch(
-        "SELECT id, id AS organization_id FROM customers WHERE kind = 'organization' "
-        "AND deleted_at IS NULL LIMIT 2"
-    )
-    return rows[0] if len(rows) == 1 else None
+    return await customers.sole_organization(conn)
 
 
 async def receive(

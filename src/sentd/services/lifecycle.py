@@ -15,7 +15,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sentd.db.repos import balances, messages
+from sentd.db.repos import balances, customers, early_receipts, messages
 from sentd.db.scope import Scope
 from sentd.events.emit import emit, emit_many
 from sentd.metrics import MESSAGE_TRANSITIONS
@@ -78,7 +78,7 @@ async def emit_status_many(conn: Any, rows: list[Any], now: datetime) -> None:
         await emit_many(
             conn,
             customer_id=customer_id,
-            organization_id=await _organization_of(conn, customer_id),
+            organization_id=await customers.organization_of(conn, customer_id),
             livemode=livemode,
             events=[
                 (f"message.{r['status'].lower()}", r["status"].lower(), message_payload(r, now))
@@ -86,12 +86,6 @@ async def emit_status_many(conn: Any, rows: list[Any], now: datetime) -> None:
             ],
             now=now,
         )
-
-
-async def _organization_of(conn: Any, customer_id: Any) -> Any:
-    return await conn.fetchval(
-        "SELECT COALESCE(organization_id, id) FROM customers WHERE id = $1", customer_id
-    )
 
 
 async def transition(
@@ -124,7 +118,7 @@ async def transition(
     await messages.add_events(conn, [(row["id"], status, description, reason_code, reason, now)])
     if status in ENDINGS and message["status"] in UNSENT:
         row = await refund(conn, row, now)
-    await emit_status(conn, row, await _organization_of(conn, row["customer_id"]), now)
+    await emit_status(conn, row, await customers.organization_of(conn, row["customer_id"]), now)
     MESSAGE_TRANSITIONS.labels(status, row["channel"]).inc()
     return row
 
@@ -206,15 +200,14 @@ async def record_provider_status(
         # The provider can answer faster than the dispatcher commits SENT: keep the receipt and
         # apply it when the message is recorded as sent (see `apply_early_receipts`).
         log.info("keeping an early %s receipt for %s", provider, provider_message_id)
-        await conn.execute(
-            "INSERT INTO early_receipts (provider, provider_message_id, status, reason_code, "
-            "reason, received_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            provider,
-            provider_message_id,
-            status,
-            reason_code,
-            reason,
-            now,
+        await early_receipts.keep(
+            conn,
+            provider=provider,
+            provider_message_id=provider_message_id,
+            status=status,
+            reason_code=reason_code,
+            reason=reason,
+            received_at=now,
         )
         return False
     descriptions = {
@@ -242,17 +235,13 @@ async def apply_early_receipts(conn: Any, message: Any, now: datetime) -> None:
 
 async def apply_early_receipts_many(conn: Any, rows: list[Any], now: datetime) -> None:
     """`apply_early_receipts` for many messages just recorded as sent: one look-up for all."""
-    keyed = [r for r in rows if r["provider"] is not None and r["provider_message_id"] is not None]
-    if not keyed:
-        return
-    receipts = await conn.fetch(
-        "DELETE FROM early_receipts e USING unnest($1::text[], $2::text[]) AS k(provider, id) "
-        "WHERE e.provider = k.provider AND e.provider_message_id = k.id "
-        "RETURNING e.id, e.provider, e.provider_message_id, e.status, e.reason_code, e.reason",
-        [r["provider"] for r in keyed],
-        [r["provider_message_id"] for r in keyed],
-    )
-    for receipt in sorted(receipts, key=lambda r: r["id"]):  # arrival order, per message too
+    keys = [
+        (r["provider"], r["provider_message_id"])
+        for r in rows
+        if r["provider"] is not None and r["provider_message_id"] is not None
+    ]
+    receipts = await early_receipts.take_many(conn, keys)
+    for receipt in receipts:  # arrival order, per message too
         await record_provider_status(
             conn,
             provider=receipt["provider"],

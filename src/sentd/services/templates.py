@@ -47,12 +47,6 @@ STATUSES = ("DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED", "R
 SUBMITTABLE = ("DRAFT", "REJECTED", "APPROVED")  # where content may change and review may start
 FROZEN = ("PAUSED", "DISABLED", "REVOKED")  # WhatsApp's doing: only the name may change
 
-quotas.register_usage(
-    "templates",
-    "SELECT count(*) FROM templates WHERE organization_id = $1 AND livemode = $2 "
-    "AND deleted_at IS NULL",
-)
-
 
 # -- the template as the rest of sentd sees it -----------------------------------------------
 

@@ -21,7 +21,6 @@ from sentd.ids import new_id
 from sentd.outbound.destinations import ForbiddenDestination, check_when_saved
 from sentd.services import quotas
 
-quotas.register_usage("webhooks", webhooks.USAGE_SQL)
 SECRET_BYTES = 32
 
 

@@ -23,7 +23,7 @@ from sentd.api.load import InFlight
 from sentd.api.middleware import DATABASE_RETRY_AFTER_S
 from sentd.db.database import Database, PoolExhausted
 from sentd.db.pool import is_database_failure, unreachable_reason
-from sentd.db.repos import heartbeats, queues
+from sentd.db.repos import heartbeats, probe, queues
 from sentd.errors.exceptions import ApiError
 from sentd.workers.runner import HEARTBEAT_STALE_S
 
@@ -36,7 +36,7 @@ async def _probe_database(db: Database) -> tuple[float | None, str | None]:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S), db.connection() as conn:
-            await conn.fetchval("SELECT 1")
+            await probe.round_trip(conn)
     except PoolExhausted:
         return None, "no pooled connection became free (the process is overloaded)"
     except Exception as exc:

@@ -127,3 +127,81 @@ async def organization_summaries(conn: Any, organization_id: uuid.UUID | None = 
         organization_id,
     )
     return rows
+
+
+async def organization_of(conn: Any, customer_id: uuid.UUID) -> uuid.UUID:
+    """The organization a customer belongs to (itself for an organization), deleted or not
+    (rows are never removed, so a message's customer is always found)."""
+    organization_id: uuid.UUID | None = await conn.fetchval(
+        "SELECT COALESCE(organization_id, id) FROM customers WHERE id = $1", customer_id
+    )
+    if organization_id is None:
+        raise LookupError(f"no customer {customer_id}")
+    return organization_id
+
+
+async def senders_many(conn: Any, customer_ids: list[uuid.UUID]) -> list[Any]:
+    """What the dispatcher sends these customers' messages from: `id, whatsapp_account,
+    sending_phone_number, whatsapp_phone_number` (deleted customers included: their messages
+    already accepted are still sent)."""
+    rows: list[Any] = await conn.fetch(
+        "SELECT id, whatsapp_account, sending_phone_number, whatsapp_phone_number "
+        "FROM customers WHERE id = ANY($1::uuid[])",
+        customer_ids,
+    )
+    return rows
+
+
+async def sole_organization(conn: Any) -> Any:
+    """`id, organization_id` (the same) of the only organization, or None when there are none or
+    several."""
+    rows = await conn.fetch(
+        "SELECT id, id AS organization_id FROM customers WHERE kind = 'organization' "
+        "AND deleted_at IS NULL LIMIT 2"
+    )
+    return rows[0] if len(rows) == 1 else None
+
+
+async def find_organization_by_email(conn: Any, email: str) -> Any:
+    """The oldest organization with this email (`id`), or None."""
+    return await conn.fetchrow(
+        "SELECT id FROM customers WHERE kind = 'organization' AND deleted_at IS NULL "
+        "AND email = $1 ORDER BY created_at LIMIT 1",
+        email,
+    )
+
+
+async def lock_named(conn: Any, name: str) -> None:
+    """Serialise, until the end of the transaction, every caller that takes the lock `name` (an
+    advisory lock: it locks no row)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", name)
+
+
+async def lock_plan_of(conn: Any, customer_id: uuid.UUID) -> Any:
+    """The organization of a customer (itself for an organization) with its `plan` and `limits`,
+    locked for an update; None when there is no such customer."""
+    return await conn.fetchrow(
+        "SELECT o.id, o.plan, o.limits FROM customers c "
+        "JOIN customers o ON o.id = COALESCE(c.organization_id, c.id) "
+        "WHERE c.id = $1 AND c.deleted_at IS NULL FOR UPDATE OF o",
+        customer_id,
+    )
+
+
+async def set_plan_and_limits(
+    conn: Any, organization_id: uuid.UUID, plan: str, limits: dict[str, Any]
+) -> Any:
+    """Set an organization's plan and its limit overrides; returns `id, plan, limits`."""
+    return await conn.fetchrow(
+        "UPDATE customers SET plan = $2, limits = $3, updated_at = now() WHERE id = $1 "
+        "RETURNING id, plan, limits",
+        organization_id,
+        plan,
+        limits,
+    )
+
+
+PROFILES_USAGE_SQL = (
+    "SELECT count(*) FROM customers WHERE organization_id = $1 AND kind = 'profile' "
+    "AND deleted_at IS NULL"
+)

@@ -15,6 +15,7 @@ COLUMNS = (
     "from_number, attempts, due_at, lease_until, simulated_next_at, scheduled_at, reason_code, "
     "reason, created_at, updated_at"
 )
+_M_COLUMNS = ", ".join("m." + c.strip() for c in COLUMNS.split(","))  # COLUMNS of `messages m`
 
 
 async def insert_many(conn: Any, rows: list[dict[str, Any]]) -> None:
@@ -199,7 +200,7 @@ async def set_status_many(
         f"UPDATE messages m SET status = $1{sets} "
         f"FROM unnest($2::uuid[], $3::text[]{args}) AS u(id, expected{aliases}) "
         f"WHERE m.id = u.id AND m.status = u.expected "
-        f"RETURNING {', '.join('m.' + c.strip() for c in COLUMNS.split(','))}",
+        f"RETURNING {_M_COLUMNS}",
         status,
         message_ids,
         expected,
@@ -246,6 +247,55 @@ async def add_events_many(conn: Any, events: Sequence[EventRow]) -> None:
         "ORDER BY n",
         *columns,
     )
+
+
+async def claim_due(conn: Any, now: datetime, limit: int, lease_until: datetime) -> list[Any]:
+    """The dispatcher's claim, in one statement: up to `limit` due QUEUED messages and ACCEPTED
+    ones whose lease ran out (a worker died, or a retry is due), oldest due first, skipping rows
+    another worker holds. Each becomes ACCEPTED with the lease `lease_until` and one more attempt;
+    the rows come back with `was`, the status they had."""
+    rows: list[Any] = await conn.fetch(
+        f"""
+        WITH due AS (
+            SELECT id, status AS was FROM messages
+            WHERE (status = 'QUEUED' AND due_at <= $1)
+               OR (status = 'ACCEPTED' AND lease_until <= $1)
+            ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+        )
+        UPDATE messages m SET status = 'ACCEPTED', lease_until = $3, attempts = m.attempts + 1,
+            updated_at = $1
+        FROM due WHERE m.id = due.id
+        RETURNING due.was, {_M_COLUMNS}
+        """,
+        now,
+        limit,
+        lease_until,
+    )
+    return rows
+
+
+async def lock_scheduled_due(conn: Any, now: datetime, limit: int) -> list[Any]:
+    """SCHEDULED messages whose time has come (oldest first), locked; rows other workers hold are
+    skipped."""
+    rows: list[Any] = await conn.fetch(
+        f"SELECT {COLUMNS} FROM messages WHERE status = 'SCHEDULED' AND scheduled_at <= $1 "
+        f"ORDER BY scheduled_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+    return rows
+
+
+async def lock_simulated_due(conn: Any, now: datetime, limit: int) -> list[Any]:
+    """Messages whose next simulated receipt is due (oldest first), locked; rows other workers
+    hold are skipped."""
+    rows: list[Any] = await conn.fetch(
+        f"SELECT {COLUMNS} FROM messages WHERE simulated_next_at <= $1 "
+        f"ORDER BY simulated_next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+    return rows
 
 
 async def release_claims(

@@ -324,3 +324,22 @@ async def get_by_whatsapp_id_for_update(conn: Any, whatsapp_id: str) -> Any:
         f"ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
         whatsapp_id,
     )
+
+
+async def dispatch_info_many(conn: Any, template_ids: list[uuid.UUID]) -> list[Any]:
+    """What the dispatcher sends of these templates: `id, name, language, whatsapp_name,
+    variables` (deleted templates included: messages already accepted with them are sent)."""
+    if not template_ids:
+        return []
+    rows: list[Any] = await conn.fetch(
+        "SELECT id, name, language, whatsapp_name, variables FROM templates "
+        "WHERE id = ANY($1::uuid[])",
+        template_ids,
+    )
+    return rows
+
+
+USAGE_SQL = (
+    "SELECT count(*) FROM templates WHERE organization_id = $1 AND livemode = $2 "
+    "AND deleted_at IS NULL"
+)
