@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sentd.backoff import backoff
 from sentd.db.repos import customers, messages
 from sentd.db.repos import templates as templates_repo
 from sentd.metrics import DISPATCH_SECONDS, PROVIDER_SUBMISSIONS
@@ -313,12 +313,10 @@ async def _record_retries(
     settings = context.settings
     retry_at = [
         now
-        + timedelta(
-            seconds=min(
-                settings.dispatch_retry_base_s * 2 ** (row["attempts"] - 1),
-                settings.dispatch_retry_cap_s,
-            )
-            * (0.75 + random.random() / 2)
+        + backoff(
+            row["attempts"],
+            base_s=settings.dispatch_retry_base_s,
+            cap_s=settings.dispatch_retry_cap_s,
         )
         for row, _ in retries
     ]

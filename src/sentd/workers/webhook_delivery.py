@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sentd import outbound
+from sentd.backoff import backoff_s
 from sentd.db.repos import webhooks
 from sentd.events import sender
 from sentd.metrics import WEBHOOK_DELIVERIES, WEBHOOK_SECONDS
@@ -45,11 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("sentd.workers.webhooks")
 BATCH = 200
 DISABLE_AFTER_FAILED_EVENTS = 10
-
-
-def backoff_s(attempt: int, base_s: float, cap_s: float) -> float:
-    """Delay before retry number `attempt` (1, 2, …): base, doubling, capped."""
-    return float(min(base_s * 2 ** (attempt - 1), cap_s))
 
 
 async def deliver_due(context: WorkerContext) -> None:
@@ -182,7 +178,9 @@ class _WebhookBatch:
         elif outcome.gone or not retries_left:
             state = "failed"
         else:
-            delay = backoff_s(attempt, settings.webhook_retry_base_s, settings.webhook_retry_cap_s)
+            delay = backoff_s(
+                attempt, base_s=settings.webhook_retry_base_s, cap_s=settings.webhook_retry_cap_s
+            )
             if outcome.retry_after_s is not None:
                 delay = min(max(delay, outcome.retry_after_s), settings.webhook_retry_cap_s)
             state, next_at = "retrying", finished + timedelta(seconds=delay)
