@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from sentd.config import Settings
 from sentd.providers import twilio, whatsapp_messages
 from sentd.providers.registry import Providers
 from sentd.services.inbound import configure_keywords
 
 
-def build_providers(settings: Any) -> Providers:
+def build_providers(settings: Settings) -> Providers:
     """The providers, and the inbound keyword lists they apply (both come from settings)."""
     configure_keywords(settings.opt_out_keywords, settings.opt_in_keywords, settings.help_keywords)
     providers = Providers(settings)

@@ -20,6 +20,7 @@ from typing import Any
 
 from sentd.api.schemas.templates import DEFAULT_LANGUAGE, TemplateCreate, TemplateUpdate
 from sentd.auth.principal import Principal
+from sentd.config import Settings
 from sentd.db.database import Database
 from sentd.db.repos import templates as repo
 from sentd.errors.exceptions import ApiError
@@ -118,7 +119,7 @@ class ReviewPolicy:
     delay_s: float
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ReviewPolicy:
+    def from_settings(cls, settings: Settings) -> ReviewPolicy:
         return cls(settings.template_review_backend, settings.template_review_delay_s)
 
 
