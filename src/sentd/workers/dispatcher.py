@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -159,10 +160,9 @@ async def _outbounds(conn: Any, rows: list[Any]) -> dict[Any, OutboundMessage]:
     """What each claimed message is submitted as; its templates and senders in two queries. A
     message that cannot be built is logged and left to its lease (claimed again later)."""
     template_ids = list({r["template_id"] for r in rows if r["template_id"] is not None})
-    templates = {t["id"]: t for t in await templates_repo.dispatch_info_many(conn, template_ids)}
+    templates = {t.id: t for t in await templates_repo.dispatch_info_many(conn, template_ids)}
     senders = {
-        c["id"]: c
-        for c in await customers.senders_many(conn, list({r["customer_id"] for r in rows}))
+        c.id: c for c in await customers.senders_many(conn, list({r["customer_id"] for r in rows}))
     }
     out: dict[Any, OutboundMessage] = {}
     for row in rows:
@@ -173,21 +173,20 @@ async def _outbounds(conn: Any, rows: list[Any]) -> dict[Any, OutboundMessage]:
     return out
 
 
-def _outbound(row: Any, templates: dict[Any, Any], senders: dict[Any, Any]) -> OutboundMessage:
+def _outbound(
+    row: Any,
+    templates: dict[uuid.UUID, templates_repo.DispatchTemplate],
+    senders: dict[uuid.UUID, customers.Senders],
+) -> OutboundMessage:
     template = None
     if row["template_id"] is not None:
         t = templates[row["template_id"]]
         given = row["template_parameters"] or {}
-        values = [given.get(v, given.get(str(i), "")) for i, v in enumerate(t["variables"])]
-        template = TemplateRef(
-            row["template_id"], t["name"], t["language"], t["whatsapp_name"], values
-        )
+        values = [given.get(v, given.get(str(i), "")) for i, v in enumerate(t.variables)]
+        template = TemplateRef(row["template_id"], t.name, t.language, t.whatsapp_name, values)
     customer = senders[row["customer_id"]]
-    sender = (
-        customer["whatsapp_phone_number"]
-        if row["channel"] == "whatsapp"
-        else (customer["sending_phone_number"])
-    )
+    whatsapp = row["channel"] == "whatsapp"
+    sender = customer.whatsapp_phone_number if whatsapp else customer.sending_phone_number
     return OutboundMessage(
         id=row["id"],
         channel=row["channel"],
@@ -200,7 +199,7 @@ def _outbound(row: Any, templates: dict[Any, Any], senders: dict[Any, Any]) -> O
         livemode=row["livemode"],
         customer_id=row["customer_id"],
         attempt=row["attempts"],
-        account=customer["whatsapp_account"] if row["channel"] == "whatsapp" else None,
+        account=customer.whatsapp_account if whatsapp else None,
     )
 
 

@@ -32,7 +32,7 @@ import asyncio
 import itertools
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sentd import outbound
 from sentd.backoff import backoff_s
@@ -62,8 +62,8 @@ async def deliver_due(context: WorkerContext) -> None:
         limit = asyncio.Semaphore(settings.worker_concurrency)
         async with asyncio.TaskGroup() as tasks:
             for _, group in itertools.groupby(
-                sorted(batch, key=lambda d: (d["webhook_id"], d["seq"])),
-                key=lambda d: d["webhook_id"],
+                sorted(batch, key=lambda d: (d.webhook_id, d.seq)),
+                key=lambda d: d.webhook_id,
             ):
                 tasks.create_task(
                     _WebhookBatch(context, client, list(group), limit, lease_until).run()
@@ -80,14 +80,14 @@ class _WebhookBatch:
         self,
         context: WorkerContext,
         client: outbound.OutboundClient,
-        deliveries: list[Any],
+        deliveries: list[webhooks.ClaimedDelivery],
         limit: asyncio.Semaphore,
         lease_until: datetime,
     ) -> None:
         self._context = context
         self._client = client
         self._deliveries = deliveries
-        self._webhook_id = deliveries[0]["webhook_id"]
+        self._webhook_id = deliveries[0].webhook_id
         self._limit = limit
         self._lease_until = lease_until
         self._next = iter(deliveries)  # shared by the senders: each delivery is taken once
@@ -116,7 +116,7 @@ class _WebhookBatch:
                 # worker takes the rest now). Recorded deliveries no longer hold this lease.
                 async with self._context.db.transaction() as conn:
                     await webhooks.release(
-                        conn, [d["id"] for d in self._deliveries], self._lease_until
+                        conn, [d.id for d in self._deliveries], self._lease_until
                     )
 
     async def _send_next(self) -> None:
@@ -146,32 +146,32 @@ class _WebhookBatch:
             self._wake.set()
             await recorded
 
-    async def _attempt(self, delivery: Any) -> webhooks.AttemptOutcome:
+    async def _attempt(self, delivery: webhooks.ClaimedDelivery) -> webhooks.AttemptOutcome:
         settings = self._context.settings
         clock = self._context.clock
         started = clock.now()
         try:
             body, headers = sender.signed_request(
-                secret=delivery["signing_secret"],
-                webhook_id=delivery["webhook_id"],
-                event_id=delivery["event_id"],
-                event_type=delivery["event_type"],
-                envelope=delivery["envelope"],
+                secret=delivery.signing_secret,
+                webhook_id=delivery.webhook_id,
+                event_id=delivery.event_id,
+                event_type=delivery.event_type,
+                envelope=delivery.envelope,
                 now=started,
             )
             outcome = await sender.send(
                 self._client,
-                url=delivery["endpoint_url"],
+                url=delivery.endpoint_url,
                 body=body,
                 headers=headers,
-                timeout_s=delivery["timeout_seconds"],
+                timeout_s=delivery.timeout_seconds,
             )
         except Exception as exc:  # this delivery's failed attempt, never the batch's
-            log.exception("webhook %s: delivery %s raised", self._webhook_id, delivery["id"])
+            log.exception("webhook %s: delivery %s raised", self._webhook_id, delivery.id)
             outcome = sender.Outcome(None, None, f"sending failed: {type(exc).__name__}: {exc}")
         finished = clock.now()
-        attempt = delivery["attempts"] + 1
-        retries_left = attempt <= delivery["retry_count"]
+        attempt = delivery.attempts + 1
+        retries_left = attempt <= delivery.retry_count
         next_at: datetime | None = None
         if outcome.succeeded:
             state = "delivered"
@@ -189,13 +189,13 @@ class _WebhookBatch:
         if state == "failed":
             log.warning(
                 "webhook %s: event %s failed after %d attempt(s): %s",
-                delivery["webhook_id"],
-                delivery["event_id"],
+                delivery.webhook_id,
+                delivery.event_id,
                 attempt,
                 outcome.describe(),
             )
         return webhooks.AttemptOutcome(
-            delivery_id=delivery["id"],
+            delivery_id=delivery.id,
             attempt=attempt,
             state=state,
             next_attempt_at=next_at,

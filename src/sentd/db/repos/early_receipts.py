@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sentd.db.types import Connection
+
 
 async def keep(
-    conn: Any,
+    conn: Connection,
     *,
     provider: str,
     provider_message_id: str,
@@ -29,7 +31,7 @@ async def keep(
     )
 
 
-async def take_many(conn: Any, keys: list[tuple[str, str]]) -> list[Any]:
+async def take_many(conn: Connection, keys: list[tuple[str, str]]) -> list[Any]:
     """Delete and return the receipts kept for these `(provider, provider_message_id)` pairs, in
     arrival order: `id, provider, provider_message_id, status, reason_code, reason`."""
     if not keys:

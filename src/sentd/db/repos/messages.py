@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sentd.db.types import Connection
+
 COLUMNS = (
     "id, customer_id, livemode, contact_id, direction, channel, status, phone_e164, "
     "phone_international, region_code, template_id, template_name, template_category, "
@@ -18,7 +20,7 @@ COLUMNS = (
 _M_COLUMNS = ", ".join("m." + c.strip() for c in COLUMNS.split(","))  # COLUMNS of `messages m`
 
 
-async def insert_many(conn: Any, rows: list[dict[str, Any]]) -> None:
+async def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     names = list(rows[0])
@@ -32,7 +34,7 @@ async def insert_many(conn: Any, rows: list[dict[str, Any]]) -> None:
 EventRow = tuple[uuid.UUID, str, str, str | None, str | None, datetime]
 
 
-async def add_events(conn: Any, events: Sequence[EventRow]) -> None:
+async def add_events(conn: Connection, events: Sequence[EventRow]) -> None:
     await conn.executemany(
         "INSERT INTO message_events (message_id, status, description, reason_code, reason, "
         "occurred_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -40,14 +42,14 @@ async def add_events(conn: Any, events: Sequence[EventRow]) -> None:
     )
 
 
-async def get(conn: Any, message_id: uuid.UUID, *, lock: bool = False) -> Any:
+async def get(conn: Connection, message_id: uuid.UUID, *, lock: bool = False) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM messages WHERE id = $1" + (" FOR UPDATE" if lock else ""),
         message_id,
     )
 
 
-async def get_by_provider_id(conn: Any, provider: str, provider_message_id: str) -> Any:
+async def get_by_provider_id(conn: Connection, provider: str, provider_message_id: str) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM messages WHERE provider = $1 AND provider_message_id = $2 "
         f"FOR UPDATE",
@@ -57,7 +59,7 @@ async def get_by_provider_id(conn: Any, provider: str, provider_message_id: str)
 
 
 async def set_status(
-    conn: Any, message_id: uuid.UUID, expected: str, status: str, values: dict[str, Any]
+    conn: Connection, message_id: uuid.UUID, expected: str, status: str, values: dict[str, Any]
 ) -> Any:
     """Move a message from `expected` to `status` (and set `values`); None if it had moved."""
     assignments = "".join(f", {name} = ${i}" for i, name in enumerate(values, start=4))
@@ -71,7 +73,7 @@ async def set_status(
     )
 
 
-async def update(conn: Any, message_id: uuid.UUID, values: dict[str, Any]) -> Any:
+async def update(conn: Connection, message_id: uuid.UUID, values: dict[str, Any]) -> Any:
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
     return await conn.fetchrow(
         f"UPDATE messages SET {assignments} WHERE id = $1 RETURNING {COLUMNS}",
@@ -80,7 +82,7 @@ async def update(conn: Any, message_id: uuid.UUID, values: dict[str, Any]) -> An
     )
 
 
-async def events_of(conn: Any, message_id: uuid.UUID) -> list[Any]:
+async def events_of(conn: Connection, message_id: uuid.UUID) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         "SELECT status, description, reason_code, reason, occurred_at FROM message_events "
         "WHERE message_id = $1 ORDER BY id",
@@ -90,7 +92,7 @@ async def events_of(conn: Any, message_id: uuid.UUID) -> list[Any]:
 
 
 async def page(
-    conn: Any,
+    conn: Connection,
     customer_id: uuid.UUID,
     livemode: bool,
     *,
@@ -121,7 +123,9 @@ async def page(
     return rows, total
 
 
-async def events_of_many(conn: Any, message_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+async def events_of_many(
+    conn: Connection, message_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Any]]:
     rows = await conn.fetch(
         "SELECT message_id, status, description, reason_code, reason, occurred_at "
         "FROM message_events WHERE message_id = ANY($1) ORDER BY id",
@@ -133,7 +137,7 @@ async def events_of_many(conn: Any, message_ids: list[uuid.UUID]) -> dict[uuid.U
     return out
 
 
-async def summary(conn: Any, contact_id: uuid.UUID) -> list[Any]:
+async def summary(conn: Connection, contact_id: uuid.UUID) -> list[Any]:
     """Per channel: messages, first and last time, successes and failures."""
     rows: list[Any] = await conn.fetch(
         """
@@ -175,7 +179,7 @@ def _per_row_columns(values: dict[str, list[Any]], first: int) -> tuple[str, str
     return sets, args, aliases, [values[n] for n in names]
 
 
-async def lock_many(conn: Any, message_ids: list[uuid.UUID]) -> list[Any]:
+async def lock_many(conn: Connection, message_ids: list[uuid.UUID]) -> list[Any]:
     """The messages with these ids, locked (in id order, so that two lockers cannot deadlock)."""
     rows: list[Any] = await conn.fetch(
         f"SELECT {COLUMNS} FROM messages WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
@@ -185,7 +189,7 @@ async def lock_many(conn: Any, message_ids: list[uuid.UUID]) -> list[Any]:
 
 
 async def set_status_many(
-    conn: Any,
+    conn: Connection,
     message_ids: list[uuid.UUID],
     expected: list[str],
     status: str,
@@ -210,7 +214,7 @@ async def set_status_many(
 
 
 async def update_many(
-    conn: Any,
+    conn: Connection,
     message_ids: list[uuid.UUID],
     values: dict[str, list[Any]],
     *,
@@ -232,7 +236,7 @@ async def update_many(
     return [r["id"] for r in rows]
 
 
-async def add_events_many(conn: Any, events: Sequence[EventRow]) -> None:
+async def add_events_many(conn: Connection, events: Sequence[EventRow]) -> None:
     """`add_events` in one statement (kept in the given order)."""
     if not events:
         return
@@ -249,7 +253,9 @@ async def add_events_many(conn: Any, events: Sequence[EventRow]) -> None:
     )
 
 
-async def claim_due(conn: Any, now: datetime, limit: int, lease_until: datetime) -> list[Any]:
+async def claim_due(
+    conn: Connection, now: datetime, limit: int, lease_until: datetime
+) -> list[Any]:
     """The dispatcher's claim, in one statement: up to `limit` due QUEUED messages and ACCEPTED
     ones whose lease ran out (a worker died, or a retry is due), oldest due first, skipping rows
     another worker holds. Each becomes ACCEPTED with the lease `lease_until` and one more attempt;
@@ -274,7 +280,7 @@ async def claim_due(conn: Any, now: datetime, limit: int, lease_until: datetime)
     return rows
 
 
-async def lock_scheduled_due(conn: Any, now: datetime, limit: int) -> list[Any]:
+async def lock_scheduled_due(conn: Connection, now: datetime, limit: int) -> list[Any]:
     """SCHEDULED messages whose time has come (oldest first), locked; rows other workers hold are
     skipped."""
     rows: list[Any] = await conn.fetch(
@@ -286,7 +292,7 @@ async def lock_scheduled_due(conn: Any, now: datetime, limit: int) -> list[Any]:
     return rows
 
 
-async def lock_simulated_due(conn: Any, now: datetime, limit: int) -> list[Any]:
+async def lock_simulated_due(conn: Connection, now: datetime, limit: int) -> list[Any]:
     """Messages whose next simulated receipt is due (oldest first), locked; rows other workers
     hold are skipped."""
     rows: list[Any] = await conn.fetch(
@@ -299,7 +305,7 @@ async def lock_simulated_due(conn: Any, now: datetime, limit: int) -> list[Any]:
 
 
 async def release_claims(
-    conn: Any, message_ids: list[uuid.UUID], lease_until: datetime, now: datetime
+    conn: Connection, message_ids: list[uuid.UUID], lease_until: datetime, now: datetime
 ) -> None:
     """Hand back claimed messages a stopping worker did not submit: due at once (`lease_until =
     now`) and their claim's attempt given back. Only rows still held by that claim change."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from sentd.db.types import Connection
 
 
-async def round_trip(conn: Any) -> None:
+async def round_trip(conn: Connection) -> None:
     await conn.fetchval("SELECT 1")

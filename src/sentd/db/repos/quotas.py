@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from sentd.db.repos import contacts, customers, templates, webhooks
+from sentd.db.types import Connection
 
 # Each statement takes the organization's id as $1 and, when it uses it, the mode as $2.
 _USAGE_SQL: dict[str, str] = {
@@ -18,7 +19,7 @@ _USAGE_SQL: dict[str, str] = {
 QUOTAS = frozenset(_USAGE_SQL)
 
 
-async def usage(conn: Any, quota: str, organization_id: uuid.UUID, livemode: bool) -> int:
+async def usage(conn: Connection, quota: str, organization_id: uuid.UUID, livemode: bool) -> int:
     """How much of `quota` the organization uses (KeyError for an unknown quota)."""
     sql = _USAGE_SQL[quota]
     params: list[Any] = [organization_id]
@@ -28,7 +29,7 @@ async def usage(conn: Any, quota: str, organization_id: uuid.UUID, livemode: boo
     return count
 
 
-async def lock(conn: Any, quota: str, organization_id: uuid.UUID) -> None:
+async def lock(conn: Connection, quota: str, organization_id: uuid.UUID) -> None:
     """Serialise, until the end of the transaction, the creations of one organization that count
     against `quota`, so that two cannot both fit in its last place."""
     await conn.execute(
