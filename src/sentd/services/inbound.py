@@ -12,6 +12,7 @@ from typing import Any
 from sentd.db.repos import contacts as contacts_repo
 from sentd.db.repos import customers, messages
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.events.emit import emit
 from sentd.events.specimens import contact_payload
 from sentd.ids import new_id
@@ -40,7 +41,7 @@ def configure_keywords(opt_out: list[str], opt_in: list[str], help_words: list[s
     )
 
 
-async def owner_of_number(conn: Any, number: str) -> Any:
+async def owner_of_number(conn: Connection, number: str) -> Any:
     """The customer a number belongs to: the one that claimed it as its SMS or WhatsApp number
     (one at most: `services.sending_numbers`); when no customer claims it and there is exactly one
     organization, that one (a single-tenant server)."""
@@ -51,7 +52,7 @@ async def owner_of_number(conn: Any, number: str) -> Any:
 
 
 async def receive(
-    conn: Any,
+    conn: Connection,
     *,
     customer_id: uuid.UUID,
     organization_id: uuid.UUID,
@@ -124,7 +125,12 @@ async def receive(
 
 
 async def _keyword(
-    conn: Any, contact: Any, word: str, channel: str, message_id: uuid.UUID, common: dict[str, Any]
+    conn: Connection,
+    contact: Any,
+    word: str,
+    channel: str,
+    message_id: uuid.UUID,
+    common: dict[str, Any],
 ) -> None:
     if word in _keywords.opt_out and not contact["opt_out"]:
         event, opt_out = "contact.opt_out", True

@@ -17,6 +17,7 @@ from typing import Any
 
 from sentd.db.repos import balances, customers, early_receipts, messages
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.events.emit import emit, emit_many
 from sentd.metrics import MESSAGE_TRANSITIONS
 
@@ -56,7 +57,7 @@ def message_payload(message: Any, now: datetime) -> dict[str, Any]:
     return payload
 
 
-async def emit_status(conn: Any, message: Any, organization_id: Any, now: datetime) -> None:
+async def emit_status(conn: Connection, message: Any, organization_id: Any, now: datetime) -> None:
     await emit(
         conn,
         customer_id=message["customer_id"],
@@ -69,7 +70,7 @@ async def emit_status(conn: Any, message: Any, organization_id: Any, now: dateti
     )
 
 
-async def emit_status_many(conn: Any, rows: list[Any], now: datetime) -> None:
+async def emit_status_many(conn: Connection, rows: list[Any], now: datetime) -> None:
     """`emit_status` for many messages (of any customers) at once."""
     by_customer: dict[Any, list[Any]] = {}
     for row in rows:
@@ -89,7 +90,7 @@ async def emit_status_many(conn: Any, rows: list[Any], now: datetime) -> None:
 
 
 async def transition(
-    conn: Any,
+    conn: Connection,
     message: Any,
     status: str,
     *,
@@ -124,7 +125,7 @@ async def transition(
 
 
 async def transition_many(
-    conn: Any,
+    conn: Connection,
     rows: list[Any],
     status: str,
     *,
@@ -167,7 +168,7 @@ async def transition_many(
     return ordered
 
 
-async def refund(conn: Any, message: Any, now: datetime) -> Any:
+async def refund(conn: Connection, message: Any, now: datetime) -> Any:
     """Give back what the message was charged, once."""
     if message["refunded"] or not message["charges"]:
         return message
@@ -184,7 +185,7 @@ async def refund(conn: Any, message: Any, now: datetime) -> Any:
 
 
 async def record_provider_status(
-    conn: Any,
+    conn: Connection,
     *,
     provider: str,
     provider_message_id: str,
@@ -228,12 +229,12 @@ async def record_provider_status(
     return moved is not None
 
 
-async def apply_early_receipts(conn: Any, message: Any, now: datetime) -> None:
+async def apply_early_receipts(conn: Connection, message: Any, now: datetime) -> None:
     """Apply, in arrival order, the receipts that came before `message` was recorded as sent."""
     await apply_early_receipts_many(conn, [message], now)
 
 
-async def apply_early_receipts_many(conn: Any, rows: list[Any], now: datetime) -> None:
+async def apply_early_receipts_many(conn: Connection, rows: list[Any], now: datetime) -> None:
     """`apply_early_receipts` for many messages just recorded as sent: one look-up for all."""
     keys = [
         (r["provider"], r["provider_message_id"])

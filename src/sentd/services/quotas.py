@@ -4,18 +4,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sentd.auth.principal import Principal
 from sentd.db.repos import quotas
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 
 
-async def usage(conn: Any, principal: Principal, quota: str) -> int:
+async def usage(conn: Connection, principal: Principal, quota: str) -> int:
     return await quotas.usage(conn, quota, principal.organization_id, principal.livemode)
 
 
-async def check(conn: Any, principal: Principal, quota: str, adding: int = 1) -> None:
+async def check(conn: Connection, principal: Principal, quota: str, adding: int = 1) -> None:
     """Raise BUSINESS_008 when `adding` more would pass the organization's `quota`."""
     limit: int = getattr(principal.limits, quota)
     # Serialise concurrent creations of one organization's resource, so two cannot both fit.

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from sentd.backoff import backoff
 from sentd.db.repos import customers, messages
 from sentd.db.repos import templates as templates_repo
+from sentd.db.types import Connection
 from sentd.metrics import DISPATCH_SECONDS, PROVIDER_SUBMISSIONS
 from sentd.providers import simulator
 from sentd.providers.base import OutboundMessage, Provider, ProviderError, Submission, TemplateRef
@@ -156,7 +157,7 @@ async def _dispatch(context: WorkerContext, claimed: list[Any], limit: asyncio.S
                 )
 
 
-async def _outbounds(conn: Any, rows: list[Any]) -> dict[Any, OutboundMessage]:
+async def _outbounds(conn: Connection, rows: list[Any]) -> dict[Any, OutboundMessage]:
     """What each claimed message is submitted as; its templates and senders in two queries. A
     message that cannot be built is logged and left to its lease (claimed again later)."""
     template_ids = list({r["template_id"] for r in rows if r["template_id"] is not None})
@@ -274,7 +275,7 @@ async def _record(context: WorkerContext, outcomes: list[_Outcome]) -> None:
 
 
 async def _record_sent(
-    context: WorkerContext, conn: Any, provider: str, group: list[_Outcome], now: datetime
+    context: WorkerContext, conn: Connection, provider: str, group: list[_Outcome], now: datetime
 ) -> None:
     """ACCEPTED → SENT for the messages one provider took (the claimed rows are ACCEPTED; the
     UPDATE moves only those still ACCEPTED), then the receipts that came before."""
@@ -306,7 +307,10 @@ async def _record_sent(
 
 
 async def _record_retries(
-    context: WorkerContext, conn: Any, retries: list[tuple[Any, ProviderError]], now: datetime
+    context: WorkerContext,
+    conn: Connection,
+    retries: list[tuple[Any, ProviderError]],
+    now: datetime,
 ) -> None:
     """A provider error that may pass: try again later, with exponential backoff and jitter."""
     settings = context.settings
@@ -375,7 +379,7 @@ async def advance_simulated(context: WorkerContext) -> None:
         await lifecycle.transition_many(conn, read, "READ", description="Read (simulated)", now=now)
 
 
-async def _reply_stop(conn: Any, row: Any, now: datetime) -> None:
+async def _reply_stop(conn: Connection, row: Any, now: datetime) -> None:
     org = await customers.organization_of(conn, row["customer_id"])
     await inbound.receive(
         conn,
