@@ -9,8 +9,8 @@ One tick does three things:
 
 Calls to WhatsApp happen outside any transaction: the rows are claimed with a lease (their due
 time pushed a minute ahead), so a worker that dies mid-call leaves them to be taken again.
-Failures to reach WhatsApp are retried with backoff (2 s, 4 s, … at most 5 minutes); a refusal
-(4xx) rejects the template with WhatsApp's reason.
+Failures to reach WhatsApp are retried with `sentd.backoff` (2 s, 4 s, … at most 5 minutes); a
+refusal (4xx) rejects the template with WhatsApp's reason.
 """
 
 from __future__ import annotations
