@@ -29,6 +29,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## Benchmarks (by hand; minutes): wrk against sentd, the floor app and the pipeline.
 bench: install

@@ -12,12 +12,15 @@ CANCELLED end a message that was not yet delivered.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
 from typing import Any
 
+from sentd.auth.principal import Principal
 from sentd.db.repos import balances, customers, early_receipts, messages
 from sentd.db.scope import Scope
 from sentd.db.types import Connection
+from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit, emit_many
 from sentd.metrics import MESSAGE_TRANSITIONS
 
@@ -252,3 +255,36 @@ async def apply_early_receipts_many(conn: Connection, rows: list[Any], now: date
             reason_code=receipt["reason_code"],
             reason=receipt["reason"],
         )
+
+
+async def visible(
+    conn: Any, principal: Principal, message_id: uuid.UUID, lock: bool = False
+) -> Any:
+    """The message, when it is the principal's (customer and mode); else `RESOURCE_003`."""
+    row = await messages.get(conn, message_id, lock=lock)
+    if (
+        row is None
+        or row["customer_id"] != principal.customer_id
+        or (row["livemode"] != principal.livemode)
+    ):
+        raise ApiError("RESOURCE_003", {"id": [f"No message {message_id}"]})
+    return row
+
+
+def cancellable(message: Any) -> bool:
+    return message["status"] in UNSENT
+
+
+async def cancel(conn: Any, message: Any, now: datetime) -> Any:
+    """Cancel a message not yet handed to a provider (the row locked by the caller);
+    `BUSINESS_006` once it is past that point."""
+    if not cancellable(message):
+        raise ApiError(
+            "BUSINESS_006", {"status": [f"The message is {message['status']} and cannot change"]}
+        )
+    return await transition(conn, message, "CANCELLED", description="Cancelled", now=now)
+
+
+async def message(conn: Any, message_id: uuid.UUID) -> Any:
+    """A message of any customer by id (what a provider's callback names), or None."""
+    return await messages.get(conn, message_id)

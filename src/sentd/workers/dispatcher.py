@@ -350,6 +350,7 @@ async def advance_simulated(context: WorkerContext) -> None:
     A batch at a time, in bulk."""
     now = context.clock.now()
     latency = timedelta(milliseconds=context.settings.simulator_latency_ms)
+    keywords = inbound.Keywords.from_settings(context.settings)
     async with context.db.transaction() as conn:
         rows = await messages.lock_simulated_due(conn, now, BATCH)
         sent = [r for r in rows if r["status"] == "SENT"]
@@ -373,13 +374,15 @@ async def advance_simulated(context: WorkerContext) -> None:
         delivered = [r for r in later if r["status"] == "DELIVERED"]
         stops = [r for r in delivered if simulator.magic(r["phone_e164"]) == simulator.REPLIES_STOP]
         for row in stops:
-            await _reply_stop(conn, row, now)
+            await _reply_stop(conn, row, now, keywords)
         stopped = {r["id"] for r in stops}
         read = [r for r in delivered if r["channel"] == "whatsapp" and r["id"] not in stopped]
         await lifecycle.transition_many(conn, read, "READ", description="Read (simulated)", now=now)
 
 
-async def _reply_stop(conn: Connection, row: Any, now: datetime) -> None:
+async def _reply_stop(
+    conn: Connection, row: Any, now: datetime, keywords: inbound.Keywords
+) -> None:
     org = await customers.organization_of(conn, row["customer_id"])
     await inbound.receive(
         conn,
@@ -393,4 +396,5 @@ async def _reply_stop(conn: Connection, row: Any, now: datetime) -> None:
         provider="simulator",
         provider_message_id=f"sim_in_{row['id']}",
         received_at=now,
+        keywords=keywords,
     )

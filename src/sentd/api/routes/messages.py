@@ -55,21 +55,10 @@ class CancelBody(BaseModel):
     sandbox: bool | None = None
 
 
-def _not_found(message_id: uuid.UUID) -> ApiError:
-    return ApiError("RESOURCE_003", {"id": [f"No message {message_id}"]})
-
-
 async def _visible(
     conn: Any, principal: Principal, message_id: uuid.UUID, lock: bool = False
 ) -> Any:
-    row = await repo.get(conn, message_id, lock=lock)
-    if (
-        row is None
-        or row["customer_id"] != principal.customer_id
-        or (row["livemode"] != principal.livemode)
-    ):
-        raise _not_found(message_id)
-    return row
+    return await lifecycle.visible(conn, principal, message_id, lock=lock)
 
 
 @router.post("/v3/messages")
@@ -220,11 +209,7 @@ async def cancel_message(
     now = request.app.state.clock.now()
     async with m.transaction() as conn:
         row = await _visible(conn, m.principal, message_id, lock=True)
-        if row["status"] not in lifecycle.UNSENT:
-            raise ApiError(
-                "BUSINESS_006", {"status": [f"The message is {row['status']} and cannot change"]}
-            )
-        row = await lifecycle.transition(conn, row, "CANCELLED", description="Cancelled", now=now)
+        row = await lifecycle.cancel(conn, row, now)
         return await m.respond(message(row, await repo.events_of(conn, message_id)))
 
 

@@ -11,9 +11,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from sentd.domain.templates import TemplateChanges, TemplateInput
+
 Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
 Status = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED", "REVOKED"]
-DEFAULT_LANGUAGE = "en_US"
 RESERVED_PREFIX = "sent_"
 
 _LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
@@ -61,6 +62,17 @@ class TemplateCreate(Body):
     creation_source: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     sandbox: bool | None = None
 
+    def to_input(self) -> TemplateInput:
+        return TemplateInput(
+            definition=self.definition,
+            category=self.category,
+            language=self.language,
+            name=self.name,
+            submit_for_review=bool(self.submit_for_review),
+            auto_create_for_sp=bool(self.auto_create_for_sp),
+            creation_source=self.creation_source,
+        )
+
 
 class TemplateUpdate(Body):
     name: Name | None = None
@@ -69,6 +81,15 @@ class TemplateUpdate(Body):
     definition: dict[str, Any] | None = None
     submit_for_review: bool | None = None
     sandbox: bool | None = None
+
+    def to_changes(self) -> TemplateChanges:
+        return TemplateChanges(
+            name=self.name,
+            category=self.category,
+            language=self.language,
+            definition=self.definition,
+            submit_for_review=bool(self.submit_for_review),
+        )
 
 
 class TemplateDelete(Body):

@@ -103,18 +103,23 @@ async def page(
     channel: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    phone_e164: str | None = None,
+    template_name: str | None = None,
 ) -> tuple[list[Any], int]:
     """Newest first; every filter is optional."""
     where = (
         "customer_id = $1 AND livemode = $2 AND ($3::uuid IS NULL OR contact_id = $3) "
         "AND ($4::text IS NULL OR status = $4) AND ($5::text IS NULL OR channel = $5) "
         "AND ($6::timestamptz IS NULL OR created_at >= $6) "
-        "AND ($7::timestamptz IS NULL OR created_at <= $7)"
+        "AND ($7::timestamptz IS NULL OR created_at <= $7) "
+        "AND ($8::text IS NULL OR phone_e164 = $8) "
+        "AND ($9::text IS NULL OR template_name = $9)"
     )
     params = [customer_id, livemode, contact_id, status, channel, since, until]
+    params += [phone_e164, template_name]
     rows: list[Any] = await conn.fetch(
         f"SELECT {COLUMNS} FROM messages WHERE {where} ORDER BY created_at DESC, id DESC "
-        f"LIMIT $8 OFFSET $9",
+        f"LIMIT $10 OFFSET $11",
         *params,
         limit,
         offset,

@@ -17,6 +17,12 @@ from sentd.db.scope import Scope
 from sentd.db.types import Connection
 from sentd.ids import new_id
 
+# The templates quota's usage (`services.quotas`): $1 the organization, $2 the mode.
+USAGE_SQL = (
+    "SELECT count(*) FROM templates WHERE organization_id = $1 AND livemode = $2 "
+    "AND deleted_at IS NULL"
+)
+
 COLUMNS = (
     "id, customer_id, organization_id, livemode, name, category, language, status, definition, "
     "channels, variables, is_published, creation_source, rejection_reason, review_backend, "
@@ -356,9 +362,3 @@ async def dispatch_info_many(
         template_ids,
     )
     return [DispatchTemplate(**dict(row.items())) for row in rows]
-
-
-USAGE_SQL = (
-    "SELECT count(*) FROM templates WHERE organization_id = $1 AND livemode = $2 "
-    "AND deleted_at IS NULL"
-)

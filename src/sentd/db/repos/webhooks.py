@@ -315,3 +315,17 @@ async def release(conn: Connection, delivery_ids: list[uuid.UUID], lease_until: 
         delivery_ids,
         lease_until,
     )
+
+
+async def requeue_failed(
+    conn: Any, webhook_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
+) -> Any:
+    """Give a failed delivery one more round: it is due now, and the delivery loop sends it
+    (with its attempt count going on). None when it is not this webhook's, or not failed."""
+    return await conn.fetchrow(
+        "UPDATE webhook_deliveries SET state = 'retrying', next_attempt_at = $3, "
+        "lease_until = NULL WHERE id = $2 AND webhook_id = $1 AND state = 'failed' RETURNING id",
+        webhook_id,
+        delivery_id,
+        now,
+    )
