@@ -277,8 +277,13 @@ async def _webhook_or_404(
         raise web.not_found("webhook") from None
 
 
-async def _webhook_page(
-    ctx: Context, webhook_id: uuid.UUID, *, secret: str | None = None, test_result: Any = None
+async def webhook_detail(
+    ctx: Context,
+    webhook_id: uuid.UUID,
+    *,
+    secret: str | None = None,
+    test_result: Any = None,
+    created: bool = False,
 ) -> Response:
     async with ctx.db.connection() as conn:
         row = await _webhook_or_404(conn, ctx, webhook_id)
@@ -298,6 +303,7 @@ async def _webhook_page(
         attempts=by_delivery,
         secret=secret,
         test_result=test_result,
+        created=created,
         event_types=sorted(EVENT_NAMES),
     )
 
@@ -305,7 +311,7 @@ async def _webhook_page(
 @router.get("/webhooks/{webhook_id}")
 async def webhook_page(webhook_id: str, ctx: Context = Depends(context)) -> Response:
     ctx.require_section("webhooks")
-    return await _webhook_page(ctx, web.parse_id(webhook_id, "webhook"))
+    return await webhook_detail(ctx, web.parse_id(webhook_id, "webhook"))
 
 
 @router.post("/webhooks/{webhook_id}/rotate-secret")
@@ -316,7 +322,7 @@ async def rotate_secret(webhook_id: str, ctx: Context = Depends(context)) -> Res
     async with ctx.db.transaction() as conn:
         await _webhook_or_404(conn, ctx, wid)
         secret = await webhook_service.rotate_secret(conn, ctx.principal, wid, ctx.now)
-    return await _webhook_page(ctx, wid, secret=secret)
+    return await webhook_detail(ctx, wid, secret=secret)
 
 
 @router.post("/webhooks/{webhook_id}/toggle")
@@ -360,7 +366,7 @@ async def test_webhook(webhook_id: str, ctx: Context = Depends(context)) -> Resp
         ctx.now,
         ctx.settings.webhook_allow_private,
     )
-    return await _webhook_page(ctx, wid, test_result=outcome)
+    return await webhook_detail(ctx, wid, test_result=outcome)
 
 
 # -- contacts, templates, profiles ---------------------------------------------------------
