@@ -219,3 +219,28 @@ async def deliveries_of_message(conn: Any, scope: Scope, message_id: uuid.UUID) 
         str(message_id),
     )
     return rows
+
+
+async def templates_awaiting_operator(conn: Any, limit: int) -> list[Any]:
+    """Templates under manual review (every organization), the longest waiting first."""
+    rows: list[Any] = await conn.fetch(
+        "SELECT t.id, t.name, t.category, t.language, t.livemode, t.definition, t.submitted_at, "
+        "t.customer_id, o.name AS organization_name FROM templates t "
+        "JOIN customers o ON o.id = t.organization_id "
+        "WHERE t.status = 'PENDING' AND t.review_state = 'awaiting_operator' "
+        "AND t.deleted_at IS NULL ORDER BY t.submitted_at NULLS FIRST, t.id LIMIT $1",
+        limit,
+    )
+    return rows
+
+
+async def profiles_awaiting_review(conn: Any, limit: int) -> list[Any]:
+    """Sender profiles awaiting a review decision (every organization), oldest change first."""
+    rows: list[Any] = await conn.fetch(
+        "SELECT p.id, p.name, p.updated_at, p.organization_id, o.name AS organization_name "
+        "FROM customers p JOIN customers o ON o.id = p.organization_id "
+        "WHERE p.kind = 'profile' AND p.status = 'pending_review' AND p.deleted_at IS NULL "
+        "ORDER BY p.updated_at, p.id LIMIT $1",
+        limit,
+    )
+    return rows
