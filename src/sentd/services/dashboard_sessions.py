@@ -121,10 +121,92 @@ async def sign_in(
     """A new session for the active user with this email and password (the oldest membership
     whose password matches, when one email belongs to several organizations). Its token is
     returned once, for the cookie."""
+    return await _authenticate(
+        db,
+        email,
+        password,
+        now=now,
+        ttl=ttl,
+        throttle=throttle,
+        previous_token=previous_token,
+        only_user=None,
+        livemode=True,
+    )
+
+
+async def switch_organization(
+    db: Database,
+    session: Session,
+    user_id: uuid.UUID,
+    password: str,
+    *,
+    now: datetime,
+    ttl: timedelta,
+    throttle: Throttle,
+    previous_token: str | None,
+) -> tuple[str, Session]:
+    """A new session as another membership of the session's email (`user_id`), in the same
+    mode. Each membership is its own account with its own password, so switching signs in
+    again with that membership's password (failures count in the email's sign-in throttle);
+    the session presented is replaced, as at every sign-in."""
+    return await _authenticate(
+        db,
+        session.email,
+        password,
+        now=now,
+        ttl=ttl,
+        throttle=throttle,
+        previous_token=previous_token,
+        only_user=user_id,
+        livemode=session.livemode,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    user_id: uuid.UUID
+    organization_id: uuid.UUID
+    organization_name: str
+    role: str
+    suspended: bool
+    has_password: bool
+
+
+async def memberships(db: Database, email: str) -> list[Membership]:
+    """The organizations an email belongs to, oldest membership first."""
+    async with db.connection() as conn:
+        rows = await dashboard.memberships(conn, email)
+    return [
+        Membership(
+            user_id=r["user_id"],
+            organization_id=r["organization_id"],
+            organization_name=r["organization_name"],
+            role=r["role"],
+            suspended=r["suspended_at"] is not None,
+            has_password=r["has_password"],
+        )
+        for r in rows
+    ]
+
+
+async def _authenticate(
+    db: Database,
+    email: str,
+    password: str,
+    *,
+    now: datetime,
+    ttl: timedelta,
+    throttle: Throttle,
+    previous_token: str | None,
+    only_user: uuid.UUID | None,
+    livemode: bool,
+) -> tuple[str, Session]:
     key = email.strip().lower()
     async with db.connection() as conn:
         failures = await dashboard.recent_failures(conn, key, now - throttle.window)
         candidates = await dashboard.active_users_by_email(conn, key)
+    if only_user is not None:
+        candidates = [c for c in candidates if c["id"] == only_user]
     if len(failures) >= throttle.failures:
         wait = failures[-throttle.failures] + throttle.window - now
         raise SignInRefused(
@@ -151,14 +233,14 @@ async def sign_in(
                 token_hash=digest(token),
                 user_id=user["id"],
                 csrf_token=secrets.token_urlsafe(32),
-                livemode=True,
+                livemode=livemode,
                 now=now,
                 expires_at=now + ttl,
             )
             await dashboard.stamp_login(conn, user["id"], now)
             row = await dashboard.session_by_token(conn, digest(token), now)
     if user is None:
-        raise SignInRefused("Wrong email or password")
+        raise SignInRefused("Wrong email or password" if only_user is None else "Wrong password")
     return token, _session(row)
 
 

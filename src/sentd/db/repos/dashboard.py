@@ -244,3 +244,16 @@ async def profiles_awaiting_review(conn: Any, limit: int) -> list[Any]:
         limit,
     )
     return rows
+
+
+async def memberships(conn: Any, email: str) -> list[Any]:
+    """The organizations an email belongs to (active users with it, any case), oldest first."""
+    rows: list[Any] = await conn.fetch(
+        "SELECT u.id AS user_id, u.organization_id, u.role, "
+        "u.password_hash IS NOT NULL AS has_password, o.name AS organization_name, "
+        "o.suspended_at FROM users u JOIN customers o ON o.id = u.organization_id "
+        "WHERE lower(u.email) = lower($1) AND u.status = 'active' AND u.removed_at IS NULL "
+        "AND o.deleted_at IS NULL ORDER BY u.created_at, u.id",
+        email,
+    )
+    return rows
