@@ -234,7 +234,25 @@ async def message_page(message_id: str, ctx: Context = Depends(context)) -> Resp
         events=events,
         deliveries=deliveries,
         cancellable=lifecycle.cancellable(row),
+        live=_still_changing(row, events, deliveries, ctx.now),
     )
+
+
+# Statuses after which a message changes no more (a WhatsApp message may still be READ).
+SETTLED = frozenset({"DELIVERED", "READ", "FAILED", "CANCELLED", "RECEIVED"})
+
+
+def _still_changing(row: Any, events: list[Any], deliveries: list[Any], now: datetime) -> bool:
+    """Whether the message's page refreshes itself: until its status is final, its webhook
+    deliveries are done, and its last event is a minute old (deliveries follow events)."""
+    if row["status"] not in SETTLED or (
+        row["status"] == "DELIVERED" and row["channel"] == "whatsapp"
+    ):
+        return True
+    if any(d["state"] in ("pending", "retrying") for d in deliveries):
+        return True
+    last = max((e["occurred_at"] for e in events), default=None)
+    return last is not None and now - last < timedelta(minutes=1)
 
 
 async def _visible_message(
