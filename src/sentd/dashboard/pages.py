@@ -4,12 +4,13 @@ signed-in user, in the session's mode (`Context.principal`), through the same se
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from sentd import mail
 from sentd.auth.permissions import Permission
@@ -23,6 +24,7 @@ from sentd.phones import normalize_e164
 from sentd.pricing import price_list
 from sentd.services import accounts, contacts, keys, lifecycle, profiles, quotas, templates, users
 from sentd.services import dashboard_reads as reads
+from sentd.services import dashboard_sessions as sessions
 from sentd.services import webhooks as webhook_service
 
 router = APIRouter(prefix=web.PREFIX, route_class=web.DashboardRoute, include_in_schema=False)
@@ -473,8 +475,12 @@ async def submit_template(template_id: str, ctx: Context = Depends(context)) -> 
 @router.get("/profiles")
 async def profiles_page(request: Request, ctx: Context = Depends(context)) -> Response:
     ctx.require_section("profiles")
+    # Every profile of the organization, also while acting as one (to switch among them).
+    as_organization = dataclasses.replace(ctx.session, profile_id=None)
     async with ctx.db.connection() as conn:
-        rows, total = await profiles.page(conn, ctx.principal, 200, 0)
+        rows, total = await profiles.page(
+            conn, as_organization.principal(ctx.settings.request_rates), 200, 0
+        )
     return web.render(
         request,
         "profiles.html",
@@ -484,6 +490,27 @@ async def profiles_page(request: Request, ctx: Context = Depends(context)) -> Re
         total=total,
         unmet={r["id"]: profiles.unmet_prerequisites(r) for r in rows},
     )
+
+
+@router.post("/profiles/act")
+async def act_as_profile(request: Request, ctx: Context = Depends(context)) -> Response:
+    """Act as one of the organization's sender profiles, or as the organization again: every
+    page then reads and writes as the API does for `x-profile-id`."""
+    ctx.require_section("profiles")
+    form = await ctx.form()
+    chosen = form.get("profile_id", "").strip()
+    profile_id = web.parse_id(chosen, "profile") if chosen else None
+    if profile_id is not None:
+        as_organization = dataclasses.replace(ctx.session, profile_id=None)
+        async with ctx.db.connection() as conn:
+            try:
+                await profiles.get(
+                    conn, as_organization.principal(ctx.settings.request_rates), profile_id
+                )
+            except ApiError:
+                raise web.not_found("profile") from None
+    await sessions.act_as_profile(ctx.db, ctx.session, profile_id)
+    return RedirectResponse(web.safe_next(form.get("next")), status_code=303)
 
 
 # -- users and invitations -----------------------------------------------------------------

@@ -61,11 +61,14 @@ class Session:
     csrf_token: str
     plan: str
     limit_overrides: dict[str, int]
+    profile_id: uuid.UUID | None = None  # the sender profile acted as (`x-profile-id`)
+    profile_name: str | None = None
 
     def principal(self, request_rates: dict[str, int]) -> Principal:
         """The principal the API would build for a key of this user, organization and mode, so
-        the dashboard calls the services exactly as the API does (`key_id` is the session's)."""
-        return Principal(
+        the dashboard calls the services exactly as the API does (`key_id` is the session's).
+        Acting as a profile, it is that key with `x-profile-id`."""
+        principal = Principal(
             key_id=self.id,
             user_id=self.user_id,
             role=self.role,
@@ -77,6 +80,7 @@ class Session:
             plan=self.plan,
             limits=effective_limits(self.plan, self.limit_overrides, request_rates),
         )
+        return principal.acting_as(self.profile_id) if self.profile_id else principal
 
 
 def digest(token: str) -> bytes:
@@ -98,6 +102,8 @@ def _session(row: Any) -> Session:
         csrf_token=row["csrf_token"],
         plan=row["plan"],
         limit_overrides=dict(row["limits"] or {}),
+        profile_id=row["profile_id"],
+        profile_name=row["profile_name"],
     )
 
 
@@ -253,6 +259,13 @@ async def set_mode(db: Database, session: Session, livemode: bool) -> Session:
     async with db.transaction() as conn:
         await dashboard.set_session_mode(conn, session.id, livemode)
     return dataclasses.replace(session, livemode=livemode)
+
+
+async def act_as_profile(db: Database, session: Session, profile_id: uuid.UUID | None) -> None:
+    """Act as one of the organization's sender profiles (None: as the organization). The
+    caller has checked the profile is the organization's; reads check it again."""
+    async with db.transaction() as conn:
+        await dashboard.set_session_profile(conn, session.id, profile_id)
 
 
 async def accept_invitation(db: Database, token: str, password: str, *, now: datetime) -> Any:

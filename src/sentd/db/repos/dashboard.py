@@ -14,10 +14,14 @@ from sentd.ids import new_id
 _SESSION = """
     SELECT s.id, s.user_id, s.csrf_token, s.livemode, s.expires_at,
            u.email, u.name, u.role, u.operator, u.organization_id,
-           o.name AS organization_name, o.plan, o.limits, o.suspended_at
+           o.name AS organization_name, o.plan, o.limits, o.suspended_at,
+           p.id AS profile_id, p.name AS profile_name
     FROM dashboard_sessions s
     JOIN users u ON u.id = s.user_id
     JOIN customers o ON o.id = u.organization_id
+    -- The profile acted as: only one of the user's organization, and not deleted.
+    LEFT JOIN customers p ON p.id = s.profile_id AND p.kind = 'profile'
+         AND p.organization_id = u.organization_id AND p.deleted_at IS NULL
     WHERE s.token_hash = $1 AND s.expires_at > $2
       AND u.status = 'active' AND u.removed_at IS NULL AND o.deleted_at IS NULL
 """
@@ -67,6 +71,14 @@ async def delete_expired_sessions(conn: Any, now: datetime) -> None:
 async def set_session_mode(conn: Any, session_id: uuid.UUID, livemode: bool) -> None:
     await conn.execute(
         "UPDATE dashboard_sessions SET livemode = $2 WHERE id = $1", session_id, livemode
+    )
+
+
+async def set_session_profile(
+    conn: Any, session_id: uuid.UUID, profile_id: uuid.UUID | None
+) -> None:
+    await conn.execute(
+        "UPDATE dashboard_sessions SET profile_id = $2 WHERE id = $1", session_id, profile_id
     )
 
 
