@@ -110,22 +110,11 @@ async def _dial_participant(
         )
         if m.sandbox or host["provider"] != "twilio":
             return None, None
-        pseudo = {
-            "plan": {"target": {"kind": body.to.kind, "value": value}},
-            "direction": "outbound",
-            "to_kind": body.to.kind,
-            "to_value": value,
-            "from_kind": "number",
-            "from_value": shown,
-            "number": host["number"],
-            "customer_id": host["customer_id"],
-            "livemode": host["livemode"],
-        }
-        seconds = await calls.affordable_seconds(conn, pseudo, _prices(request))
-    if body.to.kind == "number" and calls.blocked_destination(value):
+        may_ring = await calls.participant_can_ring(
+            conn, host, kind=body.to.kind, value=value, shown=shown, prices=_prices(request)
+        )
+    if not may_ring:
         return None, None  # recorded as FAILED, never dialled
-    if seconds is not None and seconds < 60:
-        return None, None
     leg_id = uuid.uuid4()
     callee = value
     if body.to.kind == "user":

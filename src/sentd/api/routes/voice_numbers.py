@@ -81,13 +81,9 @@ async def update_voice_number(
     m: Mutation = mutation(Permission.MESSAGING),
 ) -> Response:
     e164 = voice_numbers.parse_number(number)
-    changes = {k: getattr(body, k) for k in body.model_fields_set if k != "sandbox"}
-    if changes.get("status", "") is None:
-        changes.pop("status")
-    if changes.get("default_for_app_calls", "") is None:
-        changes.pop("default_for_app_calls")
-    if "callback_url" in changes and changes["callback_url"] is not None:
-        await voice_numbers.check_destination(changes["callback_url"], _allow_private(request))
+    changes = body.to_changes()
+    if changes.callback_url is not None:
+        await voice_numbers.check_destination(changes.callback_url, _allow_private(request))
     async with m.transaction() as conn:
         row = await voice_numbers.update(
             conn, m.principal, e164, changes, request.app.state.clock.now()
