@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test test-fast lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,10 +25,15 @@ run: install
 test: install
 	$(BIN)/pytest
 
+## The fast tier only (seconds): repositories and services on one rolled-back connection.
+test-fast: install
+	$(BIN)/pytest tests/fast
+
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## Benchmarks (by hand; minutes): wrk against sentd, the floor app and the pipeline.
 bench: install

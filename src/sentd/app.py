@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from sentd import __version__, outbound
+from sentd import __version__, outbound, wiring
 from sentd.api import exception_handlers, openapi
 from sentd.api.access_log import AccessLogMiddleware
 from sentd.api.intake import RequestIntakeMiddleware
@@ -39,6 +39,7 @@ from sentd.api.routes import (
 from sentd.auth.authenticator import Authenticator
 from sentd.clock import Clock
 from sentd.config import Settings, get_settings
+from sentd.dashboard import routes as dashboard_routes
 from sentd.db.database import Database
 from sentd.db.listener import Listener
 from sentd.db.location import resolve_database_url
@@ -163,8 +164,13 @@ def create_app(
     )
     app.openapi = lambda: openapi.describe(app)  # type: ignore[method-assign]
     app.mount(api_docs.ASSETS_PATH, api_docs.ASSETS, name="docs-assets")
+    if settings.dashboard_enabled:
+        dashboard_routes.install(app)
     app.state.settings = settings
     app.state.clock = clock
+    # Explicit registrations (nothing registers itself on import): `sentd.wiring`.
+    app.state.keywords = wiring.keywords(settings)
+    app.state.whatsapp_handlers = wiring.whatsapp_handlers(app.state.keywords)
     exception_handlers.install(app)
     app.state.in_flight = InFlight(settings.max_in_flight)
     app.add_middleware(RequestIntakeMiddleware, settings=settings, in_flight=app.state.in_flight)

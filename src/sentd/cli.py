@@ -32,7 +32,7 @@ from sentd.cli_support import (
 from sentd.cli_templates import templates_app
 from sentd.cli_users import users_app
 from sentd.cli_voice import voice_app
-from sentd.config import get_settings
+from sentd.config import Settings, get_settings
 from sentd.db import migrate as migrations
 from sentd.db.database import Database
 from sentd.db.location import resolve_database_url
@@ -166,14 +166,14 @@ def worker_health() -> None:
     health check for `sentd worker`, which has no HTTP), 1 otherwise."""
     import socket
 
-    from sentd.db.repos import heartbeats
-    from sentd.workers.runner import HEARTBEAT_STALE_S
+    from sentd.services import operations
+    from sentd.services.operations import HEARTBEAT_STALE_S
 
     host = socket.gethostname()
 
     async def loops_here(db: Database) -> list[str]:
         async with db.connection() as conn:
-            rows = await heartbeats.alive(conn, HEARTBEAT_STALE_S)
+            rows = await operations.alive(conn)
         return [r["loop_name"] for r in rows if r["process"].startswith(f"{host}:")]
 
     loops = [name for name in run(get_settings(), loops_here) if name != "api"]
@@ -207,6 +207,11 @@ def init(
         ),
         migrate=True,
     )
+    link = run(settings, lambda db: _demo_password_link(db, result.organization_id))
+    dashboard = (
+        f"{settings.public_url.rstrip('/') if settings.public_url else _local_url(settings)}"
+    )
+    dashboard += "/dashboard"
     if as_json:
         print_json(
             {
@@ -214,6 +219,8 @@ def init(
                 "owner_email": result.owner_email,
                 "live_key": result.live_key,
                 "test_key": result.test_key,
+                "dashboard_url": dashboard,
+                "owner_password_link": link,
             }
         )
         return
@@ -231,9 +238,36 @@ def init(
         typer.echo(
             "Its keys were shown when it was created; `sentd init --new-keys` issues new ones."
         )
+    typer.echo(f"Dashboard: {dashboard}")
+    if link:
+        typer.echo(f"  Set the password of {result.owner_email} (once, within 24 hours) at:")
+        typer.echo(f"  {link}")
+        typer.echo("  then sign in with that email and password.")
+    else:
+        typer.echo(
+            f"  Sign in as {result.owner_email} with the password you set; forgot it? "
+            f"`sentd users password-link {result.owner_email}`"
+        )
+    typer.echo(f"  Operator console: `sentd users operator grant {result.owner_email}`")
 
 
-def _local_url(settings: Any) -> str:
+async def _demo_password_link(db: Any, organization_id: Any) -> str | None:
+    """A fresh password link for the demo owner while they have no password, else None."""
+    from sentd.clock import Clock
+    from sentd.services import dashboard_sessions
+
+    owner = await dashboard_sessions.owner_needs_password(db, organization_id)
+    if owner is None:
+        return None
+    issued = await dashboard_sessions.issue_password_link(
+        db, owner["email"], organization_id=organization_id, now=Clock().now()
+    )
+    settings = get_settings()
+    base = settings.public_url.rstrip("/") if settings.public_url else _local_url(settings)
+    return f"{base}/dashboard/password/set?token={issued[0][1]}" if issued else None
+
+
+def _local_url(settings: Settings) -> str:
     """Where `sentd serve` will answer on this machine (a wildcard address is reached locally)."""
     host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
     host = f"[{host}]" if ":" in host else host

@@ -136,3 +136,89 @@ def accept(
     typer.echo(
         f"{row['email']} is now an active {row['role']} of organization {row['organization_id']}"
     )
+
+
+def _dashboard_url(settings: Any) -> str:
+    if settings.public_url:
+        return str(settings.public_url).rstrip("/")
+    from sentd.cli import _local_url
+
+    return _local_url(settings)
+
+
+@users_app.command("password-link")
+def password_link(
+    email: Annotated[str, typer.Argument(help="The user's email")],
+    organization: Annotated[
+        str | None, typer.Option(help="Only the user of this organization")
+    ] = None,
+) -> None:
+    """Print a one-time link (valid 24 hours) that sets a dashboard password for EMAIL."""
+    from sentd.services import dashboard_sessions
+
+    settings = get_settings()
+    organization_id = uuid_option(organization, "--organization")
+    issued = run(
+        settings,
+        lambda db: dashboard_sessions.issue_password_link(
+            db, email, organization_id=organization_id, now=Clock().now()
+        ),
+    )
+    if not issued:
+        fail(
+            f"no active user {email}" + (f" in organization {organization}" if organization else "")
+        )
+    for user, token in issued:
+        typer.echo(f"{_dashboard_url(settings)}/dashboard/password/set?token={token}")
+        say(f"Sets the password of {user['email']} (organization {user['organization_id']}).")
+
+
+operator_app = typer.Typer(help="The server-level operator role (the dashboard's console).")
+users_app.add_typer(operator_app, name="operator")
+
+
+def _set_operator(email: str, organization: str | None, grant: bool) -> None:
+    from sentd.services import dashboard_sessions
+
+    organization_id = uuid_option(organization, "--organization")
+
+    async def work(db: Database) -> Any:
+        try:
+            return await dashboard_sessions.set_operator(
+                db, email, organization_id=organization_id, operator=grant
+            )
+        except LookupError as exc:
+            fail(str(exc))
+
+    row = run(get_settings(), work)
+    typer.echo(
+        f"{row['email']} (organization {row['organization_id']}) is "
+        + ("now an operator" if grant else "no longer an operator")
+    )
+
+
+@operator_app.command("grant")
+def operator_grant(
+    email: Annotated[str, typer.Argument(help="The user's email")],
+    organization: Annotated[str | None, typer.Option(help="The user's organization")] = None,
+) -> None:
+    """Make a user an operator: the dashboard shows them the operator console."""
+    _set_operator(email, organization, True)
+
+
+@operator_app.command("revoke")
+def operator_revoke(
+    email: Annotated[str, typer.Argument(help="The user's email")],
+    organization: Annotated[str | None, typer.Option(help="The user's organization")] = None,
+) -> None:
+    """Take the operator role away."""
+    _set_operator(email, organization, False)
+
+
+@operator_app.command("list")
+def operator_list() -> None:
+    """List the operators."""
+    from sentd.services import dashboard_sessions
+
+    for row in run(get_settings(), dashboard_sessions.list_operators):
+        typer.echo(f"{row['email']}  organization {row['organization_id']}")

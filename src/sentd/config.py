@@ -154,6 +154,15 @@ class Settings(BaseSettings):
     # Invitations: "console" logs the invitation link instead of sending mail.
     mail_backend: Literal["console"] = "console"
 
+    # The dashboard (/dashboard; docs/dashboard.md). Its session cookie is Secure when the
+    # request came over https (behind a trusted proxy: X-Forwarded-Proto) under "auto".
+    dashboard_enabled: bool = True
+    dashboard_cookie_secure: Literal["auto", "always", "never"] = "auto"
+    dashboard_session_ttl_s: int = Field(default=12 * 3600, ge=60)
+    # Failed sign-ins of one email allowed within the window before sign-in is refused.
+    dashboard_signin_failures: int = Field(default=5, ge=1)
+    dashboard_signin_window_s: int = Field(default=900, ge=1)
+
     # Demo organization created by `sentd init`.
     demo_balance: str = "25.00"
     currency: str = "USD"
@@ -179,6 +188,17 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return not self.database_url
+
+    def live_provider(self, channel: str) -> str:
+        """The provider chosen for a channel's live sends (`SENTD_<CHANNEL>_PROVIDER`); "none"
+        for a channel without such a setting."""
+        chosen: dict[str, str] = {
+            "sms": self.sms_provider,
+            "mms": self.mms_provider,
+            "whatsapp": self.whatsapp_provider,
+            "rcs": self.rcs_provider,
+        }
+        return chosen.get(channel, "none")
 
 
 @lru_cache(maxsize=1)

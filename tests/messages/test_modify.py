@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from sentd.app import create_app
+from sentd.config import Settings
 from sentd.services import inbound
 from tests.api.test_templates import created
 from tests.contract import assert_error, assert_ok
@@ -79,6 +81,8 @@ def test_a_sent_message_cannot_change(server: LiveServer, client: httpx.Client) 
 def test_keywords_are_configurable(server: LiveServer, client: httpx.Client) -> None:
     org = make_org(server)
 
+    words = inbound.Keywords.of(["ARRET"], ["DEMARRER"], ["AIDE"])
+
     async def receive(text: str, provider_id: str) -> None:
         async with server.app.state.db.transaction() as conn:
             await inbound.receive(
@@ -93,6 +97,7 @@ def test_keywords_are_configurable(server: LiveServer, client: httpx.Client) -> 
                 provider="test",
                 provider_message_id=provider_id,
                 received_at=server.app.state.clock.now(),
+                keywords=words,
             )
 
     def opted_out() -> bool:
@@ -101,20 +106,26 @@ def test_keywords_are_configurable(server: LiveServer, client: httpx.Client) -> 
         )
         return bool(assert_ok(listed)["contacts"][0]["opt_out"])
 
-    try:
-        inbound.configure_keywords(["ARRET"], ["DEMARRER"], ["AIDE"])
-        server.run(receive("stop", "k1"))  # not a keyword any more
-        assert not opted_out()
-        server.run(receive(" arret ", "k2"))
-        assert opted_out()
-        server.run(receive("Demarrer", "k3"))
-        assert not opted_out()
-    finally:
-        inbound.configure_keywords(
-            ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"],
-            ["START", "UNSTOP", "YES"],
-            ["HELP", "INFO"],
-        )
+    server.run(receive("stop", "k1"))  # not a keyword any more
+    assert not opted_out()
+    server.run(receive(" arret ", "k2"))
+    assert opted_out()
+    server.run(receive("Demarrer", "k3"))
+    assert not opted_out()
+
+
+def test_the_app_receives_with_the_keywords_of_its_settings() -> None:
+    settings = Settings(
+        database_url="postgresql://unused/unused",
+        opt_out_keywords=["arret"],
+        opt_in_keywords=["demarrer"],
+        help_keywords=["aide"],
+    )
+    app = create_app(settings)
+    assert app.state.keywords == inbound.Keywords(
+        frozenset({"ARRET"}), frozenset({"DEMARRER"}), frozenset({"AIDE"})
+    )
+    assert set(app.state.whatsapp_handlers) == {"messages", "message_template_status_update"}
 
 
 def test_whatsapp_webhook_answers_at_both_paths(database_url: str) -> None:

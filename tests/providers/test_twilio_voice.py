@@ -158,6 +158,23 @@ def test_a_call_through_twilio(server: LiveServer, fake: FakeTwilioVoice) -> Non
         rejected_id = endpoint.questions[-1].body["callId"]
         assert _until(lambda: client.voice.calls.retrieve(rejected_id).data).status == "REJECTED"
 
+        # The dialled number is busy, or never answers: unanswered ends, and a repeat of the
+        # callback changes nothing.
+        endpoint.answer = {
+            "action": {"action": "connect", "to": {"kind": "number", "value": CALLEE}}
+        }
+        for dial_status, status, reason in (
+            ("busy", "REJECTED", "rejected"),
+            ("no-answer", "NO_ANSWER", "no_answer"),
+        ):
+            sid, twiml, _ = fake.ring(line, CALLER)
+            assert fake.end_dial(sid, twiml, dial_status, 0).status_code == 200
+            assert fake.end_dial(sid, twiml, "completed", 9).status_code == 200
+            unanswered = client.voice.calls.retrieve(endpoint.questions[-1].body["callId"]).data
+            assert unanswered is not None
+            assert (unanswered.status, unanswered.failure_reason) == (status, reason)
+            assert unanswered.duration_seconds == 0 and unanswered.price is None
+
         # Hung up through the API: Twilio's REST API ends the call.
         endpoint.answer = {"action": {"action": "connect", "to": {"kind": "user", "value": "ann"}}}
         sid, twiml, _ = fake.ring(line, CALLER)
@@ -256,6 +273,11 @@ def test_a_conference_room_on_twilio(server: LiveServer, fake: FakeTwilioVoice) 
         assert record["from"] == line
         assert fake.participant_status(leg, "in-progress").status_code == 204
         assert [p.id for p in participants.list(host).data or []] == [host, added.id]
+        # A premium-rate number is recorded FAILED and never dialled at Twilio.
+        blocked = participants.add(host, to={"kind": "number", "value": "+19002345678"}).data
+        assert blocked is not None and blocked.status == "FAILED"
+        assert blocked.failure_reason == "destination_blocked"
+        assert len(fake.participants) == 2
 
         participants.update(added.id, id=host, muted=True)
         assert fake.participants[leg]["muted"] is True

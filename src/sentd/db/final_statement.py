@@ -107,15 +107,16 @@ class Transaction:
 
 
 @asynccontextmanager
-async def transaction(db: Database) -> AsyncIterator[Transaction]:
-    """One transaction outside HTTP (CLI, workers): committed with its final statement when the
-    block ends, rolled back when it raises."""
+async def transaction(db: Database, *, commit: bool = True) -> AsyncIterator[Transaction]:
+    """One transaction with its final statement: committed (or, with `commit=False`, rolled
+    back — sandbox mode) when the block ends, rolled back when it raises. What a route's
+    `Mutation`, the CLI and workers run an operation in."""
     async with db.connection() as conn:
         await conn.execute("BEGIN")
         unit = Transaction(conn)
         try:
             yield unit
-            await finish(conn, unit.final)
+            await finish(conn, unit.final, commit=commit)
         except BaseException:
             if conn.is_in_transaction():
                 await conn.execute("ROLLBACK")

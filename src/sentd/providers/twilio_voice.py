@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape, quoteattr
 
 from sentd import outbound
+from sentd.config import Settings
 from sentd.providers.base import PROVIDER_BODY_LIMIT
 from sentd.providers.twilio import API_VERSION, TwilioConfig
 from sentd.voice import pool
@@ -137,7 +138,7 @@ class TwilioVoice:
         return audio
 
 
-def from_settings(settings: Any) -> TwilioVoice | None:
+def from_settings(settings: Settings) -> TwilioVoice | None:
     config = TwilioConfig.from_settings(settings)
     return TwilioVoice(config) if config is not None else None
 

@@ -19,15 +19,17 @@ What WhatsApp answers becomes:
   `WHATSAPP_<code>` (`WHATSAPP_HTTP_<status>` when the answer carries no code).
 
 Receiving: Meta's webhook (`sentd.api.routes.whatsapp_webhook`) hands every change whose `field`
-is `messages` to `handle_messages`, registered when this module is imported:
+is `messages` to the handler `messages_handler(actions)` returns; the app passes the domain
+actions in when it is built (`sentd.wiring`):
 
 * `value.statuses[]` — `sent`, `delivered`, `read`, `failed` (with `errors[0]`: reason code
-  `WHATSAPP_<code>`, reason its title) → `services.lifecycle.record_provider_status`, whose state
-  machine ignores repeated and out-of-order statuses;
+  `WHATSAPP_<code>`, reason its title) → `actions.record_status`
+  (`services.lifecycle.record_provider_status`, whose state machine ignores repeated and
+  out-of-order statuses);
 * `value.messages[]` — texts, template buttons and interactive replies (their text), media
-  (their caption only) → `services.inbound.receive`, for the customer whose WhatsApp number is
-  `value.metadata.display_phone_number`, from `+<wa_id>`. Other kinds are acknowledged and
-  dropped.
+  (their caption only) → `actions.receive` (`services.inbound.receive`), for the customer whose
+  WhatsApp number is `value.metadata.display_phone_number` (`actions.owner_of_number`), from
+  `+<wa_id>`. Other kinds are acknowledged and dropped.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sentd.api.routes.whatsapp_webhook import Change, register_handler
+from sentd.config import Settings
 from sentd.outbound import OutboundClient
 from sentd.phones import InvalidPhoneNumber, normalize_e164
 from sentd.providers.base import (
@@ -48,8 +50,9 @@ from sentd.providers.base import (
     Submission,
     call,
 )
+from sentd.providers.inbound import InboundActions
 from sentd.providers.whatsapp_templates import WhatsAppConfig
-from sentd.services import inbound, lifecycle
+from sentd.providers.whatsapp_webhook import Change, Handler
 
 log = logging.getLogger("sentd.providers.whatsapp")
 
@@ -80,9 +83,10 @@ class MessagesConfig:
     phone_number_id: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> MessagesConfig:
-        phone_number_id = getattr(settings, "whatsapp_phone_number_id", None)
-        return cls(WhatsAppConfig.from_settings(settings), str(phone_number_id or "") or None)
+    def from_settings(cls, settings: Settings) -> MessagesConfig:
+        return cls(
+            WhatsAppConfig.from_settings(settings), settings.whatsapp_phone_number_id or None
+        )
 
     def sender_for(self, account: Mapping[str, Any] | None) -> Sender | None:
         """The customer's own number and token when it has both, else those of the settings."""
@@ -222,11 +226,11 @@ def refusal(status: int, answer: Any, text: str = "") -> ProviderError:
     )
 
 
-def from_settings(settings: Any) -> WhatsAppProvider | None:
+def from_settings(settings: Settings) -> WhatsAppProvider | None:
     """The WhatsApp provider when it is chosen (`SENTD_WHATSAPP_PROVIDER=whatsapp`) or its
     sending number and token are configured; None otherwise."""
     config = MessagesConfig.from_settings(settings)
-    chosen = getattr(settings, "whatsapp_provider", None) == NAME
+    chosen = settings.whatsapp_provider == NAME
     configured = bool(config.phone_number_id and config.whatsapp.access_token)
     return WhatsAppProvider(config) if chosen or configured else None
 
@@ -236,21 +240,26 @@ def from_settings(settings: Any) -> WhatsAppProvider | None:
 STATUSES = {"sent": "SENT", "delivered": "DELIVERED", "read": "READ", "failed": "FAILED"}
 
 
-async def handle_messages(conn: Any, change: Change) -> None:
-    """One `messages` change: delivery statuses of sent messages, and inbound messages."""
-    value = change.value
-    for status in _items(value.get("statuses")):
-        await _status(conn, status, change)
-    messages = _items(value.get("messages"))
-    if messages:
-        await _inbound(conn, value, messages, change)
+def messages_handler(actions: InboundActions) -> Handler:
+    """The handler of `messages` changes, recording what they carry with `actions`."""
+
+    async def handle(conn: Any, change: Change) -> None:
+        """One `messages` change: delivery statuses of sent messages, and inbound messages."""
+        value = change.value
+        for status in _items(value.get("statuses")):
+            await _status(actions, conn, status, change)
+        messages = _items(value.get("messages"))
+        if messages:
+            await _inbound(actions, conn, value, messages, change)
+
+    return handle
 
 
 def _items(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-async def _status(conn: Any, item: dict[str, Any], change: Change) -> None:
+async def _status(actions: InboundActions, conn: Any, item: dict[str, Any], change: Change) -> None:
     wamid, kind = item.get("id"), str(item.get("status") or "").lower()
     status = STATUSES.get(kind)
     if not wamid or status is None:
@@ -263,7 +272,7 @@ async def _status(conn: Any, item: dict[str, Any], change: Change) -> None:
         code = _code(error.get("code"))
         reason_code = f"WHATSAPP_{code}" if code is not None else "WHATSAPP_UNKNOWN"
         reason = str(error.get("title") or error.get("message") or "WhatsApp reported a failure")
-    await lifecycle.record_provider_status(
+    await actions.record_status(
         conn,
         provider=NAME,
         provider_message_id=str(wamid),
@@ -310,13 +319,17 @@ def _sender(item: dict[str, Any], contacts: list[dict[str, Any]]) -> str | None:
 
 
 async def _inbound(
-    conn: Any, value: dict[str, Any], messages: list[dict[str, Any]], change: Change
+    actions: InboundActions,
+    conn: Any,
+    value: dict[str, Any],
+    messages: list[dict[str, Any]],
+    change: Change,
 ) -> None:
     metadata = value.get("metadata")
     display = metadata.get("display_phone_number") if isinstance(metadata, dict) else None
     digits = re.sub(r"\D", "", str(display or ""))
     to_number = "+" + digits if digits else None
-    owner = await inbound.owner_of_number(conn, to_number) if to_number else None
+    owner = await actions.owner_of_number(conn, to_number) if to_number else None
     if owner is None:
         log.warning("WhatsApp inbound to %r: no customer has that number; ignored", display)
         return
@@ -331,7 +344,7 @@ async def _inbound(
         if from_number is None:
             log.warning("WhatsApp inbound %s: sender %r is not a valid number", wamid, item)
             continue
-        await inbound.receive(
+        await actions.receive(
             conn,
             customer_id=owner["id"],
             organization_id=owner["organization_id"],
@@ -344,6 +357,3 @@ async def _inbound(
             provider_message_id=str(wamid),
             received_at=change.received_at,
         )
-
-
-register_handler("messages", handle_messages)

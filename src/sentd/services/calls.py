@@ -25,6 +25,7 @@ from sentd.money import micros_to_units
 from sentd.phones import InvalidPhoneNumber, describe
 from sentd.pricing import price_micros
 from sentd.services.billing import funding_scopes
+from sentd.voice.contract import AnswerError
 
 LIVE = repo.LIVE
 BLOCKED_LINE_TYPES = frozenset({"premium_rate", "shared_cost"})
@@ -213,6 +214,50 @@ async def end(
     return row
 
 
+async def connect(
+    conn: Any,
+    row: Any,
+    verdict: dict[str, Any] | AnswerError,
+    *,
+    plan: dict[str, Any],
+    now: datetime,
+    prices: dict[str, Any],
+    next_step_at: datetime | None,
+) -> Any:
+    """Move an INITIATED call on by its callback's verdict: FAILED when the answer was unusable,
+    REJECTED when it rejects; a connect answer records `plan` and its target, then the call
+    rings — unless the destination is blocked or the balances cannot pay one minute (FAILED)."""
+    if isinstance(verdict, AnswerError):
+        return await fail(conn, row, "FAILED", verdict.failure_reason, now)
+    action = verdict["action"]
+    if action["action"] == "reject":
+        return await fail(conn, row, "REJECTED", "rejected", now)
+    target = action["to"]
+    values: dict[str, Any] = {
+        "plan": plan,
+        "phone_leg": row["phone_leg"] or target["kind"] == "number",
+    }
+    if target["kind"] == "conference":
+        values["conference"] = target["value"]
+    row = await repo.update(conn, row["id"], values)
+    refused = await refusal(conn, row, prices)
+    if refused is not None:
+        return await fail(conn, row, "FAILED", refused, now)
+    return await ring(conn, row, now, next_step_at)
+
+
+async def refusal(conn: Any, row: Any, prices: dict[str, Any]) -> str | None:
+    """Why a leg about to ring (its plan names the target) must not: its phone destination is
+    blocked, or the balances that pay for it cannot afford one minute. None: it may ring."""
+    target = row["plan"].get("target") or {}
+    if target.get("kind") == "number" and blocked_destination(str(target["value"])):
+        return "destination_blocked"
+    seconds = await affordable_seconds(conn, row, prices)
+    if seconds is not None and seconds < 60:
+        return "insufficient_balance"
+    return None
+
+
 def blocked_destination(number: str) -> bool:
     """Legs to premium-rate and shared-cost numbers are never placed (toll fraud)."""
     try:
@@ -326,6 +371,43 @@ async def get(conn: Any, scope: Scope, call_id: uuid.UUID, *, lock: bool = False
     if row is None:
         raise not_found(call_id)
     return row
+
+
+async def page(
+    conn: Any,
+    scope: Scope,
+    *,
+    direction: str | None,
+    status: str | None,
+    number: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """A page of the calls of `scope`, newest first, and how many match."""
+    return await repo.page(
+        conn,
+        scope,
+        direction=direction,
+        status=status,
+        number=number,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def ready_recordings(conn: Any, scope: Scope, call_id: uuid.UUID) -> list[Any]:
+    """The finished recordings of one call of `scope`."""
+    await get(conn, scope, call_id)
+    return await repo.ready_recordings(conn, call_id)
+
+
+async def recording(conn: Any, recording_id: uuid.UUID) -> Any:
+    """A recording by id, of any customer (its pre-signed link is the permission), or None."""
+    return await repo.recording(conn, recording_id)
 
 
 def check_live_phone_call(row: Any) -> None:
@@ -474,13 +556,12 @@ async def add_participant(
     )
     scope = principal.scope
     customer = await customers.get(conn, scope.customer_id)
-    caller = ("number", shown) if kind == "number" else ("number", host["number"])
     row = await place(
         conn,
         customer=customer,
         livemode=scope.livemode,
         direction="outbound",
-        caller=caller,
+        caller=("number", _leg_caller(host, kind, shown)),
         callee=(kind, value),
         number=host["number"],
         plan={"step": "ring", "target": {"kind": kind, "value": value}},
@@ -494,12 +575,34 @@ async def add_participant(
         row = await repo.update(
             conn, row["id"], {"provider_ref": provider_ref, "next_step_at": None}
         )
-    if kind == "number" and blocked_destination(value):
-        return await fail(conn, row, "FAILED", "destination_blocked", now)
-    seconds = await affordable_seconds(conn, row, prices)
-    if seconds is not None and seconds < 60:
-        row = await fail(conn, row, "FAILED", "insufficient_balance", now)
+    refused = await refusal(conn, row, prices)
+    if refused is not None:
+        row = await fail(conn, row, "FAILED", refused, now)
     return row
+
+
+def _leg_caller(host: Any, kind: str, shown: str) -> str:
+    """The number a new leg calls from: the caller id shown to a phone, else the host's."""
+    return shown if kind == "number" else str(host["number"])
+
+
+async def participant_can_ring(
+    conn: Any, host: Any, *, kind: str, value: str, shown: str, prices: dict[str, Any]
+) -> bool:
+    """Whether `add_participant` would let this leg ring (no `refusal`), judged before a
+    provider is asked to dial it; a leg that may not is recorded FAILED and never dialled."""
+    leg = {
+        "plan": {"target": {"kind": kind, "value": value}},
+        "direction": "outbound",
+        "to_kind": kind,
+        "to_value": value,
+        "from_kind": "number",
+        "from_value": _leg_caller(host, kind, shown),
+        "number": host["number"],
+        "customer_id": host["customer_id"],
+        "livemode": host["livemode"],
+    }
+    return await refusal(conn, leg, prices) is None
 
 
 def next_talk_end(now: datetime, call_s: float, affordable_s: int | None) -> datetime:

@@ -15,11 +15,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sentd.api.schemas.campaigns import CampaignData
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
 from sentd.db.repos import campaigns
 from sentd.db.repos import profiles as profile_rows
+from sentd.domain.campaigns import CampaignInput
 from sentd.errors.exceptions import ApiError
 from sentd.services import profiles
 
@@ -48,7 +48,7 @@ async def _profile_to_manage(conn: Any, principal: Principal, profile_id: uuid.U
     return row
 
 
-def _use_cases(data: CampaignData, previous: list[dict[str, Any]], now: datetime) -> list[Any]:
+def _use_cases(data: CampaignInput, previous: list[dict[str, Any]], now: datetime) -> list[Any]:
     """The use cases to store; one that was there before keeps its id and creation time, and its
     update time too unless its sample messages changed."""
     before = {u["messagingUseCaseUs"]: u for u in previous}
@@ -56,7 +56,7 @@ def _use_cases(data: CampaignData, previous: list[dict[str, Any]], now: datetime
     stored: list[dict[str, Any]] = []
     for use_case in data.use_cases:
         old = before.get(use_case.messaging_use_case_us)
-        unchanged = old is not None and old["sampleMessages"] == use_case.sample_messages
+        unchanged = old is not None and old["sampleMessages"] == list(use_case.sample_messages)
         stored.append(
             {
                 "id": old["id"] if old else str(uuid.uuid4()),
@@ -69,7 +69,7 @@ def _use_cases(data: CampaignData, previous: list[dict[str, Any]], now: datetime
     return stored
 
 
-def _values(data: CampaignData, previous: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+def _values(data: CampaignInput, previous: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
     return {
         "name": data.name,
         "description": data.description,
@@ -114,7 +114,7 @@ async def list_for_profile(
 
 
 async def create(
-    conn: Any, principal: Principal, profile_id: uuid.UUID, data: CampaignData, now: datetime
+    conn: Any, principal: Principal, profile_id: uuid.UUID, data: CampaignInput, now: datetime
 ) -> tuple[Any, Any]:
     profile = await _profile_to_manage(conn, principal, profile_id)
     _check_brand(profile)
@@ -127,7 +127,7 @@ async def update(
     principal: Principal,
     profile_id: uuid.UUID,
     campaign_id: uuid.UUID,
-    data: CampaignData,
+    data: CampaignInput,
     now: datetime,
 ) -> tuple[Any, Any]:
     """Replace the campaign as a whole; refused (BUSINESS_006) once it went to the registry."""

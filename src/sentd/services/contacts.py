@@ -19,8 +19,6 @@ from sentd.phones import InvalidPhoneNumber, describe
 from sentd.services import quotas
 from sentd.services.profiles import DEFAULT_SETTINGS
 
-quotas.register_usage("contacts", contacts.USAGE_SQL)
-
 
 @dataclass(frozen=True, slots=True)
 class Visible:

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sentd.config import Settings
 from sentd.db.repos import contacts as contacts_repo
-from sentd.db.repos import messages
+from sentd.db.repos import customers, messages
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.events.emit import emit
 from sentd.events.specimens import contact_payload
 from sentd.ids import new_id
@@ -21,41 +23,43 @@ from sentd.services.contacts import find_or_create
 
 @dataclass(frozen=True, slots=True)
 class Keywords:
+    """The inbound words that change a contact's consent, upper-cased (matched case-insensitively
+    against the whole trimmed message). The defaults are those of `Settings`; a process passes
+    its configured ones (`from_settings`) to `receive`."""
+
     opt_out: frozenset[str] = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
     opt_in: frozenset[str] = frozenset({"START", "UNSTOP", "YES"})
     help: frozenset[str] = frozenset({"HELP", "INFO"})
 
+    @classmethod
+    def of(cls, opt_out: list[str], opt_in: list[str], help_words: list[str]) -> Keywords:
+        return cls(
+            frozenset(w.upper() for w in opt_out),
+            frozenset(w.upper() for w in opt_in),
+            frozenset(w.upper() for w in help_words),
+        )
 
-_keywords = Keywords()
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Keywords:
+        """`SENTD_OPT_OUT_KEYWORDS`, `SENTD_OPT_IN_KEYWORDS`, `SENTD_HELP_KEYWORDS`."""
+        return cls.of(settings.opt_out_keywords, settings.opt_in_keywords, settings.help_keywords)
 
 
-def configure_keywords(opt_out: list[str], opt_in: list[str], help_words: list[str]) -> None:
-    """Set the process's keyword lists (`SENTD_OPT_OUT_KEYWORDS`, …; matched case-insensitively
-    against the whole trimmed message)."""
-    global _keywords
-    _keywords = Keywords(
-        frozenset(w.upper() for w in opt_out),
-        frozenset(w.upper() for w in opt_in),
-        frozenset(w.upper() for w in help_words),
-    )
+DEFAULT_KEYWORDS = Keywords()
 
 
-async def owner_of_number(conn: Any, number: str) -> Any:
+async def owner_of_number(conn: Connection, number: str) -> Any:
     """The customer a number belongs to: the one that claimed it as its SMS or WhatsApp number
     (one at most: `services.sending_numbers`); when no customer claims it and there is exactly one
     organization, that one (a single-tenant server)."""
     row = await sending_numbers.owner_of(conn, number)
     if row is not None:
         return row
-    rows = await conn.fetch(
-        "SELECT id, id AS organization_id FROM customers WHERE kind = 'organization' "
-        "AND deleted_at IS NULL LIMIT 2"
-    )
-    return rows[0] if len(rows) == 1 else None
+    return await customers.sole_organization(conn)
 
 
 async def receive(
-    conn: Any,
+    conn: Connection,
     *,
     customer_id: uuid.UUID,
     organization_id: uuid.UUID,
@@ -68,8 +72,10 @@ async def receive(
     provider_message_id: str,
     received_at: datetime,
     media: list[dict[str, Any]] | None = None,
+    keywords: Keywords = DEFAULT_KEYWORDS,
 ) -> Any:
-    """Store one inbound message; None when this provider id was already received."""
+    """Store one inbound message; None when this provider id was already received. `keywords`
+    are the words that change the contact's consent."""
     if await messages.get_by_provider_id(conn, provider, provider_message_id) is not None:
         return None
     scope = Scope(customer_id, livemode)
@@ -123,18 +129,25 @@ async def receive(
     await emit(
         conn, event_type="message.received", discriminator="received", payload=payload, **common
     )
-    await _keyword(conn, contact, (text or "").strip().upper(), channel, message_id, common)
+    word = (text or "").strip().upper()
+    await _keyword(conn, keywords, contact, word, channel, message_id, common)
     return await messages.get(conn, message_id)
 
 
 async def _keyword(
-    conn: Any, contact: Any, word: str, channel: str, message_id: uuid.UUID, common: dict[str, Any]
+    conn: Connection,
+    keywords: Keywords,
+    contact: Any,
+    word: str,
+    channel: str,
+    message_id: uuid.UUID,
+    common: dict[str, Any],
 ) -> None:
-    if word in _keywords.opt_out and not contact["opt_out"]:
+    if word in keywords.opt_out and not contact["opt_out"]:
         event, opt_out = "contact.opt_out", True
-    elif word in _keywords.opt_in and contact["opt_out"]:
+    elif word in keywords.opt_in and contact["opt_out"]:
         event, opt_out = "contact.opt_in", False
-    elif word in _keywords.help:
+    elif word in keywords.help:
         event, opt_out = "contact.help", contact["opt_out"]
     else:
         return

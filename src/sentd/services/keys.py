@@ -96,12 +96,13 @@ async def create(
         )
 
 
-async def revoke(db: Database, key_or_id: str) -> Any:
-    """Revoke a key given as its plaintext or its id; None when there is no such key."""
+async def revoke(db: Database, key_or_id: str, *, customer_id: uuid.UUID | None = None) -> Any:
+    """Revoke a key given as its plaintext or its id (only a key of `customer_id`, when given);
+    None when there is no such key."""
     key_id = parse_uuid(key_or_id)
     digest = None if key_id else key_format.digest(key_or_id)
     async with db.transaction() as conn:
-        record = await api_keys.revoke(conn, key_id=key_id, digest=digest)
+        record = await api_keys.revoke(conn, key_id=key_id, digest=digest, customer_id=customer_id)
         if record is not None:
             await api_keys.notify_revoked(conn, [bytes(record["key_hash"])])
         return record

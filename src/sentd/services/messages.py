@@ -22,6 +22,7 @@ from sentd.channels import available_channels
 from sentd.db.final_statement import Unit
 from sentd.db.repos import balances, contacts, messages, sends
 from sentd.db.scope import Scope
+from sentd.domain.messages import SendRequest, TemplateRef
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import prepare
 from sentd.ids import new_id
@@ -31,31 +32,10 @@ from sentd.providers.registry import Providers
 from sentd.services import lifecycle, templates
 from sentd.services.billing import funding_scopes
 
+__all__ = ["Environment", "SendRequest", "TemplateRef", "cancel", "modify", "send"]
+
 MIN_SCHEDULE = timedelta(minutes=1)
 MAX_SCHEDULE = timedelta(days=30)
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateRef:
-    """The template of a send, by id or by name, and its parameters."""
-
-    id: uuid.UUID | None = None
-    name: str | None = None
-    parameters: dict[str, str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SendRequest:
-    """What to send: recipients (E.164), channels ("sent" = choose per recipient), and a
-    template or a text."""
-
-    to: list[str]
-    channel: list[str] | None = None
-    template: TemplateRef | None = None
-    text: str | None = None
-    media_urls: list[str] | None = None
-    subject: str | None = None
-    scheduled_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,28 +508,32 @@ async def modify(
 async def cancel(conn: Any, principal: Principal, message_id: uuid.UUID, *, now: datetime) -> Any:
     """Cancel a message that has not been sent (404 `RESOURCE_003` for one the principal cannot
     see, 422 `BUSINESS_006` once it was sent); returns the cancelled row."""
-    row = await visible(conn, principal, message_id, lock=True)
-    if row["status"] not in lifecycle.UNSENT:
-        raise ApiError(
-            "BUSINESS_006", {"status": [f"The message is {row['status']} and cannot change"]}
-        )
-    return await lifecycle.transition(conn, row, "CANCELLED", description="Cancelled", now=now)
+    row = await lifecycle.visible(conn, principal, message_id, lock=True)
+    return await lifecycle.cancel(conn, row, now)
 
 
-def not_found(message_id: uuid.UUID) -> ApiError:
-    return ApiError("RESOURCE_003", {"id": [f"No message {message_id}"]})
+# The message when the principal's scope holds it, else 404 `RESOURCE_003`.
+visible = lifecycle.visible
 
 
-async def visible(
-    conn: Any, principal: Principal, message_id: uuid.UUID, lock: bool = False
-) -> Any:
-    """The message `message_id` when the principal's scope holds it (locked with `lock`), else
-    404 `RESOURCE_003`."""
-    row = await messages.get(conn, message_id, lock=lock)
-    if (
-        row is None
-        or row["customer_id"] != principal.customer_id
-        or row["livemode"] != principal.livemode
-    ):
-        raise not_found(message_id)
-    return row
+async def page(
+    conn: Any, principal: Principal, *, limit: int, offset: int, **filters: Any
+) -> tuple[list[tuple[Any, list[Any]]], int]:
+    """A page of the principal's messages, newest first, each with its status events; and the
+    total the filters match."""
+    rows, total = await messages.page(
+        conn, principal.customer_id, principal.livemode, limit=limit, offset=offset, **filters
+    )
+    events = await messages.events_of_many(conn, [r["id"] for r in rows])
+    return [(r, events[r["id"]]) for r in rows], total
+
+
+async def events_of(conn: Any, message_id: uuid.UUID) -> list[Any]:
+    """A message's status events, oldest first."""
+    return list(await messages.events_of(conn, message_id))
+
+
+async def check_contact(conn: Any, principal: Principal, contact_id: uuid.UUID) -> None:
+    """404 `RESOURCE_001` unless the principal sees the contact."""
+    if await contacts.get_visible(conn, principal.scope, None, contact_id) is None:
+        raise ApiError("RESOURCE_001", {"id": [f"No contact {contact_id}"]})

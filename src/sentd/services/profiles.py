@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sentd.api.schemas.profiles import Brand, ProfileCreate, ProfileFields, ProfileUpdate
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
 from sentd.db.repos import api_keys, balances, profiles
 from sentd.db.scope import Scope
+from sentd.domain.profiles import Brand, ProfileChanges, ProfileInput, ProfileSettings
 from sentd.errors.exceptions import ApiError
 from sentd.services import quotas, sending_numbers
 from sentd.services.webhooks import new_secret
@@ -71,15 +71,11 @@ async def page(conn: Any, principal: Principal, limit: int, offset: int) -> tupl
 
 
 def _brand_record(brand: Brand, previous: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
-    compliance = brand.compliance.model_dump(exclude={"destination_countries"})
-    compliance["destination_countries"] = [
-        {"id": c.id, "isMain": c.is_main} for c in brand.compliance.destination_countries or []
-    ]
     return {
         "id": (previous or {}).get("id") or str(uuid.uuid4()),
-        "contact": brand.contact.model_dump(),
-        "business": brand.business.model_dump() if brand.business else None,
-        "compliance": compliance,
+        "contact": brand.contact,
+        "business": brand.business,
+        "compliance": brand.compliance,
         "created_at": (previous or {}).get("created_at") or now.isoformat(),
         "updated_at": now.isoformat(),
     }
@@ -99,50 +95,48 @@ def _check_billing(settings: dict[str, Any], billing_contact: Any, has_payment: 
         )
 
 
-def _check_brand(settings: dict[str, Any], body: ProfileFields) -> None:
-    if body.brand is not None and settings["inherit_tcr_brand"]:
+def _check_brand(settings: dict[str, Any], given: ProfileSettings) -> None:
+    if given.brand is not None and settings["inherit_tcr_brand"]:
         raise ApiError(
             "VALIDATION_001", {"brand": ["Give a brand or inherit the organization's, not both"]}
         )
 
 
-def _settings_from(body: ProfileFields, current: dict[str, Any]) -> dict[str, Any]:
+def _settings_from(given: ProfileSettings, current: dict[str, Any]) -> dict[str, Any]:
     settings = {**DEFAULT_SETTINGS, **current}
-    if body.billing_model is not None:
-        settings["billing_model"] = body.billing_model
+    if given.billing_model is not None:
+        settings["billing_model"] = given.billing_model
     for flag in SETTING_FLAGS:
-        value = getattr(body, flag)
+        value = getattr(given, flag)
         if value is not None:
             settings[flag] = value
     return settings
 
 
-def _payment_card(body: ProfileFields) -> dict[str, str] | None:
+def _payment_card(given: ProfileSettings) -> dict[str, str] | None:
     """Only what identifies the card: its last four digits and expiry. Never the number or CVC."""
-    if body.payment_details is None:
+    if given.payment_details is None:
         return None
-    digits = body.payment_details.card_number.replace(" ", "")
-    return {"last4": digits[-4:], "expiry": body.payment_details.expiry}
+    digits = given.payment_details.card_number.replace(" ", "")
+    return {"last4": digits[-4:], "expiry": given.payment_details.expiry}
 
 
-async def create(conn: Any, principal: Principal, body: ProfileCreate, now: datetime) -> Any:
+async def create(conn: Any, principal: Principal, given: ProfileInput, now: datetime) -> Any:
     require_organization_key(principal)
-    settings = _settings_from(body, {})
-    _check_billing(settings, body.billing_contact, body.payment_details is not None)
-    _check_brand(settings, body)
+    settings = _settings_from(given, {})
+    _check_billing(settings, given.billing_contact, given.payment_details is not None)
+    _check_brand(settings, given)
     await quotas.check(conn, principal, "profiles")
     values: dict[str, Any] = {
-        "name": body.name,
-        "short_name": body.short_name,
-        "description": body.description,
-        "icon": body.icon,
+        "name": given.name,
+        "short_name": given.short_name,
+        "description": given.description,
+        "icon": given.icon,
         "settings": settings,
-        "billing_contact": body.billing_contact.model_dump() if body.billing_contact else None,
-        "brand": _brand_record(body.brand, None, now) if body.brand else None,
-        "payment_card": _payment_card(body),
-        "whatsapp_account": (
-            body.whatsapp_business_account.model_dump() if body.whatsapp_business_account else None
-        ),
+        "billing_contact": given.billing_contact,
+        "brand": _brand_record(given.brand, None, now) if given.brand else None,
+        "payment_card": _payment_card(given),
+        "whatsapp_account": given.whatsapp_business_account,
     }
     row = await profiles.insert(conn, principal.organization_id, values)
     for livemode in (True, False):
@@ -158,7 +152,7 @@ async def create(conn: Any, principal: Principal, body: ProfileCreate, now: date
 
 
 async def update(
-    conn: Any, principal: Principal, profile_id: uuid.UUID, body: ProfileUpdate, now: datetime
+    conn: Any, principal: Principal, profile_id: uuid.UUID, given: ProfileChanges, now: datetime
 ) -> Any:
     """A partial update: fields left out stay as they are; `null` leaves a required field (`name`)
     unchanged and clears an optional one."""
@@ -166,18 +160,16 @@ async def update(
     current = await profiles.get_for_update(conn, principal.organization_id, profile_id)
     if current is None:
         raise _not_found(profile_id)
-    sent = body.model_fields_set
-    settings = _settings_from(body, current["settings"] or {})
+    sent = given.given
+    settings = _settings_from(given, current["settings"] or {})
     billing_contact = (
-        (body.billing_contact.model_dump() if body.billing_contact else None)
-        if "billing_contact" in sent
-        else current["billing_contact"]
+        given.billing_contact if "billing_contact" in sent else current["billing_contact"]
     )
-    _check_billing(settings, billing_contact, body.payment_details is not None)
-    _check_brand(settings, body)
+    _check_billing(settings, billing_contact, given.payment_details is not None)
+    _check_brand(settings, given)
     values: dict[str, Any] = {"settings": settings, "billing_contact": billing_contact}
-    if body.name is not None:
-        values["name"] = body.name
+    if given.name is not None:
+        values["name"] = given.name
     for column in (
         "short_name",
         "description",
@@ -186,13 +178,15 @@ async def update(
         "whatsapp_phone_number",
     ):
         if column in sent:
-            values[column] = getattr(body, column)
-    if body.allow_number_change_during_onboarding is not None:
-        values["allow_number_change_during_onboarding"] = body.allow_number_change_during_onboarding
+            values[column] = getattr(given, column)
+    if given.allow_number_change_during_onboarding is not None:
+        values["allow_number_change_during_onboarding"] = (
+            given.allow_number_change_during_onboarding
+        )
     if "brand" in sent:
-        values["brand"] = _brand_record(body.brand, current["brand"], now) if body.brand else None
+        values["brand"] = _brand_record(given.brand, current["brand"], now) if given.brand else None
     if "payment_details" in sent:
-        values["payment_card"] = _payment_card(body)
+        values["payment_card"] = _payment_card(given)
     await sending_numbers.claim_for(conn, profile_id, current, values)
     return await profiles.update(conn, profile_id, values)
 

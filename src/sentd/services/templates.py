@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sentd.api.schemas.templates import DEFAULT_LANGUAGE, TemplateCreate, TemplateUpdate
 from sentd.auth.principal import Principal
+from sentd.config import Settings
 from sentd.db.database import Database
 from sentd.db.repos import templates as repo
+from sentd.domain.templates import DEFAULT_LANGUAGE, TemplateChanges, TemplateInput
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit
 from sentd.events.specimens import template_payload
@@ -46,13 +47,6 @@ log = logging.getLogger("sentd.templates")
 STATUSES = ("DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED", "REVOKED")
 SUBMITTABLE = ("DRAFT", "REJECTED", "APPROVED")  # where content may change and review may start
 FROZEN = ("PAUSED", "DISABLED", "REVOKED")  # WhatsApp's doing: only the name may change
-
-quotas.register_usage(
-    "templates",
-    "SELECT count(*) FROM templates WHERE organization_id = $1 AND livemode = $2 "
-    "AND deleted_at IS NULL",
-)
-
 
 # -- the template as the rest of sentd sees it -----------------------------------------------
 
@@ -124,7 +118,7 @@ class ReviewPolicy:
     delay_s: float
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ReviewPolicy:
+    def from_settings(cls, settings: Settings) -> ReviewPolicy:
         return cls(settings.template_review_backend, settings.template_review_delay_s)
 
 
@@ -254,12 +248,12 @@ def _check_category(definition: Definition, category: str) -> None:
 
 
 async def create(
-    conn: Any, principal: Principal, body: TemplateCreate, policy: ReviewPolicy, now: datetime
+    conn: Any, principal: Principal, given: TemplateInput, policy: ReviewPolicy, now: datetime
 ) -> Template:
-    definition = validate_definition(body.definition)
-    category = body.category or detect_category(definition)
+    definition = validate_definition(given.definition)
+    category = given.category or detect_category(definition)
     _check_category(definition, category)
-    if body.auto_create_for_sp:
+    if given.auto_create_for_sp:
         raise ApiError(
             "VALIDATION_001",
             {
@@ -270,9 +264,9 @@ async def create(
         )
     await quotas.check(conn, principal, "templates")
     await repo.lock_names(conn, principal.scope)
-    if body.name is not None:
-        await _check_name_free(conn, principal, body.name)
-        name = body.name
+    if given.name is not None:
+        await _check_name_free(conn, principal, given.name)
+        name = given.name
     else:
         name = await _unique_name(conn, principal, derive_name(definition))
     row = await repo.insert(
@@ -282,15 +276,15 @@ async def create(
         {
             "name": name,
             "category": category,
-            "language": body.language or DEFAULT_LANGUAGE,
+            "language": given.language or DEFAULT_LANGUAGE,
             "status": "DRAFT",
             "definition": definition.to_wire(),
             "channels": definition.channels,
             "variables": definition.variables,
-            "creation_source": body.creation_source or "from-api",
+            "creation_source": given.creation_source or "from-api",
         },
     )
-    if body.submit_for_review:
+    if given.submit_for_review:
         row = await _submit(conn, row, policy, now)
     return _template(row)
 
@@ -313,7 +307,7 @@ async def update(
     conn: Any,
     principal: Principal,
     template_id: uuid.UUID,
-    body: TemplateUpdate,
+    changes: TemplateChanges,
     policy: ReviewPolicy,
     now: datetime,
 ) -> Template:
@@ -322,39 +316,39 @@ async def update(
     PAUSED, DISABLED or REVOKED (400). Changed content of an APPROVED or REJECTED template that is
     not resubmitted returns it to DRAFT; `submit_for_review` starts a new review."""
     row = await _own_for_update(conn, principal, template_id)
-    definition = validate_definition(body.definition) if body.definition is not None else None
-    if definition is not None or body.category is not None:
+    definition = validate_definition(changes.definition) if changes.definition is not None else None
+    if definition is not None or changes.category is not None:
         _check_category(
-            definition or parse_definition(row["definition"]), body.category or row["category"]
+            definition or parse_definition(row["definition"]), changes.category or row["category"]
         )
-    edited = [f for f in ("definition", "category", "language") if getattr(body, f) is not None]
+    edited = [f for f in ("definition", "category", "language") if getattr(changes, f) is not None]
     status = row["status"]
-    if status == "PENDING" and (edited or body.submit_for_review):
+    if status == "PENDING" and (edited or changes.submit_for_review):
         details = {f: [_UNDER_REVIEW] for f in edited}
-        if body.submit_for_review:
+        if changes.submit_for_review:
             details["submit_for_review"] = ["The template is already under review"]
         raise ApiError("CONFLICT_006", details)
     if status in FROZEN and edited:
         message = f"Only the name of a {status} template can change"
         raise ApiError("VALIDATION_001", {f: [message] for f in edited})
     values: dict[str, Any] = {}
-    if body.name is not None and body.name != row["name"]:
+    if changes.name is not None and changes.name != row["name"]:
         await repo.lock_names(conn, principal.scope)
-        await _check_name_free(conn, principal, body.name, exclude=row["id"])
-        values["name"] = body.name
+        await _check_name_free(conn, principal, changes.name, exclude=row["id"])
+        values["name"] = changes.name
     if definition is not None:
         values |= {
             "definition": definition.to_wire(),
             "channels": definition.channels,
             "variables": definition.variables,
         }
-    if body.category is not None:
-        values["category"] = body.category
-    if body.language is not None:
-        values["language"] = body.language
+    if changes.category is not None:
+        values["category"] = changes.category
+    if changes.language is not None:
+        values["language"] = changes.language
     if values:
         row = await repo.update_content(conn, row["id"], values)
-    if body.submit_for_review and status in SUBMITTABLE:
+    if changes.submit_for_review and status in SUBMITTABLE:
         row = await _submit(conn, row, policy, now)
     elif edited and status in ("APPROVED", "REJECTED"):
         row = await _changed(conn, row, "DRAFT", None, now)

@@ -16,7 +16,7 @@ from typing import Any
 
 from sentd.auth.permissions import Role
 from sentd.db.database import Database
-from sentd.db.repos import api_keys, users
+from sentd.db.repos import api_keys, dashboard, users
 from sentd.errors.exceptions import ApiError
 
 INVITATION_TTL = timedelta(days=7)
@@ -240,9 +240,12 @@ async def reissue(
         return Invitation(row, token, expires_at)
 
 
-async def accept(db: Database, token: str, *, now: datetime) -> Any:
-    """Accept an invitation: the user becomes active. `InvitationError` when the token is unknown
-    (never issued, already used, or its user removed) or expired."""
+async def accept(
+    db: Database, token: str, *, now: datetime, password_hash: str | None = None
+) -> Any:
+    """Accept an invitation: the user becomes active (with `password_hash`, the dashboard's
+    password, when it is given). `InvitationError` when the token is unknown (never issued,
+    already used, or its user removed) or expired."""
     token = token.strip()
     async with db.transaction() as conn:
         row = await users.get_by_invitation(conn, token_digest(token))
@@ -257,4 +260,7 @@ async def accept(db: Database, token: str, *, now: datetime) -> Any:
                 f"the invitation of {row['email']} expired at {expires_at.isoformat()}; "
                 "ask an owner or admin to invite them again"
             )
-        return await users.activate(conn, row["id"])
+        activated = await users.activate(conn, row["id"])
+        if password_hash is not None:
+            await dashboard.set_password(conn, row["id"], password_hash)
+        return activated

@@ -12,6 +12,7 @@ from sentd.auth.principal import Principal
 from sentd.config import Settings
 from sentd.db.repos import voice_numbers as repo
 from sentd.db.scope import Scope
+from sentd.domain.voice_numbers import VoiceNumberChanges
 from sentd.errors.exceptions import ApiError
 from sentd.phones import InvalidPhoneNumber, normalize_e164
 from sentd.services import webhooks
@@ -56,6 +57,12 @@ async def get(conn: Any, scope: Scope, number: str, *, lock: bool = False) -> An
     if row is None:
         raise not_found(number)
     return row
+
+
+async def all_of(conn: Any, scope: Scope) -> list[Any]:
+    """Every number voice is turned on for, in `scope`."""
+    rows: list[Any] = await repo.all_of(conn, scope)
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,16 +142,18 @@ async def enable(
 
 
 async def update(
-    conn: Any, principal: Principal, number: str, changes: dict[str, Any], now: datetime
+    conn: Any, principal: Principal, number: str, changes: VoiceNumberChanges, now: datetime
 ) -> Any:
-    """`changes` holds the keys the body named (status upper-cased)."""
+    """Change what `changes` names. Making a number the default for app calls needs it ACTIVE;
+    the default cannot go INACTIVE while another number could take it over; an ACTIVE number
+    becomes the default when there is none."""
     scope = principal.scope
-    if not changes:
+    if not changes.given:
         raise ApiError(
             "VALIDATION_001",
             {"body": ["Name at least one of status, default_for_app_calls, callback_url"]},
         )
-    if changes.get("default_for_app_calls") is False:
+    if changes.default_for_app_calls is False:
         raise ApiError(
             "VALIDATION_001",
             {
@@ -155,17 +164,17 @@ async def update(
         )
     await repo.lock_customer(conn, scope)
     row = await get(conn, scope, number, lock=True)
-    status = changes.get("status") or row["status"]
-    make_default = changes.get("default_for_app_calls") is True
+    status = changes.status or row["status"]
+    make_default = changes.default_for_app_calls is True
     if make_default and status != "ACTIVE":
         raise ApiError(
             "VALIDATION_001",
             {"default_for_app_calls": [INACTIVE_DEFAULT]},
         )
     values: dict[str, Any] = {}
-    if "callback_url" in changes:
-        values["callback_url"] = changes["callback_url"]
-    if "status" in changes:
+    if "callback_url" in changes.given:
+        values["callback_url"] = changes.callback_url
+    if "status" in changes.given:
         values["status"] = status
     if status == "INACTIVE" and row["default_for_app_calls"]:
         others = [

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sentd import outbound
-from sentd.api.schemas.webhooks import WebhookBody
 from sentd.auth.principal import Principal
 from sentd.db.repos import webhooks
+from sentd.domain.webhooks import WebhookInput
 from sentd.errors.exceptions import ApiError
 from sentd.events import sender
 from sentd.events.catalog import normalize_subscription
@@ -21,7 +21,6 @@ from sentd.ids import new_id
 from sentd.outbound.destinations import ForbiddenDestination, check_when_saved
 from sentd.services import quotas
 
-quotas.register_usage("webhooks", webhooks.USAGE_SQL)
 SECRET_BYTES = 32
 
 
@@ -50,10 +49,51 @@ async def get(conn: Any, principal: Principal, webhook_id: uuid.UUID, lock: bool
     return row
 
 
-async def create(conn: Any, principal: Principal, body: WebhookBody, now: datetime) -> Any:
+async def page(
+    conn: Any,
+    principal: Principal,
+    *,
+    search: str | None,
+    is_active: bool | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """The principal's webhooks (name or URL matching `search`), and how many match."""
+    return await webhooks.page(
+        conn, principal.scope, search=search, is_active=is_active, limit=limit, offset=offset
+    )
+
+
+async def delivery_log(
+    conn: Any,
+    principal: Principal,
+    webhook_id: uuid.UUID,
+    *,
+    search: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """A page of one of the principal's webhooks' deliveries, and how many match."""
+    await get(conn, principal, webhook_id)
+    return await webhooks.delivery_log(conn, webhook_id, search=search, limit=limit, offset=offset)
+
+
+def _columns(webhook: WebhookInput) -> dict[str, Any]:
+    return {
+        "display_name": webhook.display_name,
+        "endpoint_url": webhook.endpoint_url,
+        "event_types": list(dict.fromkeys(webhook.event_types)),
+        "event_filters": webhook.event_filters,
+        "sender_profile": webhook.sender_profile,
+        "retry_count": webhook.retry_count,
+        "timeout_seconds": webhook.timeout_seconds,
+    }
+
+
+async def create(conn: Any, principal: Principal, webhook: WebhookInput, now: datetime) -> Any:
     """A new webhook (its destination checked beforehand: `check_destination`)."""
     await quotas.check(conn, principal, "webhooks")
-    values = body.columns() | {"signing_secret": new_secret()}
+    values = _columns(webhook) | {"signing_secret": new_secret()}
     return await webhooks.insert(conn, principal.scope, values, now)
 
 
@@ -61,11 +101,11 @@ async def replace(
     conn: Any,
     principal: Principal,
     webhook_id: uuid.UUID,
-    body: WebhookBody,
+    webhook: WebhookInput,
     now: datetime,
 ) -> Any:
     await get(conn, principal, webhook_id, lock=True)
-    return await webhooks.update(conn, webhook_id, body.columns(), now)
+    return await webhooks.update(conn, webhook_id, _columns(webhook), now)
 
 
 async def delete(conn: Any, principal: Principal, webhook_id: uuid.UUID, now: datetime) -> None:
@@ -117,3 +157,12 @@ async def send_test(
         headers=headers,
         timeout_s=webhook["timeout_seconds"],
     )
+
+
+async def retry_delivery(
+    conn: Any, principal: Principal, webhook_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
+) -> None:
+    """Send a failed delivery again (the dashboard's "retry"): the delivery loop picks it up."""
+    await get(conn, principal, webhook_id, lock=True)
+    if await webhooks.requeue_failed(conn, webhook_id, delivery_id, now) is None:
+        raise ApiError("VALIDATION_001", {"delivery_id": ["Only a failed delivery can be retried"]})

@@ -30,6 +30,7 @@ from sentd.failures import FailureStreak
 from sentd.guards.idempotency import Idempotency
 from sentd.ids import random_token
 from sentd.providers.registry import Providers
+from sentd.services.operations import HEARTBEAT_INTERVAL_S, HEARTBEAT_STALE_S
 from sentd.services.retention import Policy, apply_retention
 
 log = logging.getLogger("sentd.workers")
@@ -49,10 +50,6 @@ class WorkerContext:
 
 
 Tick = Callable[[WorkerContext], Awaitable[None]]
-HEARTBEAT_INTERVAL_S = 5.0
-# A process missing three beats is taken for dead (it may have been killed: SIGKILL leaves its
-# rows behind; a clean exit deletes them).
-HEARTBEAT_STALE_S = 15.0
 LOOP_BACKOFF_CAP_S = 5.0
 
 

@@ -103,36 +103,27 @@ async def _apply(
     if verdict is None:
         await calls.fail(conn, row, "REJECTED", "callback_not_configured", now)
         return
+    plan = row["plan"]
     if isinstance(verdict, contract.AnswerError):
         log.info("call %s: unusable answer: %s", row["id"], verdict.message)
-        await calls.fail(conn, row, "FAILED", verdict.failure_reason, now)
-        return
-    action = verdict["action"]
-    if action["action"] == "reject":
-        await calls.fail(conn, row, "REJECTED", "rejected", now)
-        return
-    target = action["to"]
-    plan = row["plan"] | {
-        "step": "ring",
-        "target": target,
-        "record": action["record"],
-        "caller_id": action["callerId"],
-        "ring_s": action["timeoutSeconds"],
-    }
-    values: dict[str, Any] = {"plan": plan}
-    if target["kind"] == "conference":
-        values["conference"] = target["value"]
-    if target["kind"] == "number":
-        values["phone_leg"] = True
-    row = await repo.update(conn, row["id"], values)
-    if target["kind"] == "number" and calls.blocked_destination(target["value"]):
-        await calls.fail(conn, row, "FAILED", "destination_blocked", now)
-        return
-    seconds = await calls.affordable_seconds(conn, row, _prices(context))
-    if seconds is not None and seconds < 60:
-        await calls.fail(conn, row, "FAILED", "insufficient_balance", now)
-        return
-    await calls.ring(conn, row, now, now + _latency(context))
+    elif verdict["action"]["action"] != "reject":
+        action = verdict["action"]
+        plan = plan | {
+            "step": "ring",
+            "target": action["to"],
+            "record": action["record"],
+            "caller_id": action["callerId"],
+            "ring_s": action["timeoutSeconds"],
+        }
+    await calls.connect(
+        conn,
+        row,
+        verdict,
+        plan=plan,
+        now=now,
+        prices=_prices(context),
+        next_step_at=now + _latency(context),
+    )
 
 
 async def _ring(context: WorkerContext, row: Any) -> None:

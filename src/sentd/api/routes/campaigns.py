@@ -30,7 +30,7 @@ async def create_campaign(
 ) -> Response:
     async with m.transaction() as conn:
         profile, row = await campaigns.create(
-            conn, m.principal, profile_id, body.campaign, request.app.state.clock.now()
+            conn, m.principal, profile_id, body.campaign.to_input(), request.app.state.clock.now()
         )
         return await m.respond(brand_campaign(profile, row), 201)
 
@@ -57,7 +57,12 @@ async def update_campaign(
 ) -> Response:
     async with m.transaction() as conn:
         profile, row = await campaigns.update(
-            conn, m.principal, profile_id, campaign_id, body.campaign, request.app.state.clock.now()
+            conn,
+            m.principal,
+            profile_id,
+            campaign_id,
+            body.campaign.to_input(),
+            request.app.state.clock.now(),
         )
         return await m.respond(brand_campaign(profile, row))
 

@@ -23,9 +23,8 @@ from sentd.api.load import InFlight
 from sentd.api.middleware import DATABASE_RETRY_AFTER_S
 from sentd.db.database import Database, PoolExhausted
 from sentd.db.pool import is_database_failure, unreachable_reason
-from sentd.db.repos import heartbeats, queues
 from sentd.errors.exceptions import ApiError
-from sentd.workers.runner import HEARTBEAT_STALE_S
+from sentd.services import operations
 
 router = APIRouter(tags=["health"])
 PROBE_TIMEOUT_S = 2.0
@@ -36,7 +35,7 @@ async def _probe_database(db: Database) -> tuple[float | None, str | None]:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S), db.connection() as conn:
-            await conn.fetchval("SELECT 1")
+            await operations.round_trip(conn)
     except PoolExhausted:
         return None, "no pooled connection became free (the process is overloaded)"
     except Exception as exc:
@@ -89,8 +88,8 @@ async def status(request: Request, db: Database = Depends(get_db)) -> Response:
     queue_depths: dict[str, dict[str, float]] = {}
     if latency is not None:
         async with db.connection() as conn:
-            rows = await heartbeats.alive(conn, HEARTBEAT_STALE_S)
-            queue_depths = await queues.depths(conn)
+            rows = await operations.alive(conn)
+            queue_depths = await operations.queue_depths(conn)
     api_processes = [r["process"] for r in rows if r["loop_name"] == "api"]
     loops: list[dict[str, Any]] = [
         {"name": r["loop_name"], "process": r["process"], "last_beat_at": r["last_beat_at"]}

@@ -20,8 +20,6 @@ from sentd.api.views.messages import activities, message
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
-from sentd.db.repos import contacts as contacts_repo
-from sentd.db.repos import messages as repo
 from sentd.errors.exceptions import ApiError
 from sentd.guards.rate_limits import Verdict
 from sentd.pricing import price_list
@@ -54,22 +52,6 @@ class CancelBody(BaseModel):
     sandbox: bool | None = None
 
 
-def send_request(body: SendBody) -> service.SendRequest:
-    """The domain's request of a send body."""
-    template = body.template
-    return service.SendRequest(
-        to=list(body.to),
-        channel=list(body.channel) if body.channel is not None else None,
-        template=service.TemplateRef(template.id, template.name, template.parameters)
-        if template is not None
-        else None,
-        text=body.text,
-        media_urls=body.media_urls,
-        subject=body.subject,
-        scheduled_at=body.scheduled_at,
-    )
-
-
 @router.post("/v3/messages")
 async def send_message(
     request: Request, body: SendBody, m: Mutation = mutation(Permission.MESSAGING)
@@ -92,7 +74,7 @@ async def send_message(
             conn,
             m,
             m.principal,
-            send_request(body),
+            body.to_input(),
             env,
             reference=request_id_of(request),
             admit=admit,
@@ -125,16 +107,10 @@ def _messages_refusal(verdict: Verdict, size: int) -> ApiError:
 
 async def _page(db: Database, principal: Principal, page: Any, **filters: Any) -> dict[str, Any]:
     async with db.connection() as conn:
-        rows, total = await repo.page(
-            conn,
-            principal.customer_id,
-            principal.livemode,
-            limit=page.page_size,
-            offset=page.offset,
-            **filters,
+        items, total = await service.page(
+            conn, principal, limit=page.page_size, offset=page.offset, **filters
         )
-        events = await repo.events_of_many(conn, [r["id"] for r in rows])
-    return {"messages": [message(r, events[r["id"]]) for r in rows], "pagination": page.meta(total)}
+    return {"messages": [message(r, e) for r, e in items], "pagination": page.meta(total)}
 
 
 @router.get("/v3/messages")
@@ -171,7 +147,7 @@ async def retrieve_message(
 ) -> Response:
     async with db.connection() as conn:
         row = await service.visible(conn, principal, message_id)
-        return ok(request, message(row, await repo.events_of(conn, message_id)))
+        return ok(request, message(row, await service.events_of(conn, message_id)))
 
 
 @router.get("/v3/messages/{message_id}/activities")
@@ -183,7 +159,7 @@ async def message_activities(
 ) -> Response:
     async with db.connection() as conn:
         row = await service.visible(conn, principal, message_id)
-        items = activities(row, await repo.events_of(conn, message_id))
+        items = activities(row, await service.events_of(conn, message_id))
     pagination = whole_list(len(items))
     return ok(
         request, {"message_id": str(message_id), "activities": items, "pagination": pagination}
@@ -209,7 +185,7 @@ async def modify_message(
             parameters=body.parameters,
             now=now,
         )
-        return await m.respond(message(row, await repo.events_of(conn, message_id)))
+        return await m.respond(message(row, await service.events_of(conn, message_id)))
 
 
 @router.post("/v3/messages/{message_id}/cancel")
@@ -222,7 +198,7 @@ async def cancel_message(
     now = request.app.state.clock.now()
     async with m.transaction() as conn:
         row = await service.cancel(conn, m.principal, message_id, now=now)
-        return await m.respond(message(row, await repo.events_of(conn, message_id)))
+        return await m.respond(message(row, await service.events_of(conn, message_id)))
 
 
 @router.get("/v3/conversations")
@@ -245,8 +221,7 @@ async def conversation(
     db: Database = Depends(get_db),
 ) -> Response:
     async with db.connection() as conn:
-        if await contacts_repo.get_visible(conn, principal.scope, None, contact_id) is None:
-            raise ApiError("RESOURCE_001", {"id": [f"No contact {contact_id}"]})
+        await service.check_contact(conn, principal, contact_id)
     data = await _page(db, principal, page, contact_id=contact_id)
     return ok(request, data)
 

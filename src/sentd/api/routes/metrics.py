@@ -10,8 +10,8 @@ from sentd.api import operator_token
 from sentd.api.deps import get_db
 from sentd.db.database import Database
 from sentd.db.pool import is_database_failure
-from sentd.db.repos import queues
 from sentd.errors.exceptions import ApiError
+from sentd.services import operations
 
 router = APIRouter(tags=["operations"])
 
@@ -32,7 +32,7 @@ async def scrape(request: Request, db: Database = Depends(get_db)) -> Response:
     depths: dict[str, dict[str, float]] = {}
     try:
         async with db.connection() as conn:
-            depths = await queues.depths(conn)
+            depths = await operations.queue_depths(conn)
     except Exception as exc:  # the process's own figures are still worth a scrape
         if not is_database_failure(exc):
             raise

@@ -30,7 +30,9 @@ async def create_profile(
     request: Request, body: ProfileCreate, m: Mutation = mutation(Permission.PROFILES_MANAGE)
 ) -> Response:
     async with m.transaction() as conn:
-        row = await profiles.create(conn, m.principal, body, request.app.state.clock.now())
+        row = await profiles.create(
+            conn, m.principal, body.to_input(), request.app.state.clock.now()
+        )
         return await m.respond(profile_detail(row), 201)
 
 
@@ -89,7 +91,7 @@ async def update_profile(
 ) -> Response:
     async with m.transaction() as conn:
         row = await profiles.update(
-            conn, m.principal, profile_id, body, request.app.state.clock.now()
+            conn, m.principal, profile_id, body.to_changes(), request.app.state.clock.now()
         )
         return await m.respond(profile_detail(row))
 

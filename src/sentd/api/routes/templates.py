@@ -39,7 +39,7 @@ async def create_template(
 ) -> Response:
     now = request.app.state.clock.now()
     async with m.transaction() as conn:
-        template = await templates.create(conn, m.principal, body, _policy(request), now)
+        template = await templates.create(conn, m.principal, body.to_input(), _policy(request), now)
         return await m.respond(template_view(template), 201)
 
 
@@ -90,7 +90,7 @@ async def update_template(
     now = request.app.state.clock.now()
     async with m.transaction() as conn:
         template = await templates.update(
-            conn, m.principal, template_id, body, _policy(request), now
+            conn, m.principal, template_id, body.to_changes(), _policy(request), now
         )
         return await m.respond(template_view(template))
 

@@ -36,7 +36,6 @@ from starlette.responses import Response
 
 from sentd.api.envelope import ok
 from sentd.db.database import Database
-from sentd.db.repos import messages
 from sentd.errors.exceptions import ApiError
 from sentd.phones import InvalidPhoneNumber, normalize_e164
 from sentd.services import inbound, lifecycle
@@ -194,7 +193,7 @@ async def _note_foreign_sid(conn: Any, sid: str, reference: str | None) -> None:
         message_id = uuid.UUID(reference)
     except ValueError:
         return
-    message = await messages.get(conn, message_id)
+    message = await lifecycle.message(conn, message_id)
     if message is not None and message["provider_message_id"] != sid:
         log.warning(
             "Twilio callback for %s names sentd message %s, which has Twilio id %s: a second "
@@ -268,6 +267,7 @@ async def inbound_message(request: Request) -> Response:
             provider_message_id=sid,
             received_at=now,
             media=media or None,
+            keywords=request.app.state.keywords,
         )
     if stored is None:
         log.info("Twilio inbound %s: already received", sid)

@@ -10,8 +10,11 @@
   COMPLETED (priced, debited once) or an unanswered end.
 * `POST /voice/recording?call_id=` — a recording is ready (`RecordingSid`, `RecordingUrl`):
   `call.recording_ready`.
+* `POST /voice/participant?call_id=` — a conference participant's leg changed (`CallStatus`).
 
-Repeated callbacks change nothing: every step re-reads the call under its row lock.
+This module checks the signature, turns Twilio's form into `sentd.domain.calls` values, calls one
+action of `sentd.services.provider_calls` and renders TwiML. Repeated callbacks change nothing:
+every step re-reads the call under its row lock.
 """
 
 from __future__ import annotations
@@ -24,24 +27,21 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from sentd.api.routes.twilio import SIGNATURE_HEADER, _check_signature, url_to_sign
-from sentd.db.database import Database
-from sentd.db.repos import calls as calls_repo
-from sentd.db.repos import customers, voice_numbers
-from sentd.db.scope import Scope
+from sentd.domain.calls import AppCaller, ArrivingCall, LegAnswered, LegEnded, Party
 from sentd.phones import InvalidPhoneNumber, normalize_e164
 from sentd.pricing import price_list
 from sentd.providers import twilio_voice
-from sentd.services import calls
-from sentd.voice import callback, contract
+from sentd.services import provider_calls
 from sentd.voice.tokens import parse_provider_identity
 
 router = APIRouter(prefix="/providers/twilio/voice", tags=["providers"])
 PROVIDER = "twilio"
-DIAL_ENDS = {
-    "busy": ("REJECTED", "rejected"),
-    "no-answer": ("NO_ANSWER", "no_answer"),
-    "canceled": ("NO_ANSWER", "no_answer"),
-    "failed": ("FAILED", None),
+# Twilio's statuses of a leg that ended unanswered, as the call's status and failure_reason.
+UNANSWERED = {
+    "busy": LegEnded(answered=False, status="REJECTED", reason="rejected"),
+    "no-answer": LegEnded(answered=False, status="NO_ANSWER", reason="no_answer"),
+    "canceled": LegEnded(answered=False, status="NO_ANSWER", reason="no_answer"),
+    "failed": LegEnded(answered=False, status="FAILED"),
 }
 
 
@@ -66,133 +66,58 @@ def _base(request: Request) -> str:
     return (public or str(request.base_url)).rstrip("/")
 
 
-def _party(value: str) -> tuple[str, str | None]:
+def _party(value: str) -> Party:
+    """`client:<namespaced identity>` (an app user) or a phone number; anything else anonymous."""
     if value.startswith("client:"):
         parsed = parse_provider_identity(value)
-        return ("user", parsed[2]) if parsed else ("anonymous", None)
+        return Party("user", parsed[2]) if parsed else Party("anonymous")
     try:
-        return "number", normalize_e164(value)
+        return Party("number", normalize_e164(value))
     except InvalidPhoneNumber:
-        return "anonymous", None
+        return Party("anonymous")
+
+
+def _arriving(params: dict[str, str]) -> ArrivingCall:
+    caller_raw, callee = params.get("From", ""), _party(params.get("To", ""))
+    call_sid = params.get("CallSid", "")
+    if not caller_raw.startswith("client:"):
+        return ArrivingCall(PROVIDER, call_sid, _party(caller_raw), callee)
+    parsed = parse_provider_identity(caller_raw)
+    if parsed is None:
+        return ArrivingCall(PROVIDER, call_sid, Party("anonymous"), callee, routable=False)
+    return ArrivingCall(PROVIDER, call_sid, AppCaller(*parsed), callee)
+
+
+def _duration(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+def _prices(request: Request) -> dict[str, Any]:
+    return price_list(request.app.state.settings.pricing_file)
 
 
 @router.post("")
 async def incoming(request: Request) -> Response:
     params = await _params(request)
     state = request.app.state
-    db: Database = state.db
-    call_sid = params.get("CallSid", "")
-    caller_raw, callee_raw = params.get("From", ""), params.get("To", "")
-    now = state.clock.now()
-    async with db.transaction() as conn:
-        row = await calls_repo.by_provider_ref(conn, PROVIDER, call_sid, lock=True)
-        if row is None:
-            row = await _place(conn, caller_raw, callee_raw, now)
-            if row is None:
-                return _xml(twilio_voice.reject())
-            row = await calls_repo.update(
-                conn, row["id"], {"provider_ref": call_sid, "next_step_at": None}
-            )
-        scope = Scope(row["customer_id"], row["livemode"])
-        line = await voice_numbers.get(conn, scope, row["number"])
-        own = frozenset(r["number"] for r in await voice_numbers.all_of(conn, scope))
-        if row["status"] == "INITIATED" and (line is None or not line["callback_url"]):
-            await calls.fail(conn, row, "REJECTED", "callback_not_configured", now)
-            return _xml(twilio_voice.reject())
-    if row["status"] != "INITIATED":
-        return _xml(twilio_voice.reject())
-    question = contract.Question(
-        call_id=row["id"],
-        account_id=row["customer_id"],
-        number=row["number"],
-        direction=row["direction"],
-        caller=contract.Party(row["from_kind"], row["from_value"]),
-        callee=contract.Party(row["to_kind"], row["to_value"]),
-    )
-    body, headers = contract.signed_question(question, line["callback_secret"], now)
-    reply = await callback.post_question(
-        line["callback_url"],
-        body,
-        headers,
-        timeout_s=state.settings.voice_callback_timeout_s,
+    dial = await provider_calls.arrive(
+        state.db,
+        _arriving(params),
+        clock=state.clock,
+        prices=_prices(request),
+        callback_timeout_s=state.settings.voice_callback_timeout_s,
         allow_private=state.settings.webhook_allow_private,
     )
-    verdict = contract.judge(reply, number=row["number"], own_numbers=own)
-    prices = price_list(state.settings.pricing_file)
-    async with db.transaction() as conn:
-        row = await calls_repo.get_any(conn, row["id"], lock=True)
-        now = state.clock.now()
-        if row["status"] != "INITIATED":
-            return _xml(twilio_voice.reject())
-        if isinstance(verdict, contract.AnswerError):
-            await calls.fail(conn, row, "FAILED", verdict.failure_reason, now)
-            return _xml(twilio_voice.reject())
-        action = verdict["action"]
-        if action["action"] == "reject":
-            await calls.fail(conn, row, "REJECTED", "rejected", now)
-            return _xml(twilio_voice.reject())
-        target = action["to"]
-        values: dict[str, Any] = {
-            "plan": {"target": target, "record": action["record"]},
-            "phone_leg": row["phone_leg"] or target["kind"] == "number",
-        }
-        if target["kind"] == "conference":
-            values["conference"] = target["value"]
-        row = await calls_repo.update(conn, row["id"], values)
-        if target["kind"] == "number" and calls.blocked_destination(target["value"]):
-            await calls.fail(conn, row, "FAILED", "destination_blocked", now)
-            return _xml(twilio_voice.reject())
-        seconds = await calls.affordable_seconds(conn, row, prices)
-        if seconds is not None and seconds < 60:
-            await calls.fail(conn, row, "FAILED", "insufficient_balance", now)
-            return _xml(twilio_voice.reject())
-        await calls.ring(conn, row, now, None)
+    if dial is None:
+        return _xml(twilio_voice.reject())
     return _xml(
         twilio_voice.dial(
-            verdict,
+            dial.answer,
             base_url=_base(request),
-            call_id=str(row["id"]),
-            customer_id=row["customer_id"],
-            livemode=row["livemode"],
+            call_id=str(dial.call_id),
+            customer_id=dial.customer_id,
+            livemode=dial.livemode,
         )
-    )
-
-
-async def _place(conn: Any, caller_raw: str, callee_raw: str, now: Any) -> Any:
-    """The call record for a new Twilio call, or None when sentd does not route it."""
-    caller: tuple[str, str | None]
-    if caller_raw.startswith("client:"):
-        parsed = parse_provider_identity(caller_raw)
-        if parsed is None:
-            return None
-        customer_id, livemode, identity = parsed
-        scope = Scope(customer_id, livemode)
-        number = await voice_numbers.bound_number(conn, scope, identity)
-        line = await voice_numbers.get(conn, scope, number) if number else None
-        callee = _party(callee_raw)
-        if line is None or line["status"] != "ACTIVE" or callee[0] == "anonymous":
-            return None
-        direction, caller = "outbound", ("user", identity)
-    else:
-        callee = _party(callee_raw)
-        if callee[0] != "number" or callee[1] is None:
-            return None
-        line = await voice_numbers.holder(conn, True, callee[1])
-        if line is None or line["status"] != "ACTIVE":
-            return None
-        direction, caller = "inbound", _party(caller_raw)
-    customer = await customers.get(conn, line["customer_id"])
-    return await calls.place(
-        conn,
-        customer=customer,
-        livemode=line["livemode"],
-        direction=direction,
-        caller=caller,
-        callee=callee,
-        number=line["number"],
-        plan={},
-        now=now,
-        provider=PROVIDER,
     )
 
 
@@ -210,14 +135,8 @@ async def answered(request: Request) -> Response:
     state = request.app.state
     joined = params.get("StatusCallbackEvent") in ("participant-join", "conference-start")
     if call_id is not None and (params.get("CallStatus") == "in-progress" or joined):
-        async with state.db.transaction() as conn:
-            row = await calls_repo.get_any(conn, call_id, lock=True)
-            room = params.get("ConferenceSid")
-            if row is not None and room and row["plan"].get("conference_sid") != room:
-                plan = row["plan"] | {"conference_sid": room}
-                row = await calls_repo.update(conn, row["id"], {"plan": plan})
-            if row is not None and row["status"] == "RINGING":
-                await calls.answer(conn, row, state.clock.now(), None)
+        event = LegAnswered(conference_ref=params.get("ConferenceSid") or None)
+        await provider_calls.leg_answered(state.db, call_id, event, clock=state.clock)
     return Response(status_code=204)
 
 
@@ -229,21 +148,13 @@ async def dial_ended(request: Request) -> Response:
     if call_id is None:
         return _xml(twilio_voice.hangup())
     status = params.get("DialCallStatus", "")
-    prices = price_list(state.settings.pricing_file)
-    async with state.db.transaction() as conn:
-        row = await calls_repo.get_any(conn, call_id, lock=True)
-        now = state.clock.now()
-        if row is None or row["status"] not in calls.LIVE:
-            return _xml(twilio_voice.hangup())
-        if status in ("completed", "answered"):
-            if row["status"] != "ANSWERED":
-                row = await calls.answer(conn, row, now, None)
-            duration = params.get("DialCallDuration", "")
-            reported = int(duration) if duration.isdigit() else None
-            await calls.end(conn, row, now, prices, reported)
-        else:
-            status_name, reason = DIAL_ENDS.get(status, ("FAILED", None))
-            await calls.fail(conn, row, status_name, reason, now)
+    if status in ("completed", "answered"):
+        ended = LegEnded(answered=True, duration_s=_duration(params.get("DialCallDuration", "")))
+    else:
+        ended = UNANSWERED.get(status, UNANSWERED["failed"])
+    await provider_calls.leg_ended(
+        state.db, call_id, ended, clock=state.clock, prices=_prices(request)
+    )
     return _xml(twilio_voice.hangup())
 
 
@@ -255,10 +166,7 @@ async def recording_ready(request: Request) -> Response:
     if call_id is None or params.get("RecordingStatus", "completed") != "completed":
         return Response(status_code=204)
     sid, media_url = params.get("RecordingSid", ""), params.get("RecordingUrl", "")
-    async with state.db.transaction() as conn:
-        row = await calls_repo.get_any(conn, call_id, lock=True)
-        if row is not None:
-            await calls.recording_arrived(conn, row, sid, media_url, state.clock.now())
+    await provider_calls.recording_ready(state.db, call_id, sid, media_url, clock=state.clock)
     return Response(status_code=204)
 
 
@@ -271,20 +179,13 @@ async def participant_status(request: Request) -> Response:
     status = params.get("CallStatus", "")
     if call_id is None:
         return Response(status_code=204)
-    prices = price_list(state.settings.pricing_file)
-    async with state.db.transaction() as conn:
-        row = await calls_repo.get_any(conn, call_id, lock=True)
-        now = state.clock.now()
-        if row is None or row["status"] not in calls.LIVE:
-            return Response(status_code=204)
-        if status == "in-progress" and row["status"] != "ANSWERED":
-            await calls.answer(conn, row, now, None)
-        elif status == "completed":
-            if row["status"] != "ANSWERED":
-                row = await calls.answer(conn, row, now, None)
-            duration = params.get("CallDuration", "")
-            await calls.end(conn, row, now, prices, int(duration) if duration.isdigit() else None)
-        elif status in DIAL_ENDS:
-            status_name, reason = DIAL_ENDS[status]
-            await calls.fail(conn, row, status_name, reason, now)
+    if status == "in-progress":
+        await provider_calls.leg_answered(state.db, call_id, LegAnswered(), clock=state.clock)
+    elif status == "completed" or status in UNANSWERED:
+        ended = UNANSWERED.get(status) or LegEnded(
+            answered=True, duration_s=_duration(params.get("CallDuration", ""))
+        )
+        await provider_calls.leg_ended(
+            state.db, call_id, ended, clock=state.clock, prices=_prices(request)
+        )
     return Response(status_code=204)

@@ -25,7 +25,6 @@ from sentd.api.views.voice import call, participant, recording
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
-from sentd.db.repos import calls as calls_repo
 from sentd.errors.exceptions import ApiError
 from sentd.pricing import price_list
 from sentd.providers import twilio_voice
@@ -111,22 +110,11 @@ async def _dial_participant(
         )
         if m.sandbox or host["provider"] != "twilio":
             return None, None
-        pseudo = {
-            "plan": {"target": {"kind": body.to.kind, "value": value}},
-            "direction": "outbound",
-            "to_kind": body.to.kind,
-            "to_value": value,
-            "from_kind": "number",
-            "from_value": shown,
-            "number": host["number"],
-            "customer_id": host["customer_id"],
-            "livemode": host["livemode"],
-        }
-        seconds = await calls.affordable_seconds(conn, pseudo, _prices(request))
-    if body.to.kind == "number" and calls.blocked_destination(value):
+        may_ring = await calls.participant_can_ring(
+            conn, host, kind=body.to.kind, value=value, shown=shown, prices=_prices(request)
+        )
+    if not may_ring:
         return None, None  # recorded as FAILED, never dialled
-    if seconds is not None and seconds < 60:
-        return None, None
     leg_id = uuid.uuid4()
     callee = value
     if body.to.kind == "user":
@@ -201,7 +189,7 @@ async def list_calls(
 ) -> Response:
     e164 = parse_number(number) if number is not None else None
     async with db.connection() as conn:
-        rows, total = await calls_repo.page(
+        rows, total = await calls.page(
             conn,
             principal.scope,
             direction=direction,
@@ -250,8 +238,7 @@ async def list_recordings(
     base = settings.public_url or str(request.base_url)
     now = _now(request)
     async with db.connection() as conn:
-        await calls.get(conn, principal.scope, call_id)
-        rows = await calls_repo.ready_recordings(conn, call_id)
+        rows = await calls.ready_recordings(conn, principal.scope, call_id)
     ttl = settings.voice_recording_url_ttl_s
     return ok(request, {"recordings": [recording(r, base, now, ttl) for r in rows]})
 
@@ -282,7 +269,7 @@ async def download_recording(
 ) -> Response:
     """The pre-signed link of a recording: no API key, the signature is the permission."""
     async with db.connection() as conn:
-        row = await calls_repo.recording(conn, recording_id)
+        row = await calls.recording(conn, recording_id)
     now = _now(request).timestamp()
     if row is None or not recordings.valid(row["url_key"], row["id"], expires, signature, now):
         return Response("The link is invalid or has expired", 403, media_type="text/plain")

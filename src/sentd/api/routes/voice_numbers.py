@@ -14,7 +14,6 @@ from sentd.api.views.voice import voice_number
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
-from sentd.db.repos import voice_numbers as repo
 from sentd.guards.rate_limits import RateClass
 from sentd.services import voice_numbers
 
@@ -58,7 +57,7 @@ async def list_voice_numbers(
     db: Database = Depends(get_db),
 ) -> Response:
     async with db.connection() as conn:
-        rows = await repo.all_of(conn, principal.scope)
+        rows = await voice_numbers.all_of(conn, principal.scope)
     return ok(request, [voice_number(r) for r in rows])
 
 
@@ -82,13 +81,9 @@ async def update_voice_number(
     m: Mutation = mutation(Permission.MESSAGING),
 ) -> Response:
     e164 = voice_numbers.parse_number(number)
-    changes = {k: getattr(body, k) for k in body.model_fields_set if k != "sandbox"}
-    if changes.get("status", "") is None:
-        changes.pop("status")
-    if changes.get("default_for_app_calls", "") is None:
-        changes.pop("default_for_app_calls")
-    if "callback_url" in changes and changes["callback_url"] is not None:
-        await voice_numbers.check_destination(changes["callback_url"], _allow_private(request))
+    changes = body.to_changes()
+    if changes.callback_url is not None:
+        await voice_numbers.check_destination(changes.callback_url, _allow_private(request))
     async with m.transaction() as conn:
         row = await voice_numbers.update(
             conn, m.principal, e164, changes, request.app.state.clock.now()
@@ -125,7 +120,7 @@ async def test_callback(
     db: Database = state.db
     async with db.connection() as conn:
         row = await voice_numbers.get(conn, m.principal.scope, e164)
-        own = frozenset(r["number"] for r in await repo.all_of(conn, m.principal.scope))
+        own = frozenset(r["number"] for r in await voice_numbers.all_of(conn, m.principal.scope))
     if m.sandbox:
         verdict = {"outcome": "ok", "call_id": None, "answer": None, "error": None}
         verdict |= {"request": None, "response": None}

@@ -17,7 +17,6 @@ from sentd.api.views.webhooks import delivery, event_types, webhook
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
-from sentd.db.repos import webhooks as webhooks_repo
 from sentd.guards.rate_limits import RateClass
 from sentd.services import webhooks
 
@@ -35,7 +34,9 @@ async def create_webhook(
 ) -> Response:
     await webhooks.check_destination(body.endpoint_url, _allow_private(request))
     async with m.transaction() as conn:
-        row = await webhooks.create(conn, m.principal, body, request.app.state.clock.now())
+        row = await webhooks.create(
+            conn, m.principal, body.to_input(), request.app.state.clock.now()
+        )
         return await m.respond(webhook(row, reveal_secret=True), 201)
 
 
@@ -49,9 +50,9 @@ async def list_webhooks(
     db: Database = Depends(get_db),
 ) -> Response:
     async with db.connection() as conn:
-        rows, total = await webhooks_repo.page(
+        rows, total = await webhooks.page(
             conn,
-            principal.scope,
+            principal,
             search=search,
             is_active=is_active,
             limit=page.page_size,
@@ -90,7 +91,7 @@ async def update_webhook(
     await webhooks.check_destination(body.endpoint_url, _allow_private(request))
     async with m.transaction() as conn:
         row = await webhooks.replace(
-            conn, m.principal, webhook_id, body, request.app.state.clock.now()
+            conn, m.principal, webhook_id, body.to_input(), request.app.state.clock.now()
         )
         return await m.respond(webhook(row))
 
@@ -114,9 +115,8 @@ async def list_deliveries(
     db: Database = Depends(get_db),
 ) -> Response:
     async with db.connection() as conn:
-        await webhooks.get(conn, principal, webhook_id)
-        rows, total = await webhooks_repo.delivery_log(
-            conn, webhook_id, search=search, limit=page.page_size, offset=page.offset
+        rows, total = await webhooks.delivery_log(
+            conn, principal, webhook_id, search=search, limit=page.page_size, offset=page.offset
         )
     return ok(request, {"events": [delivery(r) for r in rows], "pagination": page.meta(total)})
 

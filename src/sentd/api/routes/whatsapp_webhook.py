@@ -6,13 +6,14 @@
 * `POST` carries `{"object": "whatsapp_business_account", "entry": [{"id": WABA_ID, "changes":
   [{"field": …, "value": {…}}]}]}`, signed: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the
   raw body under the app secret>` (`SENTD_WHATSAPP_APP_SECRET`). A missing or wrong signature is
-  401 `PROVIDER_001` and changes nothing. Each change goes to the handler registered for its
-  `field` (`register_handler`); all of one delivery run in one transaction, so a failure answers
-  500 and Meta delivers it again (handlers must tolerate repeats). Fields without a handler are
-  acknowledged and ignored.
+  401 `PROVIDER_001` and changes nothing. Each change goes to the handler of its `field` in the
+  table the app was built with (`app.state.whatsapp_handlers`, from `sentd.wiring`); all of one
+  delivery run in one transaction, so a failure answers 500 and Meta delivers it again (handlers
+  must tolerate repeats). Fields without a handler are acknowledged and ignored.
 
-Handled here: `message_template_status_update` (template verdicts). The messages subsystem adds
-`messages` (inbound messages and delivery statuses) with `register_handler("messages", …)`.
+The handlers live with the provider (`sentd.providers.whatsapp_webhook`, `whatsapp_messages`):
+`messages` (inbound messages and delivery statuses) and `message_template_status_update`
+(template verdicts).
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -33,32 +33,13 @@ from sentd.api.envelope import ok
 from sentd.db.database import Database
 from sentd.errors.exceptions import ApiError
 from sentd.providers.whatsapp_templates import WhatsAppConfig
-from sentd.services import templates
+from sentd.providers.whatsapp_webhook import Change, Handler
 
 log = logging.getLogger("sentd.providers.whatsapp")
 
 router = APIRouter(prefix="/providers/whatsapp", tags=["providers"])
 
 SIGNATURE_HEADER = "x-hub-signature-256"
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One `entry[].changes[]` item of a delivery."""
-
-    waba_id: str | None  # entry.id: the WhatsApp Business Account it concerns
-    field: str
-    value: dict[str, Any]
-    received_at: datetime
-
-
-Handler = Callable[[Any, Change], Awaitable[None]]  # (connection in a transaction, change)
-_HANDLERS: dict[str, Handler] = {}
-
-
-def register_handler(field: str, handler: Handler) -> None:
-    """Route changes whose `field` is `field` to `handler` (one handler per field)."""
-    _HANDLERS[field] = handler
 
 
 def signature_of(secret: str, body: bytes) -> str:
@@ -127,9 +108,10 @@ async def receive(request: Request) -> Response:
     changes = _changes(payload, request.app.state.clock.now())
     handled = ignored = 0
     db: Database = request.app.state.db
+    handlers: Mapping[str, Handler] = request.app.state.whatsapp_handlers
     async with db.transaction() as conn:
         for change in changes:
-            handler = _HANDLERS.get(change.field)
+            handler = handlers.get(change.field)
             if handler is None:
                 log.info("WhatsApp webhook: no handler for field %r", change.field)
                 ignored += 1
@@ -137,36 +119,3 @@ async def receive(request: Request) -> Response:
             await handler(conn, change)
             handled += 1
     return ok(request, {"handled": handled, "ignored": ignored})
-
-
-# -- message_template_status_update ------------------------------------------------------------
-
-
-def _rejection_reason(value: dict[str, Any]) -> str | None:
-    parts: list[str] = []
-    reason = value.get("reason")
-    if reason and str(reason).upper() != "NONE":
-        parts.append(str(reason))
-    other = value.get("other_info")
-    if isinstance(other, dict):
-        parts += [str(other[k]) for k in ("title", "description") if other.get(k)]
-    return ": ".join(parts) or None
-
-
-async def template_status_update(conn: Any, change: Change) -> None:
-    value = change.value
-    template_id, event = value.get("message_template_id"), value.get("event")
-    if template_id is None or not event:
-        log.warning("WhatsApp template status update without id or event: %r", value)
-        return
-    await templates.apply_whatsapp_status(
-        conn,
-        whatsapp_template_id=str(template_id),
-        event=str(event),
-        reason=_rejection_reason(value),
-        now=change.received_at,
-        whatsapp_name=str(value.get("message_template_name") or "") or None,
-    )
-
-
-register_handler("message_template_status_update", template_status_update)

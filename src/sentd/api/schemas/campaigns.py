@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from sentd.domain.campaigns import CampaignInput, UseCase
 from sentd.outbound.urls import HTTP_URL_PATTERN
 
 MessagingUseCase = Literal[
@@ -120,6 +121,26 @@ class CampaignData(CamelBody):
     privacy_policy_link: Link | None = Field(default=None, alias="privacyPolicyLink")
     terms_and_conditions_link: Link | None = Field(default=None, alias="termsAndConditionsLink")
     volume: Volume | None = None
+
+    def to_input(self) -> CampaignInput:
+        return CampaignInput(
+            name=self.name,
+            description=self.description,
+            type=self.type,
+            use_cases=tuple(
+                UseCase(u.messaging_use_case_us, tuple(u.sample_messages)) for u in self.use_cases
+            ),
+            help_keywords=self.help_keywords,
+            help_message=self.help_message,
+            message_flow=self.message_flow,
+            optin_keywords=self.optin_keywords,
+            optin_message=self.optin_message,
+            optout_keywords=self.optout_keywords,
+            optout_message=self.optout_message,
+            privacy_policy_link=self.privacy_policy_link,
+            terms_and_conditions_link=self.terms_and_conditions_link,
+            volume=self.volume,
+        )
 
 
 class CampaignWrite(BaseModel):

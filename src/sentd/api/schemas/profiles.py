@@ -19,6 +19,7 @@ from sentd.api.schemas.bounds import (
     Secret,
     Url,
 )
+from sentd.domain import profiles as domain
 from sentd.outbound.urls import HTTP_URL_PATTERN
 from sentd.phones import E164
 
@@ -124,6 +125,17 @@ class Brand(CamelBody):
     contact: BrandContact
     business: BrandBusiness | None = None
 
+    def to_domain(self) -> domain.Brand:
+        compliance = self.compliance.model_dump(exclude={"destination_countries"})
+        compliance["destination_countries"] = [
+            {"id": c.id, "isMain": c.is_main} for c in self.compliance.destination_countries or []
+        ]
+        return domain.Brand(
+            contact=self.contact.model_dump(),
+            compliance=compliance,
+            business=self.business.model_dump() if self.business else None,
+        )
+
 
 class WhatsappBusinessAccount(Body):
     waba_id: Identifier
@@ -148,6 +160,27 @@ class ProfileFields(Body):
     allow_contact_sharing: bool | None = None
     allow_template_sharing: bool | None = None
     sandbox: bool | None = None
+
+    def _settings(self) -> dict[str, Any]:
+        """The shared fields as the domain's `ProfileSettings` takes them."""
+        payment = self.payment_details
+        return {
+            "short_name": self.short_name,
+            "description": self.description,
+            "icon": self.icon,
+            "billing_model": self.billing_model,
+            "billing_contact": self.billing_contact.model_dump() if self.billing_contact else None,
+            "payment_details": (
+                domain.PaymentDetails(payment.card_number, payment.expiry) if payment else None
+            ),
+            "brand": self.brand.to_domain() if self.brand else None,
+            "inherit_tcr_brand": self.inherit_tcr_brand,
+            "inherit_tcr_campaign": self.inherit_tcr_campaign,
+            "inherit_contacts": self.inherit_contacts,
+            "inherit_templates": self.inherit_templates,
+            "allow_contact_sharing": self.allow_contact_sharing,
+            "allow_template_sharing": self.allow_template_sharing,
+        }
 
 
 # The create rules across fields (services/profiles.py), declared in the OpenAPI document: unless
@@ -182,6 +215,14 @@ class ProfileCreate(ProfileFields):
     name: str = Field(min_length=1, max_length=200)
     whatsapp_business_account: WhatsappBusinessAccount | None = None
 
+    def to_input(self) -> domain.ProfileInput:
+        account = self.whatsapp_business_account
+        return domain.ProfileInput(
+            **self._settings(),
+            name=self.name,
+            whatsapp_business_account=account.model_dump() if account else None,
+        )
+
 
 class ProfileUpdate(ProfileFields):
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
@@ -190,6 +231,16 @@ class ProfileUpdate(ProfileFields):
     whatsapp_phone_number: E164 | None = None
     sending_phone_number_profile_id: Identifier | None = None  # deprecated: accepted, ignored
     sending_whatsapp_number_profile_id: Identifier | None = None  # deprecated: ignored
+
+    def to_changes(self) -> domain.ProfileChanges:
+        return domain.ProfileChanges(
+            **self._settings(),
+            name=self.name,
+            allow_number_change_during_onboarding=self.allow_number_change_during_onboarding,
+            sending_phone_number=self.sending_phone_number,
+            whatsapp_phone_number=self.whatsapp_phone_number,
+            given=frozenset(self.model_fields_set),
+        )
 
 
 class ProfileComplete(CamelBody):

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from sentd.api.schemas.bounds import Identifier
+from sentd.domain.voice_numbers import VoiceNumberChanges
 from sentd.outbound.urls import URL_NOT_NORMALIZABLE, InvalidUrl, NotHttpUrl, normalize_url
 
 
@@ -48,6 +49,19 @@ class VoiceNumberUpdate(Body):
     status: Annotated[str, Field(max_length=8), AfterValidator(_status)] | None = None
     default_for_app_calls: bool | None = None
     callback_url: CallbackUrl | None = None
+
+    def to_changes(self) -> VoiceNumberChanges:
+        """A `null` status or default counts as not given; a `null` callback_url removes it."""
+        given = {name for name in self.model_fields_set if name != "sandbox"}
+        given -= {
+            name for name in ("status", "default_for_app_calls") if getattr(self, name) is None
+        }
+        return VoiceNumberChanges(
+            status=self.status,
+            default_for_app_calls=self.default_for_app_calls,
+            callback_url=self.callback_url,
+            given=frozenset(given),
+        )
 
 
 class TokenCreate(Body):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -14,6 +14,7 @@ from sentd.api.schemas.bounds import (
     MAX_FILTER_VALUES,
     URL,
 )
+from sentd.domain.webhooks import WebhookInput
 from sentd.events.catalog import EVENT_NAMES, FAMILIES, FAMILY_ALIASES, normalize_subscription
 from sentd.outbound.urls import (
     HTTP_URL_PATTERN,
@@ -105,16 +106,16 @@ class WebhookBody(Body):
     timeout_seconds: Annotated[int, Field(ge=5, le=120)] = 30
     sender_profile: SenderProfileRules | None = None
 
-    def columns(self) -> dict[str, Any]:
-        return {
-            "display_name": self.display_name,
-            "endpoint_url": self.endpoint_url,
-            "event_types": list(dict.fromkeys(self.event_types)),
-            "event_filters": self.event_filters,
-            "sender_profile": self.sender_profile.model_dump() if self.sender_profile else None,
-            "retry_count": self.retry_count,
-            "timeout_seconds": self.timeout_seconds,
-        }
+    def to_input(self) -> WebhookInput:
+        return WebhookInput(
+            display_name=self.display_name,
+            endpoint_url=self.endpoint_url,
+            event_types=tuple(self.event_types),
+            event_filters=self.event_filters,
+            retry_count=self.retry_count,
+            timeout_seconds=self.timeout_seconds,
+            sender_profile=self.sender_profile.model_dump() if self.sender_profile else None,
+        )
 
 
 class ToggleBody(Body):

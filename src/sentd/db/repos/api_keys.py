@@ -75,13 +75,22 @@ async def list_all(conn: Any, customer_id: uuid.UUID | None = None) -> list[Any]
     return rows
 
 
-async def revoke(conn: Any, *, key_id: uuid.UUID | None = None, digest: bytes | None = None) -> Any:
-    """Revoke by id or by digest; return the key, or None when there is none."""
+async def revoke(
+    conn: Any,
+    *,
+    key_id: uuid.UUID | None = None,
+    digest: bytes | None = None,
+    customer_id: uuid.UUID | None = None,
+) -> Any:
+    """Revoke by id or by digest (only a key of `customer_id`, when given); return the key, or
+    None when there is none."""
     return await conn.fetchrow(
         f"UPDATE api_keys AS k SET revoked_at = COALESCE(k.revoked_at, now()) "
-        f"WHERE k.id = $1 OR k.key_hash = $2 RETURNING {_COLUMNS}, k.key_hash",
+        f"WHERE (k.id = $1 OR k.key_hash = $2) AND ($3::uuid IS NULL OR k.customer_id = $3) "
+        f"RETURNING {_COLUMNS}, k.key_hash",
         key_id,
         digest,
+        customer_id,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sentd.db.params import Params
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.ids import new_id
 from sentd.phones import PhoneInfo
 
@@ -23,7 +24,11 @@ _VISIBLE = "livemode = $2 AND deleted_at IS NULL AND (customer_id = $1 OR custom
 
 
 async def insert(
-    conn: Any, scope: Scope, phone_number: str, info: PhoneInfo, available_channels: list[str]
+    conn: Connection,
+    scope: Scope,
+    phone_number: str,
+    info: PhoneInfo,
+    available_channels: list[str],
 ) -> Any:
     """The new contact, or None when the scope already has one with this number."""
     return await conn.fetchrow(
@@ -51,7 +56,7 @@ async def insert(
 
 
 async def get_visible(
-    conn: Any, scope: Scope, inherited_from: uuid.UUID | None, contact_id: uuid.UUID
+    conn: Connection, scope: Scope, inherited_from: uuid.UUID | None, contact_id: uuid.UUID
 ) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM contacts WHERE {_VISIBLE} AND id = $4",
@@ -61,7 +66,7 @@ async def get_visible(
     )
 
 
-async def get_many_by_phone(conn: Any, scope: Scope, numbers: list[str]) -> dict[str, Any]:
+async def get_many_by_phone(conn: Connection, scope: Scope, numbers: list[str]) -> dict[str, Any]:
     rows = await conn.fetch(
         f"SELECT {COLUMNS} FROM contacts WHERE customer_id = $1 AND livemode = $2 "
         f"AND phone_e164 = ANY($3) AND deleted_at IS NULL",
@@ -127,7 +132,7 @@ def insert_many_values(
     }
 
 
-async def get_by_phone(conn: Any, scope: Scope, e164: str) -> Any:
+async def get_by_phone(conn: Connection, scope: Scope, e164: str) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM contacts WHERE customer_id = $1 AND livemode = $2 "
         f"AND phone_e164 = $3 AND deleted_at IS NULL",
@@ -137,7 +142,7 @@ async def get_by_phone(conn: Any, scope: Scope, e164: str) -> Any:
 
 
 async def page(
-    conn: Any,
+    conn: Connection,
     scope: Scope,
     inherited_from: uuid.UUID | None,
     *,
@@ -176,7 +181,7 @@ def _escape_like(text: str) -> str:
 
 
 async def update(
-    conn: Any,
+    conn: Connection,
     contact_id: uuid.UUID,
     *,
     default_channel: str | None,
@@ -202,7 +207,7 @@ async def update(
     )
 
 
-async def soft_delete(conn: Any, contact_id: uuid.UUID, now: datetime) -> None:
+async def soft_delete(conn: Connection, contact_id: uuid.UUID, now: datetime) -> None:
     await conn.execute(
         "UPDATE contacts SET deleted_at = $2, updated_at = $2 WHERE id = $1", contact_id, now
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sentd.db.params import Params
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 
@@ -67,6 +68,6 @@ _PARAMS = Params()
 _INSERT = f"WITH {insert_ctes(_PARAMS)} SELECT"
 
 
-async def insert(conn: Any, batch: EventBatch) -> None:
+async def insert(conn: Connection, batch: EventBatch) -> None:
     """Write the batch in one statement."""
     await conn.execute(_INSERT, *_PARAMS.bind(batch.values()))

@@ -4,14 +4,14 @@ Sent as literals with the COMMIT, the statement was parsed and planned on every 
 long as it ran); a PL/pgSQL function keeps the plans of its statements for the session.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0020
 Create Date: 2026-12-03
 """
 
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

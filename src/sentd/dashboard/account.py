@@ -1,0 +1,242 @@
+"""Signing in and out, accepting an invitation, setting a password, the live/test switch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from sentd import mail
+from sentd.auth import passwords
+from sentd.dashboard import web
+from sentd.dashboard.web import Context, context
+from sentd.services import dashboard_sessions as sessions
+from sentd.services import users as user_service
+
+router = APIRouter(prefix=web.PREFIX, route_class=web.DashboardRoute, include_in_schema=False)
+
+
+def _throttle(request: Request) -> sessions.Throttle:
+    settings = web.settings_of(request)
+    return sessions.Throttle(
+        settings.dashboard_signin_failures, timedelta(seconds=settings.dashboard_signin_window_s)
+    )
+
+
+def _anonymous(request: Request, template: str, status: int = 200, **values: Any) -> Response:
+    token = web.anonymous_csrf(request)
+    response = web.render(request, template, status=status, csrf=token, **values)
+    return web.with_anonymous_csrf(response, request, token)
+
+
+@router.get("")
+@router.get("/")
+async def home(request: Request) -> Response:
+    token = request.cookies.get(web.SESSION_COOKIE)
+    signed_in = token and await sessions.lookup(web.db_of(request), token, web.now_of(request))
+    return RedirectResponse(
+        f"{web.PREFIX}/overview" if signed_in else f"{web.PREFIX}/sign-in", status_code=303
+    )
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request) -> Response:
+    return _anonymous(
+        request, "sign_in.html", next=web.safe_next(request.query_params.get("next")), email=""
+    )
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    form = await web.read_form(request)
+    web.check_anonymous_csrf(request, form)
+    email = form.get("email", "").strip()
+    try:
+        token, _ = await sessions.sign_in(
+            web.db_of(request),
+            email,
+            form.get("password", ""),
+            now=web.now_of(request),
+            ttl=timedelta(seconds=web.settings_of(request).dashboard_session_ttl_s),
+            throttle=_throttle(request),
+            previous_token=request.cookies.get(web.SESSION_COOKIE),
+        )
+    except sessions.SignInRefused as exc:
+        status = 429 if exc.retry_after_s is not None else 401
+        response = _anonymous(
+            request,
+            "sign_in.html",
+            status=status,
+            error=str(exc),
+            email=email,
+            next=web.safe_next(form.get("next")),
+        )
+        if exc.retry_after_s is not None:
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+    response = RedirectResponse(web.safe_next(form.get("next")), status_code=303)
+    web.set_session_cookie(response, request, token)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, ctx: Context = Depends(context)) -> Response:
+    await ctx.form()
+    token = request.cookies.get(web.SESSION_COOKIE)
+    if token:
+        await sessions.sign_out(ctx.db, token)
+    response = web.redirect("/sign-in", "signed-out")
+    web.clear_session_cookie(response, request)
+    return response
+
+
+@router.post("/mode")
+async def switch_mode(request: Request, ctx: Context = Depends(context)) -> Response:
+    form = await ctx.form()
+    await sessions.set_mode(ctx.db, ctx.session, form.get("mode") != "test")
+    return RedirectResponse(web.safe_next(form.get("next")), status_code=303)
+
+
+@router.get("/organizations")
+async def organizations_page(request: Request, ctx: Context = Depends(context)) -> Response:
+    return await _organizations(ctx)
+
+
+async def _organizations(ctx: Context, error: str | None = None, status: int = 200) -> Response:
+    return web.render(
+        ctx.request,
+        "organizations.html",
+        ctx=ctx,
+        section="organizations",
+        memberships=await sessions.memberships(ctx.db, ctx.session.email),
+        error=error,
+        status=status,
+    )
+
+
+@router.post("/organizations/switch")
+async def switch_organization(request: Request, ctx: Context = Depends(context)) -> Response:
+    """Sign in as another membership of the same email: its password is asked again."""
+    form = await ctx.form()
+    target = web.parse_id(form.get("user_id", ""), "membership")
+    if target == ctx.session.user_id:
+        return web.redirect("/overview")
+    try:
+        token, _ = await sessions.switch_organization(
+            ctx.db,
+            ctx.session,
+            target,
+            form.get("password", ""),
+            now=ctx.now,
+            ttl=timedelta(seconds=ctx.settings.dashboard_session_ttl_s),
+            throttle=_throttle(request),
+            previous_token=request.cookies.get(web.SESSION_COOKIE),
+        )
+    except sessions.SignInRefused as exc:
+        response = await _organizations(ctx, str(exc), 429 if exc.retry_after_s else 401)
+        if exc.retry_after_s is not None:
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+    response = web.redirect("/overview", "switched")
+    web.set_session_cookie(response, request, token)
+    return response
+
+
+@router.get("/invitation")
+async def invitation_page(request: Request) -> Response:
+    return _anonymous(
+        request, "set_password.html", kind="invitation", token=request.query_params.get("token", "")
+    )
+
+
+@router.post("/invitation")
+async def accept_invitation(request: Request) -> Response:
+    form = await web.read_form(request)
+    web.check_anonymous_csrf(request, form)
+    token = form.get("token", "")
+    error = _mismatch(form)
+    if error is None:
+        try:
+            await sessions.accept_invitation(
+                web.db_of(request), token, form.get("password", ""), now=web.now_of(request)
+            )
+        except (user_service.InvitationError, sessions.PasswordError) as exc:
+            error = str(exc)
+    if error is not None:
+        return _anonymous(
+            request, "set_password.html", status=400, kind="invitation", token=token, error=error
+        )
+    return web.redirect("/sign-in", "password")
+
+
+def _mismatch(form: dict[str, str]) -> str | None:
+    if form.get("password", "") != form.get("confirm", ""):
+        return "The two passwords differ"
+    return passwords.problem(form.get("password", ""))
+
+
+@router.get("/password/forgot")
+async def forgot_page(request: Request) -> Response:
+    return _anonymous(request, "forgot.html")
+
+
+@router.post("/password/forgot")
+async def forgot(request: Request) -> Response:
+    form = await web.read_form(request)
+    web.check_anonymous_csrf(request, form)
+    email = form.get("email", "").strip()
+    if email:
+        issued = await sessions.issue_password_link(
+            web.db_of(request), email, organization_id=None, now=web.now_of(request)
+        )
+        mailer = mail.get_mailer(web.settings_of(request).mail_backend)
+        for user, token in issued:
+            mailer.send_password_link(
+                mail.PasswordLinkMail(
+                    email=user["email"],
+                    organization_id=user["organization_id"],
+                    url=password_url(web.base_url(request), token),
+                    expires_at=web.now_of(request) + sessions.PASSWORD_LINK_TTL,
+                )
+            )
+    # The same answer whether or not the email is known.
+    return web.redirect("/sign-in", "reset-sent")
+
+
+def password_url(base: str, token: str) -> str:
+    return f"{base}{web.PREFIX}/password/set?token={token}"
+
+
+def invitation_url(base: str, token: str) -> str:
+    return f"{base}{web.PREFIX}/invitation?token={token}"
+
+
+@router.get("/password/set")
+async def set_password_page(request: Request) -> Response:
+    return _anonymous(
+        request, "set_password.html", kind="password", token=request.query_params.get("token", "")
+    )
+
+
+@router.post("/password/set")
+async def set_password(request: Request) -> Response:
+    form = await web.read_form(request)
+    web.check_anonymous_csrf(request, form)
+    token = form.get("token", "")
+    error = _mismatch(form)
+    if error is None:
+        try:
+            await sessions.set_password_with_link(
+                web.db_of(request), token, form.get("password", ""), now=web.now_of(request)
+            )
+        except sessions.PasswordError as exc:
+            error = str(exc)
+    if error is not None:
+        return _anonymous(
+            request, "set_password.html", status=400, kind="password", token=token, error=error
+        )
+    response = web.redirect("/sign-in", "password")
+    web.clear_session_cookie(response, request)
+    return response
