@@ -178,9 +178,10 @@ async def plan(
     now: datetime,
     providers: Providers,
     prices: dict[str, Any],
-) -> tuple[Any, list[Planned]]:
-    """Validate and gate the whole request; nothing is written. Returns the template and the
-    messages to create.
+) -> tuple[Any, list[Planned], tuple[Any, list[Any]]]:
+    """Validate and gate the whole request; nothing is written. Returns the template, the
+    messages to create, and what accepting them needs of the customer (its row, the webhooks
+    that may take its events), read with the recipients' contacts.
 
     A channel without a live provider refuses the whole request with `PROVIDER_003`, before any
     recipient is judged: a channel the request names, or SMS when auto-detection ("sent") falls
@@ -205,7 +206,13 @@ async def plan(
     unavailable: dict[str, list[str]] = {}
     not_approved: dict[str, list[str]] = {}
     recipients = _unique(body.to)
-    known = await contacts.get_many_by_phone(conn, principal.scope, [n for _, n in recipients])
+    customer, subscribers, known = await sends.context(
+        conn,
+        principal.customer_id,
+        principal.organization_id,
+        principal.livemode,
+        [n for _, n in recipients],
+    )
     for index, number in recipients:
         info = describe(number)
         contact = known.get(info.e164)
@@ -257,7 +264,7 @@ async def plan(
         raise ApiError("BUSINESS_005", not_approved)
     if unavailable:
         raise ApiError("BUSINESS_007", unavailable)
-    return template, planned
+    return template, planned, (customer, subscribers)
 
 
 def _over_quota(limit: int, sent_today: int, adding: int) -> ApiError:
@@ -315,15 +322,14 @@ async def accept(
     body: SendRequest,
     template: Any,
     planned: list[Planned],
+    context: tuple[Any, list[Any]],
     *,
     now: datetime,
     request_id: str,
 ) -> tuple[dict[str, Any], Charge]:
     """Write the messages, their first events and webhook events; returns the response data and
     the charge, the transaction's final statement."""
-    customer, subscribers = await sends.context(
-        conn, principal.customer_id, principal.organization_id, principal.livemode
-    )
+    customer, subscribers = context
     funding = funding_scopes(customer, principal.livemode)
     scheduled = body.scheduled_at is not None
     status = "SCHEDULED" if scheduled else "QUEUED"
@@ -447,13 +453,13 @@ async def send(
     it, write it, and make the charge `unit`'s final statement (its refusal — quota, balance —
     comes when the unit commits). Returns the answer's data. `reference` names the send on the
     ledger (the request id)."""
-    template, planned = await plan(
+    template, planned, context = await plan(
         conn, principal, request, now=env.now, providers=env.providers, prices=env.prices
     )
     if admit is not None:
         await admit(len(planned))
     data, charge = await accept(
-        conn, principal, request, template, planned, now=env.now, request_id=reference
+        conn, principal, request, template, planned, context, now=env.now, request_id=reference
     )
     unit.commit_with(charge)
     return data

@@ -1,10 +1,11 @@
-"""The writes of an accepted send, each one statement whatever the number of recipients.
+"""The statements of an accepted send, each one whatever the number of recipients.
 
-`context` reads the customer and its webhooks; `insert_messages` writes new contacts, the
-messages, their first status events and the webhook events; `charge_sql` counts the messages
-against today's quota and debits the payer. The charge touches the two rows every send of an
-organization shares (today's counter, the balance), so it is the transaction's final statement,
-sent with the COMMIT: their locks are held only while PostgreSQL runs the two.
+`context` reads the customer, its webhooks and the recipients' contacts; `insert_messages`
+writes new contacts, the messages, their first status events and the webhook events;
+`charge_sql` counts the messages against today's quota and debits the payer. The charge touches
+the two rows every send of an organization shares (today's counter, the balance), so it is the
+transaction's final statement, sent with the COMMIT: their locks are held only while PostgreSQL
+runs the two.
 """
 
 from __future__ import annotations
@@ -112,46 +113,53 @@ async def insert_messages(
     await conn.execute(_INSERT, *_PARAMS.bind(values))
 
 
+_CONTEXT = """
+    SELECT c.id AS customer_id, c.kind, c.organization_id, c.settings,
+        (SELECT coalesce(jsonb_agg(jsonb_build_object('id', w.id, 'customer_id', w.customer_id,
+                'event_types', w.event_types, 'event_filters', w.event_filters,
+                'sender_profile', w.sender_profile)), '[]')
+            FROM webhooks w
+            WHERE w.livemode = $3 AND w.is_active AND w.deleted_at IS NULL
+                AND (w.customer_id = $1 OR w.customer_id = $2)) AS webhooks,
+        (SELECT coalesce(jsonb_agg(jsonb_build_object('id', k.id, 'phone_e164', k.phone_e164,
+                'available_channels', k.available_channels, 'default_channel', k.default_channel,
+                'opt_out', k.opt_out)), '[]')
+            FROM contacts k
+            WHERE k.customer_id = $1 AND k.livemode = $3 AND k.phone_e164 = ANY($4::text[])
+                AND k.deleted_at IS NULL) AS contacts
+    FROM (VALUES (1)) AS one (n)
+    LEFT JOIN customers c ON c.id = $1 AND c.deleted_at IS NULL
+"""
+
+
 async def context(
-    conn: Any, customer_id: uuid.UUID, organization_id: uuid.UUID, livemode: bool
-) -> tuple[Any, list[Any]]:
-    """What accepting needs to know of the customer, in one query: its row (for who pays) and
-    the webhooks that may take its events (`webhooks.subscribers`)."""
-    rows = await conn.fetch(
-        """
-        SELECT c.id AS customer_id, c.kind, c.organization_id, c.settings,
-            w.id AS webhook_id, w.customer_id AS webhook_customer_id, w.event_types,
-            w.event_filters, w.sender_profile
-        FROM customers c
-        LEFT JOIN webhooks w ON w.livemode = $3 AND w.is_active AND w.deleted_at IS NULL
-            AND (w.customer_id = $1 OR w.customer_id = $2)
-        WHERE c.id = $1 AND c.deleted_at IS NULL
-        """,
-        customer_id,
-        organization_id,
-        livemode,
-    )
-    if not rows:
-        return None, []
-    first = rows[0]
-    customer = {
-        "id": first["customer_id"],
-        "kind": first["kind"],
-        "organization_id": first["organization_id"],
-        "settings": first["settings"],
-    }
-    subscribers = [
+    conn: Any,
+    customer_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    livemode: bool,
+    numbers: list[str],
+) -> tuple[Any, list[Any], dict[str, Any]]:
+    """What accepting needs to know, in one query: the customer's row (for who pays) or None,
+    the webhooks that may take its events (`webhooks.subscribers`), and its contacts among
+    `numbers` by E.164 (`id`, `phone_e164`, `available_channels`, `default_channel`,
+    `opt_out`)."""
+    row = await conn.fetchrow(_CONTEXT, customer_id, organization_id, livemode, numbers)
+    customer = (
         {
-            "id": r["webhook_id"],
-            "customer_id": r["webhook_customer_id"],
-            "event_types": r["event_types"],
-            "event_filters": r["event_filters"],
-            "sender_profile": r["sender_profile"],
+            "id": row["customer_id"],
+            "kind": row["kind"],
+            "organization_id": row["organization_id"],
+            "settings": row["settings"],
         }
-        for r in rows
-        if r["webhook_id"] is not None
+        if row["customer_id"] is not None
+        else None
+    )
+    subscribers = [
+        w | {"id": uuid.UUID(w["id"]), "customer_id": uuid.UUID(w["customer_id"])}
+        for w in row["webhooks"]
     ]
-    return customer, subscribers
+    known = {k["phone_e164"]: k | {"id": uuid.UUID(k["id"])} for k in row["contacts"]}
+    return customer, subscribers, known
 
 
 def charge_sql(
