@@ -228,3 +228,9 @@ async def unready_recording(conn: Any, call_id: uuid.UUID) -> Any:
         "AND ready_at IS NULL ORDER BY started_at, id LIMIT 1 FOR UPDATE",
         call_id,
     )
+
+
+async def provider_of(conn: Any, call_id: uuid.UUID) -> str | None:
+    """The provider that carries (or carried) a call, of any customer."""
+    provider: str | None = await conn.fetchval("SELECT provider FROM calls WHERE id = $1", call_id)
+    return provider
