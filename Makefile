@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format bench bench-sustained clean
+.PHONY: install run test test-fast lint format bench bench-sustained clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: install
 ## The whole test suite.
 test: install
 	$(BIN)/pytest
+
+## The fast tier only (seconds): repositories and services on one rolled-back connection.
+test-fast: install
+	$(BIN)/pytest tests/fast
 
 lint: install
 	$(BIN)/ruff check src tests bench

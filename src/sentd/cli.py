@@ -32,7 +32,7 @@ from sentd.cli_support import (
 from sentd.cli_templates import templates_app
 from sentd.cli_users import users_app
 from sentd.cli_voice import voice_app
-from sentd.config import get_settings
+from sentd.config import Settings, get_settings
 from sentd.db import migrate as migrations
 from sentd.db.database import Database
 from sentd.db.location import resolve_database_url
@@ -267,7 +267,7 @@ async def _demo_password_link(db: Any, organization_id: Any) -> str | None:
     return f"{base}/dashboard/password/set?token={issued[0][1]}" if issued else None
 
 
-def _local_url(settings: Any) -> str:
+def _local_url(settings: Settings) -> str:
     """Where `sentd serve` will answer on this machine (a wildcard address is reached locally)."""
     host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
     host = f"[{host}]" if ":" in host else host

@@ -140,7 +140,7 @@ LIVE_CHANNELS = ("sms", "mms", "whatsapp", "rcs")
 
 def live_sending(settings: Settings) -> str:
     """One line saying what a live key's sends do with these settings."""
-    chosen = {c: str(getattr(settings, f"{c}_provider")) for c in LIVE_CHANNELS}
+    chosen = {c: settings.live_provider(c) for c in LIVE_CHANNELS}
     on = [f"{channel} via {name}" for channel, name in chosen.items() if name != "none"]
     if not on:
         return (

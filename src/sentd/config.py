@@ -189,6 +189,17 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         return not self.database_url
 
+    def live_provider(self, channel: str) -> str:
+        """The provider chosen for a channel's live sends (`SENTD_<CHANNEL>_PROVIDER`); "none"
+        for a channel without such a setting."""
+        chosen: dict[str, str] = {
+            "sms": self.sms_provider,
+            "mms": self.mms_provider,
+            "whatsapp": self.whatsapp_provider,
+            "rcs": self.rcs_provider,
+        }
+        return chosen.get(channel, "none")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -127,3 +127,18 @@ def test_a_presigned_recording_link_needs_no_key(document: dict[str, Any]) -> No
     assert operation["security"] == []
     assert "audio/mpeg" in operation["responses"]["200"]["content"]
     assert "text/plain" in operation["responses"]["403"]["content"]
+
+
+def test_the_template_definition_schema_is_published(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    ref = {"$ref": "#/components/schemas/TemplateDefinition"}
+    assert schemas["TemplateCreate"]["properties"]["definition"] == ref
+    assert ref in schemas["TemplateUpdate"]["properties"]["definition"]["anyOf"]
+    assert schemas["TemplateDefinition"]["required"] == ["body"]
+    bodies = schemas["TemplateBodies"]["properties"]
+    assert set(bodies) == {"multiChannel", "sms", "whatsapp", "rcs", "mms"}
+    variable = schemas["TemplateVariable"]
+    assert set(variable["required"]) == {"name", "type", "props"}
+    assert variable["properties"]["type"]["enum"] == ["variable", "link", "media"]
+    # null counts as absent: a key that may be left out may be null.
+    assert {"type": "null"} in variable["properties"]["id"]["anyOf"]

@@ -4,11 +4,15 @@ artifacts/dashboard/. Nothing outside sentd is fetched."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import httpx
 
 from sentd.services import dashboard_sessions
 from tests.browser.conftest import ARTIFACTS
 from tests.dashboard.helpers import PASSWORD, add_member, give_password, owner_email
+from tests.dashboard.test_pages import send
 from tests.factories import make_org
 from tests.live_server import LiveServer
 
@@ -23,6 +27,11 @@ OWNER_PAGES = (
     "users",
     "billing",
     "operator",
+    "webhooks/new",
+    "templates/new",
+    "contacts/new",
+    "organizations",
+    "operator/reviews",
 )
 
 
@@ -74,7 +83,28 @@ def test_dashboard_pages_in_chromium(server: LiveServer, browser: Any) -> None:
     for name in OWNER_PAGES:
         page.goto(f"{server.base_url}/dashboard/{name}")
         assert page.locator("h1").count() == 1, name
-        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(shots / f"{name.replace('/', '-')}.png"), full_page=True)
+    # A form refused: the problem next to its field, with the catalog's code.
+    page.goto(f"{server.base_url}/dashboard/contacts/new")
+    page.get_by_label("Phone number").fill("12")
+    page.get_by_role("button", name="Create the contact").click()
+    assert "VALIDATION_002" in page.locator("#phone_number-error").inner_text()
+    page.screenshot(path=str(shots / "form-problem.png"))
+    # Live refresh: a scheduled message cancelled through the API turns CANCELLED on its open
+    # page without a reload.
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    message_id = send(server, key, scheduled_at=tomorrow)
+    page.goto(f"{server.base_url}/dashboard/messages/{message_id}")
+    assert page.locator("#message-status").inner_text() == "SCHEDULED"
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        cancelled = http.post(
+            f"/v3/messages/{message_id}/cancel", json={}, headers={"x-api-key": key}
+        )
+    assert cancelled.status_code == 200, cancelled.text
+    page.locator("#message-status", has_text="CANCELLED").wait_for(timeout=15000)
+    assert page.locator("#live-message").get_attribute("data-live-updated")
+    page.screenshot(path=str(shots / "message-live.png"), full_page=True)
+    page.goto(f"{server.base_url}/dashboard/overview")
     # Keyboard: the skip link is the first stop.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"

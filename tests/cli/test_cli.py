@@ -63,19 +63,32 @@ def test_init_bootstraps_once_and_new_keys_issues_a_fresh_pair(
     assert migrated.returncode == 0, migrated.stderr
 
     first = cli_json(env, "init", "--json")
-    assert set(first) == {"organization_id", "owner_email", "live_key", "test_key"}
+    assert set(first) == {
+        "organization_id",
+        "owner_email",
+        "live_key",
+        "test_key",
+        "dashboard_url",
+        "owner_password_link",
+    }
+    assert first["dashboard_url"].endswith("/dashboard")
+    assert "/dashboard/password/set?token=" in first["owner_password_link"]
     uuid.UUID(first["organization_id"])
     assert first["owner_email"] == DEMO_OWNER_EMAIL
     assert first["live_key"].startswith("sk_live_")
     assert first["test_key"].startswith("sk_test_")
 
     second = cli_json(env, "init", "--json")
+    link = second.pop("owner_password_link")
     assert second == {
         "organization_id": first["organization_id"],
         "owner_email": first["owner_email"],
         "live_key": None,
         "test_key": None,
+        "dashboard_url": first["dashboard_url"],
     }
+    # The owner still has no password, so each run prints a fresh sign-in link.
+    assert "/dashboard/password/set?token=" in link and link != first["owner_password_link"]
     assert organization_count(db_url) == 1
 
     third = cli_json(env, "init", "--json", "--new-keys")

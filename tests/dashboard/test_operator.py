@@ -4,12 +4,15 @@ maintenance mode."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import httpx
+import pytest
 
 from sentd.services import dashboard_sessions
+from tests.conftest import build_app
 from tests.dashboard.helpers import add_member, give_password, owner_email, signed_in
-from tests.factories import make_org
+from tests.factories import make_key, make_org
 from tests.live_server import LiveServer
 
 
@@ -69,3 +72,95 @@ def test_maintenance_mode_from_the_console(dash_server: LiveServer) -> None:
         off = dash.post_form("/operator", "/operator/maintenance", {"on": "false"})
         assert off.status_code == 303
     assert 'id="maintenance-state">off' in dash.get("/operator").text
+
+
+@pytest.fixture(scope="module")
+def manual_server(database_url: str) -> Iterator[LiveServer]:
+    """A server whose template and profile reviews are the operator's."""
+    live = LiveServer(
+        build_app(database_url, template_review_backend="manual", profile_review_backend="manual")
+    ).start()
+    yield live
+    live.stop()
+
+
+def test_manual_reviews_are_decided_in_the_console(manual_server: LiveServer) -> None:
+    server = manual_server
+    operator_org, customer = make_org(server), make_org(server)
+    give_password(server, operator_org.owner_id)
+    email = owner_email(server, operator_org)
+    server.run(
+        dashboard_sessions.set_operator(
+            server.app.state.db, email, organization_id=operator_org.id, operator=True
+        )
+    )
+    give_password(server, customer.owner_id)
+    mine = signed_in(server, owner_email(server, customer))
+    text = "Hi {{0:name}}, your order {{1:order_id}} has shipped and arrives soon."
+    for name in ("keep_me", "drop_me"):
+        made = mine.post_form(
+            "/templates/new", "/templates", {"name": name, "text": text, "submit": "review"}
+        )
+        assert made.status_code == 303
+    key = make_key(server, customer)
+    headers = {"x-api-key": key}
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        body = {
+            "name": "Shop",
+            "short_name": "SHOP",
+            "billing_model": "organization",
+            "brand": {
+                "contact": {"name": "Ana"},
+                "compliance": {"brandRelationship": "SMALL_ACCOUNT", "vertical": "RETAIL"},
+            },
+        }
+        profile = http.post("/v3/profiles", json=body, headers=headers).json()["data"]["id"]
+        hook = {"webHookUrl": "http://127.0.0.1:9/hook"}  # loopback and closed
+        completed = http.post(f"/v3/profiles/{profile}/complete", json=hook, headers=headers)
+        assert completed.status_code == 202, completed.text
+        templates = {
+            t["name"]: t["id"]
+            for t in http.get("/v3/templates", headers=headers).json()["data"]["templates"]
+        }
+
+    assert mine.get("/operator/reviews").status_code == 403  # operators only
+    dash = signed_in(server, email)
+    page = dash.get("/operator/reviews")
+    assert page.status_code == 200
+    for template_id in templates.values():
+        assert f'data-template="{template_id}"' in page.text
+    assert f'data-profile="{profile}"' in page.text
+    assert "Reviews awaiting a decision" in dash.get("/operator").text
+
+    base = "/operator/reviews"
+    approved = dash.post_form(
+        base, f"{base}/templates/{templates['keep_me']}", {"decision": "approve"}
+    )
+    assert approved.status_code == 303
+    no_reason = dash.post_form(
+        base, f"{base}/templates/{templates['drop_me']}", {"decision": "reject"}
+    )
+    assert no_reason.status_code == 400 and "needs a reason" in no_reason.text
+    rejected = dash.post_form(
+        base,
+        f"{base}/templates/{templates['drop_me']}",
+        {"decision": "reject", "reason": "Promotional wording in a utility template"},
+    )
+    assert rejected.status_code == 303
+    again = dash.post_form(
+        base, f"{base}/templates/{templates['keep_me']}", {"decision": "approve"}
+    )
+    assert again.status_code == 409
+    profile_done = dash.post_form(
+        base, f"{base}/profiles/{profile}", {"decision": "reject", "reason": "Brand unclear"}
+    )
+    assert profile_done.status_code == 303
+    page = dash.get(base).text
+    assert str(profile) not in page and templates["keep_me"] not in page
+
+    # The customer sees the verdicts, as the CLI's decisions would show them.
+    listing = mine.get("/templates").text
+    assert "APPROVED" in listing and "Promotional wording in a utility template" in listing
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        got = http.get(f"/v3/profiles/{profile}", headers=headers).json()["data"]
+    assert got["status"] == "rejected"

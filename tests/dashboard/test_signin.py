@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+
+from sentd.db.repos import users
 from sentd.services import users as user_service
 from tests.dashboard.helpers import (
     PASSWORD,
@@ -12,7 +15,7 @@ from tests.dashboard.helpers import (
     owner_email,
     signed_in,
 )
-from tests.factories import make_org
+from tests.factories import Org, make_org
 from tests.live_server import LiveServer
 
 
@@ -180,3 +183,63 @@ def test_password_reset_link_from_the_mail_backend(dash_server: LiveServer, capl
     assert set_it.status_code == 303
     assert dash.sign_in(email, "an old password").status_code == 401
     assert dash.sign_in(email, "a new password").status_code == 303
+
+
+def _membership(server: LiveServer, org: Org, email: str, role: str) -> uuid.UUID:
+    """`email` as an active member of `org` too."""
+
+    async def go() -> uuid.UUID:
+        async with server.app.state.db.transaction() as conn:
+            row = await users.insert(
+                conn, organization_id=org.id, email=email, name=None, role=role
+            )
+        user_id: uuid.UUID = row["id"]
+        return user_id
+
+    return server.run(go())
+
+
+def test_one_email_in_several_organizations_switches_with_each_password(
+    dash_server: LiveServer,
+) -> None:
+    first, second, third = make_org(dash_server), make_org(dash_server), make_org(dash_server)
+    give_password(dash_server, first.owner_id)
+    email = owner_email(dash_server, first)
+    in_second = _membership(dash_server, second, email.upper(), "developer")
+    give_password(dash_server, in_second, "another long password")
+    _membership(dash_server, third, email, "billing")  # no password yet
+    dash = signed_in(dash_server, email)  # the oldest membership whose password matches
+    page = dash.get("/organizations")
+    assert page.status_code == 200
+    assert page.text.count("data-membership=") == 3
+    assert "current" in page.text and "no password yet" in page.text
+    # The right email but the other membership's password: refused, still in the first.
+    wrong = dash.post_form(
+        "/organizations", "/organizations/switch", {"user_id": str(in_second), "password": PASSWORD}
+    )
+    assert wrong.status_code == 401 and "Wrong password" in wrong.text
+    old = dash.http.cookies["sentd_session"]
+    to_test_mode = dash.post_form("/overview", "/mode", {"mode": "test"})
+    assert to_test_mode.status_code == 303
+    switched = dash.post_form(
+        "/organizations",
+        "/organizations/switch",
+        {"user_id": str(in_second), "password": "another long password"},
+    )
+    assert switched.status_code == 303
+    assert dash.http.cookies["sentd_session"] != old  # a new session; the old one ended
+    overview = dash.get("/overview").text
+    assert "developer" in overview and "test mode" in overview
+    stale = Dash(dash_server)
+    stale.http.cookies.set("sentd_session", old, path="/dashboard")
+    assert stale.get("/overview").status_code == 303
+    # Another email's membership cannot be named.
+    other = make_org(dash_server)
+    give_password(dash_server, other.owner_id)
+    foreign = dash.post_form(
+        "/organizations",
+        "/organizations/switch",
+        {"user_id": str(other.owner_id), "password": PASSWORD},
+    )
+    assert foreign.status_code == 401
+    assert "developer" in dash.get("/overview").text

@@ -20,9 +20,11 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, TypeAdapter
 
 from sentd.api.openapi_models import SUCCESS, Success
+from sentd.api.schemas.templates import COMPONENT, DEFINITION_SCHEMA
 from sentd.errors.catalog import CATALOG
 from sentd.guards.idempotency import HEADER as IDEMPOTENCY_HEADER
 from sentd.phones import E164_SCHEMA
+from sentd.templating.definition import definition_json_schema
 
 SECURITY_SCHEME = "ApiKeyAuth"
 UNAUTHENTICATED_PREFIXES = ("/providers/",)  # provider callbacks carry the provider's signature
@@ -143,6 +145,29 @@ def _schema_of(annotation: Any, schemas: dict[str, Any]) -> dict[str, Any]:
     if name in named:
         return {"$ref": REF_TEMPLATE.format(model=name)}
     return schema
+
+
+def _add_template_definition(schemas: dict[str, Any]) -> None:
+    """The template definition's schema (from its pydantic models) and its parts, each named
+    Template<part> so that none can clash with another component."""
+    prefix = DEFINITION_SCHEMA.removesuffix("Definition")
+    schema = definition_json_schema(REF_TEMPLATE.replace("{model}", prefix + "{model}"))
+    named = {prefix + name: part for name, part in schema.pop("$defs", {}).items()}
+    named[DEFINITION_SCHEMA] = schema
+    for key, value in named.items():
+        if schemas.setdefault(key, value) != value:
+            raise ValueError(f"two schemas named {key} in the OpenAPI document")
+
+
+def _refer_to_components(node: Any) -> Any:
+    """`node` with every schema that names a component (COMPONENT) replaced by a reference."""
+    if isinstance(node, dict):
+        if isinstance(node.get(COMPONENT), str):
+            return {"$ref": REF_TEMPLATE.format(model=node[COMPONENT])}
+        return {key: _refer_to_components(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_refer_to_components(value) for value in node]
+    return node
 
 
 def success_envelope(data: dict[str, Any]) -> dict[str, Any]:
@@ -273,6 +298,7 @@ def describe(app: FastAPI) -> dict[str, Any]:
         schemas.pop(unused, None)
     schemas["ErrorEnvelope"] = ERROR_ENVELOPE
     schemas["Meta"] = META
+    _add_template_definition(schemas)
     components["securitySchemes"] = {
         SECURITY_SCHEME: {"type": "apiKey", "in": "header", "name": "x-api-key"}
     }
@@ -284,5 +310,6 @@ def describe(app: FastAPI) -> dict[str, Any]:
                 _describe_presigned_download(operation)
             else:
                 _describe_operation(path, method, operation, schemas)
-    app.openapi_schema = document
-    return document
+    referred: dict[str, Any] = _refer_to_components(document)
+    app.openapi_schema = referred
+    return referred

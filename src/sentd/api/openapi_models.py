@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sentd.api.schemas.templates import DefinitionObject
+
 
 class Model(BaseModel):
     """A response record: further keys may appear (clients must ignore unknown keys)."""
@@ -276,7 +278,7 @@ class MessageTemplate(Model):
     rejection_reason: str | None
     creation_source: str | None
     whatsapp_template_id: str | None
-    definition: dict[str, Any] | None
+    definition: DefinitionObject | None
     created_at: datetime
     updated_at: datetime | None
 

@@ -99,6 +99,51 @@ async def switch_mode(request: Request, ctx: Context = Depends(context)) -> Resp
     return RedirectResponse(web.safe_next(form.get("next")), status_code=303)
 
 
+@router.get("/organizations")
+async def organizations_page(request: Request, ctx: Context = Depends(context)) -> Response:
+    return await _organizations(ctx)
+
+
+async def _organizations(ctx: Context, error: str | None = None, status: int = 200) -> Response:
+    return web.render(
+        ctx.request,
+        "organizations.html",
+        ctx=ctx,
+        section="organizations",
+        memberships=await sessions.memberships(ctx.db, ctx.session.email),
+        error=error,
+        status=status,
+    )
+
+
+@router.post("/organizations/switch")
+async def switch_organization(request: Request, ctx: Context = Depends(context)) -> Response:
+    """Sign in as another membership of the same email: its password is asked again."""
+    form = await ctx.form()
+    target = web.parse_id(form.get("user_id", ""), "membership")
+    if target == ctx.session.user_id:
+        return web.redirect("/overview")
+    try:
+        token, _ = await sessions.switch_organization(
+            ctx.db,
+            ctx.session,
+            target,
+            form.get("password", ""),
+            now=ctx.now,
+            ttl=timedelta(seconds=ctx.settings.dashboard_session_ttl_s),
+            throttle=_throttle(request),
+            previous_token=request.cookies.get(web.SESSION_COOKIE),
+        )
+    except sessions.SignInRefused as exc:
+        response = await _organizations(ctx, str(exc), 429 if exc.retry_after_s else 401)
+        if exc.retry_after_s is not None:
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+    response = web.redirect("/overview", "switched")
+    web.set_session_cookie(response, request, token)
+    return response
+
+
 @router.get("/invitation")
 async def invitation_page(request: Request) -> Response:
     return _anonymous(

@@ -3,8 +3,10 @@ credits, suspension, maintenance mode, workers and queues, manual reviews."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -15,7 +17,8 @@ from sentd.db.scope import Scope
 from sentd.guards.maintenance import set_maintenance
 from sentd.money import units_to_micros
 from sentd.plans import PLANS
-from sentd.services import billing, operations, organizations, plans
+from sentd.services import billing, operations, organizations, plans, profiles, templates
+from sentd.services import dashboard_reads as reads
 
 router = APIRouter(
     prefix=web.PREFIX + "/operator", route_class=web.DashboardRoute, include_in_schema=False
@@ -27,6 +30,7 @@ async def _console(ctx: Context, error: str | None = None, created: object = Non
     async with ctx.db.connection() as conn:
         alive = await operations.alive(conn)
         depths = await operations.queue_depths(conn)
+        waiting_templates, waiting_profiles = await reads.awaiting_review(conn)
     return web.render(
         ctx.request,
         "operator.html",
@@ -36,6 +40,7 @@ async def _console(ctx: Context, error: str | None = None, created: object = Non
         alive=alive,
         depths=depths,
         maintenance=ctx.request.app.state.maintenance.on,
+        awaiting=len(waiting_templates) + len(waiting_profiles),
         plans=PLANS,
         error=error,
         created=created,
@@ -159,3 +164,66 @@ async def credit(organization_id: str, ctx: Context = Depends(context)) -> Respo
     except billing.UnknownCustomer:
         raise web.not_found("organization") from None
     return web.redirect(f"/operator/organizations/{organization_id}", "credited")
+
+
+# -- manual reviews ------------------------------------------------------------------------
+
+
+def _texts(definition: Any) -> list[str]:
+    """The body texts of a template's definition, channel by channel, for the reviewer."""
+    if isinstance(definition, str):
+        definition = json.loads(definition)
+    body = (definition or {}).get("body") or {}
+    return [
+        f"{channel}: {part['template']}"
+        for channel, part in body.items()
+        if isinstance(part, dict) and isinstance(part.get("template"), str)
+    ]
+
+
+async def _reviews(ctx: Context, error: str | None = None, status: int = 200) -> Response:
+    async with ctx.db.connection() as conn:
+        waiting_templates, waiting_profiles = await reads.awaiting_review(conn)
+    return web.render(
+        ctx.request,
+        "operator_reviews.html",
+        ctx=ctx,
+        section="operator",
+        templates=[{"row": t, "texts": _texts(t["definition"])} for t in waiting_templates],
+        profiles=waiting_profiles,
+        template_backend=ctx.settings.template_review_backend,
+        profile_backend=ctx.settings.profile_review_backend,
+        error=error,
+        status=status,
+    )
+
+
+@router.get("/reviews")
+async def reviews(request: Request, ctx: Context = Depends(context)) -> Response:
+    ctx.require_operator()
+    return await _reviews(ctx)
+
+
+@router.post("/reviews/{kind}/{item_id}")
+async def decide(kind: str, item_id: str, ctx: Context = Depends(context)) -> Response:
+    """Approve, or reject with a reason: `sentd templates review` / `sentd profiles review`."""
+    ctx.require_operator()
+    form = await ctx.form()
+    if kind not in ("templates", "profiles"):
+        raise web.not_found()
+    decision, reason = form.get("decision"), form.get("reason", "").strip()
+    if decision not in ("approve", "reject"):
+        return await _reviews(ctx, "Choose approve or reject.", 400)
+    if decision == "reject" and not reason:
+        return await _reviews(ctx, "A rejection needs a reason, shown to the customer.", 400)
+    record = templates.record_review if kind == "templates" else profiles.record_review
+    row = await record(
+        ctx.db,
+        web.parse_id(item_id, kind[:-1]),
+        approved=decision == "approve",
+        reason=reason[:500] if decision == "reject" else None,
+        now=ctx.now,
+    )
+    if row is None:
+        return await _reviews(ctx, f"That {kind[:-1]} is no longer awaiting review.", 409)
+    return web.redirect("/operator/reviews", "decided")

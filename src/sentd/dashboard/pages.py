@@ -4,12 +4,13 @@ signed-in user, in the session's mode (`Context.principal`), through the same se
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from sentd import mail
 from sentd.auth.permissions import Permission
@@ -23,6 +24,7 @@ from sentd.phones import normalize_e164
 from sentd.pricing import price_list
 from sentd.services import accounts, contacts, keys, lifecycle, profiles, quotas, templates, users
 from sentd.services import dashboard_reads as reads
+from sentd.services import dashboard_sessions as sessions
 from sentd.services import webhooks as webhook_service
 
 router = APIRouter(prefix=web.PREFIX, route_class=web.DashboardRoute, include_in_schema=False)
@@ -234,7 +236,25 @@ async def message_page(message_id: str, ctx: Context = Depends(context)) -> Resp
         events=events,
         deliveries=deliveries,
         cancellable=lifecycle.cancellable(row),
+        live=_still_changing(row, events, deliveries, ctx.now),
     )
+
+
+# Statuses after which a message changes no more (a WhatsApp message may still be READ).
+SETTLED = frozenset({"DELIVERED", "READ", "FAILED", "CANCELLED", "RECEIVED"})
+
+
+def _still_changing(row: Any, events: list[Any], deliveries: list[Any], now: datetime) -> bool:
+    """Whether the message's page refreshes itself: until its status is final, its webhook
+    deliveries are done, and its last event is a minute old (deliveries follow events)."""
+    if row["status"] not in SETTLED or (
+        row["status"] == "DELIVERED" and row["channel"] == "whatsapp"
+    ):
+        return True
+    if any(d["state"] in ("pending", "retrying") for d in deliveries):
+        return True
+    last = max((e["occurred_at"] for e in events), default=None)
+    return last is not None and now - last < timedelta(minutes=1)
 
 
 async def _visible_message(
@@ -277,8 +297,13 @@ async def _webhook_or_404(
         raise web.not_found("webhook") from None
 
 
-async def _webhook_page(
-    ctx: Context, webhook_id: uuid.UUID, *, secret: str | None = None, test_result: Any = None
+async def webhook_detail(
+    ctx: Context,
+    webhook_id: uuid.UUID,
+    *,
+    secret: str | None = None,
+    test_result: Any = None,
+    created: bool = False,
 ) -> Response:
     async with ctx.db.connection() as conn:
         row = await _webhook_or_404(conn, ctx, webhook_id)
@@ -298,6 +323,7 @@ async def _webhook_page(
         attempts=by_delivery,
         secret=secret,
         test_result=test_result,
+        created=created,
         event_types=sorted(EVENT_NAMES),
     )
 
@@ -305,7 +331,7 @@ async def _webhook_page(
 @router.get("/webhooks/{webhook_id}")
 async def webhook_page(webhook_id: str, ctx: Context = Depends(context)) -> Response:
     ctx.require_section("webhooks")
-    return await _webhook_page(ctx, web.parse_id(webhook_id, "webhook"))
+    return await webhook_detail(ctx, web.parse_id(webhook_id, "webhook"))
 
 
 @router.post("/webhooks/{webhook_id}/rotate-secret")
@@ -316,7 +342,7 @@ async def rotate_secret(webhook_id: str, ctx: Context = Depends(context)) -> Res
     async with ctx.db.transaction() as conn:
         await _webhook_or_404(conn, ctx, wid)
         secret = await webhook_service.rotate_secret(conn, ctx.principal, wid, ctx.now)
-    return await _webhook_page(ctx, wid, secret=secret)
+    return await webhook_detail(ctx, wid, secret=secret)
 
 
 @router.post("/webhooks/{webhook_id}/toggle")
@@ -360,7 +386,7 @@ async def test_webhook(webhook_id: str, ctx: Context = Depends(context)) -> Resp
         ctx.now,
         ctx.settings.webhook_allow_private,
     )
-    return await _webhook_page(ctx, wid, test_result=outcome)
+    return await webhook_detail(ctx, wid, test_result=outcome)
 
 
 # -- contacts, templates, profiles ---------------------------------------------------------
@@ -449,8 +475,12 @@ async def submit_template(template_id: str, ctx: Context = Depends(context)) -> 
 @router.get("/profiles")
 async def profiles_page(request: Request, ctx: Context = Depends(context)) -> Response:
     ctx.require_section("profiles")
+    # Every profile of the organization, also while acting as one (to switch among them).
+    as_organization = dataclasses.replace(ctx.session, profile_id=None)
     async with ctx.db.connection() as conn:
-        rows, total = await profiles.page(conn, ctx.principal, 200, 0)
+        rows, total = await profiles.page(
+            conn, as_organization.principal(ctx.settings.request_rates), 200, 0
+        )
     return web.render(
         request,
         "profiles.html",
@@ -460,6 +490,27 @@ async def profiles_page(request: Request, ctx: Context = Depends(context)) -> Re
         total=total,
         unmet={r["id"]: profiles.unmet_prerequisites(r) for r in rows},
     )
+
+
+@router.post("/profiles/act")
+async def act_as_profile(request: Request, ctx: Context = Depends(context)) -> Response:
+    """Act as one of the organization's sender profiles, or as the organization again: every
+    page then reads and writes as the API does for `x-profile-id`."""
+    ctx.require_section("profiles")
+    form = await ctx.form()
+    chosen = form.get("profile_id", "").strip()
+    profile_id = web.parse_id(chosen, "profile") if chosen else None
+    if profile_id is not None:
+        as_organization = dataclasses.replace(ctx.session, profile_id=None)
+        async with ctx.db.connection() as conn:
+            try:
+                await profiles.get(
+                    conn, as_organization.principal(ctx.settings.request_rates), profile_id
+                )
+            except ApiError:
+                raise web.not_found("profile") from None
+    await sessions.act_as_profile(ctx.db, ctx.session, profile_id)
+    return RedirectResponse(web.safe_next(form.get("next")), status_code=303)
 
 
 # -- users and invitations -----------------------------------------------------------------

@@ -339,6 +339,7 @@ NOTICES = {
     "plan": "The plan was changed.",
     "maintenance": "Maintenance mode changed.",
     "created": "Created.",
+    "switched": "You are signed in to this organization.",
     "submitted": "Submitted for review.",
     "decided": "The review decision was recorded.",
     "password": "Your password is set. Sign in with it.",

@@ -7,8 +7,7 @@ setting is `none`, and the simulator sends live traffic only when a setting name
 
 from __future__ import annotations
 
-from typing import Any
-
+from sentd.config import Settings
 from sentd.providers.base import Provider
 from sentd.providers.simulator import Simulator
 
@@ -19,7 +18,7 @@ def setting_name(channel: str) -> str:
 
 
 class Providers:
-    def __init__(self, settings: Any, extra: dict[str, Provider] | None = None) -> None:
+    def __init__(self, settings: Settings, extra: dict[str, Provider] | None = None) -> None:
         self.settings = settings
         self.by_name: dict[str, Provider] = {"simulator": Simulator(), **(extra or {})}
 
@@ -28,7 +27,7 @@ class Providers:
 
     def live_setting(self, channel: str) -> str:
         """The configured live provider of a channel ("none" when unset)."""
-        return str(getattr(self.settings, f"{channel}_provider", None) or "none")
+        return self.settings.live_provider(channel)
 
     def for_channel(self, channel: str, livemode: bool) -> Provider | None:
         name = "simulator" if not livemode else self.live_setting(channel)

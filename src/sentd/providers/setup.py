@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from sentd.config import Settings
 from sentd.providers import twilio, whatsapp_messages
 from sentd.providers.registry import Providers
 
 
-def build_providers(settings: Any) -> Providers:
+def build_providers(settings: Settings) -> Providers:
     """The providers the settings configure (the simulator always)."""
     providers = Providers(settings)
     for module in (twilio, whatsapp_messages):

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from sentd.config import Settings
 from sentd.outbound import Answer, OutboundClient
 from sentd.providers.base import (
     TRANSIENT,
@@ -72,19 +73,18 @@ class TwilioConfig:
     public_url: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> TwilioConfig | None:
+    def from_settings(cls, settings: Settings) -> TwilioConfig | None:
         """The configuration, or None without an account SID and auth token."""
-        sid = getattr(settings, "twilio_account_sid", None)
-        token = getattr(settings, "twilio_auth_token", None)
+        sid, token = settings.twilio_account_sid, settings.twilio_auth_token
         if not sid or not token:
             return None
-        public_url = getattr(settings, "public_url", None)
+        public_url = settings.public_url
         return cls(
-            api_base=str(settings.twilio_api_base).rstrip("/"),
+            api_base=settings.twilio_api_base.rstrip("/"),
             account_sid=sid,
             auth_token=token,
-            from_number=getattr(settings, "twilio_from_number", None) or None,
-            messaging_service_sid=getattr(settings, "twilio_messaging_service_sid", None) or None,
+            from_number=settings.twilio_from_number or None,
+            messaging_service_sid=settings.twilio_messaging_service_sid or None,
             public_url=public_url.rstrip("/") if public_url else None,
         )
 
@@ -188,14 +188,12 @@ def _error_of(body: Any) -> tuple[str | None, str | None]:
     return (str(code) if code is not None else None), (str(message) if message else None)
 
 
-def from_settings(settings: Any) -> TwilioProvider | None:
+def from_settings(settings: Settings) -> TwilioProvider | None:
     """The Twilio provider when an account SID and auth token are set."""
     config = TwilioConfig.from_settings(settings)
     if config is None:
         wanted = [
-            channel
-            for channel in ("sms", "mms")
-            if getattr(settings, f"{channel}_provider", None) == "twilio"
+            channel for channel in ("sms", "mms") if settings.live_provider(channel) == "twilio"
         ]
         if wanted:
             log.warning(

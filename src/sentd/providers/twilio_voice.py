@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape, quoteattr
 
 from sentd import outbound
+from sentd.config import Settings
 from sentd.providers.base import PROVIDER_BODY_LIMIT
 from sentd.providers.twilio import API_VERSION, TwilioConfig
 from sentd.providers.voice_commands import NewLeg, RoomNotStarted, VoiceCommandError
@@ -153,7 +154,7 @@ class TwilioVoice:
         return audio
 
 
-def from_settings(settings: Any) -> TwilioVoice | None:
+def from_settings(settings: Settings) -> TwilioVoice | None:
     config = TwilioConfig.from_settings(settings)
     return TwilioVoice(config) if config is not None else None
 

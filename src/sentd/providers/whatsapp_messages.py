@@ -40,6 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sentd.config import Settings
 from sentd.outbound import OutboundClient
 from sentd.phones import InvalidPhoneNumber, normalize_e164
 from sentd.providers.base import (
@@ -82,9 +83,10 @@ class MessagesConfig:
     phone_number_id: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> MessagesConfig:
-        phone_number_id = getattr(settings, "whatsapp_phone_number_id", None)
-        return cls(WhatsAppConfig.from_settings(settings), str(phone_number_id or "") or None)
+    def from_settings(cls, settings: Settings) -> MessagesConfig:
+        return cls(
+            WhatsAppConfig.from_settings(settings), settings.whatsapp_phone_number_id or None
+        )
 
     def sender_for(self, account: Mapping[str, Any] | None) -> Sender | None:
         """The customer's own number and token when it has both, else those of the settings."""
@@ -224,11 +226,11 @@ def refusal(status: int, answer: Any, text: str = "") -> ProviderError:
     )
 
 
-def from_settings(settings: Any) -> WhatsAppProvider | None:
+def from_settings(settings: Settings) -> WhatsAppProvider | None:
     """The WhatsApp provider when it is chosen (`SENTD_WHATSAPP_PROVIDER=whatsapp`) or its
     sending number and token are configured; None otherwise."""
     config = MessagesConfig.from_settings(settings)
-    chosen = getattr(settings, "whatsapp_provider", None) == NAME
+    chosen = settings.whatsapp_provider == NAME
     configured = bool(config.phone_number_id and config.whatsapp.access_token)
     return WhatsAppProvider(config) if chosen or configured else None
 

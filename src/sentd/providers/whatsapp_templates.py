@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sentd.config import Settings
 from sentd.outbound import OutboundClient, OutboundError
 from sentd.templating.definition import Definition, Text
 from sentd.templating.placeholders import Placeholder, substitute
@@ -47,19 +48,14 @@ class WhatsAppConfig:
     verify_token: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> WhatsAppConfig:
-        """From the `SENTD_WHATSAPP_*` settings."""
-
-        def pick(name: str) -> str | None:
-            value: Any = getattr(settings, f"whatsapp_{name}")
-            return str(value) if value else None
-
+    def from_settings(cls, settings: Settings) -> WhatsAppConfig:
+        """From the `SENTD_WHATSAPP_*` settings (an empty value counts as unset)."""
         return cls(
-            api_base=(pick("api_base") or DEFAULT_API_BASE).rstrip("/"),
-            access_token=pick("access_token"),
-            waba_id=pick("waba_id"),
-            app_secret=pick("app_secret"),
-            verify_token=pick("verify_token"),
+            api_base=(settings.whatsapp_api_base or DEFAULT_API_BASE).rstrip("/"),
+            access_token=settings.whatsapp_access_token or None,
+            waba_id=settings.whatsapp_waba_id or None,
+            app_secret=settings.whatsapp_app_secret or None,
+            verify_token=settings.whatsapp_verify_token or None,
         )
 
     def credentials_for(self, account: Mapping[str, Any] | None) -> Credentials | None:

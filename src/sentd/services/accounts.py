@@ -100,12 +100,8 @@ async def bootstrap_demo(
     fresh pair for the existing owner.
     """
     async with db.transaction() as conn:
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sentd.bootstrap_demo'))")
-        existing = await conn.fetchrow(
-            "SELECT id FROM customers WHERE kind = 'organization' AND deleted_at IS NULL "
-            "AND email = $1 ORDER BY created_at LIMIT 1",
-            DEMO_OWNER_EMAIL,
-        )
+        await customers.lock_named(conn, "sentd.bootstrap_demo")
+        existing = await customers.find_organization_by_email(conn, DEMO_OWNER_EMAIL)
         if existing is None:
             opened = await open_organization(
                 conn,

@@ -44,3 +44,11 @@ async def delivery_log(
     conn: Any, webhook_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[Any], int]:
     return await webhooks.delivery_log(conn, webhook_id, search=None, limit=limit, offset=offset)
+
+
+async def awaiting_review(conn: Any, limit: int = 200) -> tuple[list[Any], list[Any]]:
+    """What waits for an operator's review decision: templates, sender profiles."""
+    return (
+        await dashboard.templates_awaiting_operator(conn, limit),
+        await dashboard.profiles_awaiting_review(conn, limit),
+    )

@@ -61,11 +61,14 @@ class Session:
     csrf_token: str
     plan: str
     limit_overrides: dict[str, int]
+    profile_id: uuid.UUID | None = None  # the sender profile acted as (`x-profile-id`)
+    profile_name: str | None = None
 
     def principal(self, request_rates: dict[str, int]) -> Principal:
         """The principal the API would build for a key of this user, organization and mode, so
-        the dashboard calls the services exactly as the API does (`key_id` is the session's)."""
-        return Principal(
+        the dashboard calls the services exactly as the API does (`key_id` is the session's).
+        Acting as a profile, it is that key with `x-profile-id`."""
+        principal = Principal(
             key_id=self.id,
             user_id=self.user_id,
             role=self.role,
@@ -77,6 +80,7 @@ class Session:
             plan=self.plan,
             limits=effective_limits(self.plan, self.limit_overrides, request_rates),
         )
+        return principal.acting_as(self.profile_id) if self.profile_id else principal
 
 
 def digest(token: str) -> bytes:
@@ -98,6 +102,8 @@ def _session(row: Any) -> Session:
         csrf_token=row["csrf_token"],
         plan=row["plan"],
         limit_overrides=dict(row["limits"] or {}),
+        profile_id=row["profile_id"],
+        profile_name=row["profile_name"],
     )
 
 
@@ -121,10 +127,92 @@ async def sign_in(
     """A new session for the active user with this email and password (the oldest membership
     whose password matches, when one email belongs to several organizations). Its token is
     returned once, for the cookie."""
+    return await _authenticate(
+        db,
+        email,
+        password,
+        now=now,
+        ttl=ttl,
+        throttle=throttle,
+        previous_token=previous_token,
+        only_user=None,
+        livemode=True,
+    )
+
+
+async def switch_organization(
+    db: Database,
+    session: Session,
+    user_id: uuid.UUID,
+    password: str,
+    *,
+    now: datetime,
+    ttl: timedelta,
+    throttle: Throttle,
+    previous_token: str | None,
+) -> tuple[str, Session]:
+    """A new session as another membership of the session's email (`user_id`), in the same
+    mode. Each membership is its own account with its own password, so switching signs in
+    again with that membership's password (failures count in the email's sign-in throttle);
+    the session presented is replaced, as at every sign-in."""
+    return await _authenticate(
+        db,
+        session.email,
+        password,
+        now=now,
+        ttl=ttl,
+        throttle=throttle,
+        previous_token=previous_token,
+        only_user=user_id,
+        livemode=session.livemode,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    user_id: uuid.UUID
+    organization_id: uuid.UUID
+    organization_name: str
+    role: str
+    suspended: bool
+    has_password: bool
+
+
+async def memberships(db: Database, email: str) -> list[Membership]:
+    """The organizations an email belongs to, oldest membership first."""
+    async with db.connection() as conn:
+        rows = await dashboard.memberships(conn, email)
+    return [
+        Membership(
+            user_id=r["user_id"],
+            organization_id=r["organization_id"],
+            organization_name=r["organization_name"],
+            role=r["role"],
+            suspended=r["suspended_at"] is not None,
+            has_password=r["has_password"],
+        )
+        for r in rows
+    ]
+
+
+async def _authenticate(
+    db: Database,
+    email: str,
+    password: str,
+    *,
+    now: datetime,
+    ttl: timedelta,
+    throttle: Throttle,
+    previous_token: str | None,
+    only_user: uuid.UUID | None,
+    livemode: bool,
+) -> tuple[str, Session]:
     key = email.strip().lower()
     async with db.connection() as conn:
         failures = await dashboard.recent_failures(conn, key, now - throttle.window)
         candidates = await dashboard.active_users_by_email(conn, key)
+    if only_user is not None:
+        candidates = [c for c in candidates if c["id"] == only_user]
     if len(failures) >= throttle.failures:
         wait = failures[-throttle.failures] + throttle.window - now
         raise SignInRefused(
@@ -151,14 +239,14 @@ async def sign_in(
                 token_hash=digest(token),
                 user_id=user["id"],
                 csrf_token=secrets.token_urlsafe(32),
-                livemode=True,
+                livemode=livemode,
                 now=now,
                 expires_at=now + ttl,
             )
             await dashboard.stamp_login(conn, user["id"], now)
             row = await dashboard.session_by_token(conn, digest(token), now)
     if user is None:
-        raise SignInRefused("Wrong email or password")
+        raise SignInRefused("Wrong email or password" if only_user is None else "Wrong password")
     return token, _session(row)
 
 
@@ -171,6 +259,13 @@ async def set_mode(db: Database, session: Session, livemode: bool) -> Session:
     async with db.transaction() as conn:
         await dashboard.set_session_mode(conn, session.id, livemode)
     return dataclasses.replace(session, livemode=livemode)
+
+
+async def act_as_profile(db: Database, session: Session, profile_id: uuid.UUID | None) -> None:
+    """Act as one of the organization's sender profiles (None: as the organization). The
+    caller has checked the profile is the organization's; reads check it again."""
+    async with db.transaction() as conn:
+        await dashboard.set_session_profile(conn, session.id, profile_id)
 
 
 async def accept_invitation(db: Database, token: str, password: str, *, now: datetime) -> Any:

@@ -11,8 +11,9 @@ from typing import Any
 
 from sentd.config import Settings
 from sentd.db.repos import contacts as contacts_repo
-from sentd.db.repos import messages
+from sentd.db.repos import customers, messages
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.events.emit import emit
 from sentd.events.specimens import contact_payload
 from sentd.ids import new_id
@@ -47,22 +48,18 @@ class Keywords:
 DEFAULT_KEYWORDS = Keywords()
 
 
-async def owner_of_number(conn: Any, number: str) -> Any:
+async def owner_of_number(conn: Connection, number: str) -> Any:
     """The customer a number belongs to: the one that claimed it as its SMS or WhatsApp number
     (one at most: `services.sending_numbers`); when no customer claims it and there is exactly one
     organization, that one (a single-tenant server)."""
     row = await sending_numbers.owner_of(conn, number)
     if row is not None:
         return row
-    rows = await conn.fetch(
-        "SELECT id, id AS organization_id FROM customers WHERE kind = 'organization' "
-        "AND deleted_at IS NULL LIMIT 2"
-    )
-    return rows[0] if len(rows) == 1 else None
+    return await customers.sole_organization(conn)
 
 
 async def receive(
-    conn: Any,
+    conn: Connection,
     *,
     customer_id: uuid.UUID,
     organization_id: uuid.UUID,
@@ -138,7 +135,7 @@ async def receive(
 
 
 async def _keyword(
-    conn: Any,
+    conn: Connection,
     keywords: Keywords,
     contact: Any,
     word: str,

@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from sentd.auth.principal import Principal
-from sentd.db.repos import balances, messages
+from sentd.db.repos import balances, customers, early_receipts, messages
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit, emit_many
 from sentd.metrics import MESSAGE_TRANSITIONS
@@ -59,7 +60,7 @@ def message_payload(message: Any, now: datetime) -> dict[str, Any]:
     return payload
 
 
-async def emit_status(conn: Any, message: Any, organization_id: Any, now: datetime) -> None:
+async def emit_status(conn: Connection, message: Any, organization_id: Any, now: datetime) -> None:
     await emit(
         conn,
         customer_id=message["customer_id"],
@@ -72,7 +73,7 @@ async def emit_status(conn: Any, message: Any, organization_id: Any, now: dateti
     )
 
 
-async def emit_status_many(conn: Any, rows: list[Any], now: datetime) -> None:
+async def emit_status_many(conn: Connection, rows: list[Any], now: datetime) -> None:
     """`emit_status` for many messages (of any customers) at once."""
     by_customer: dict[Any, list[Any]] = {}
     for row in rows:
@@ -81,7 +82,7 @@ async def emit_status_many(conn: Any, rows: list[Any], now: datetime) -> None:
         await emit_many(
             conn,
             customer_id=customer_id,
-            organization_id=await _organization_of(conn, customer_id),
+            organization_id=await customers.organization_of(conn, customer_id),
             livemode=livemode,
             events=[
                 (f"message.{r['status'].lower()}", r["status"].lower(), message_payload(r, now))
@@ -91,14 +92,8 @@ async def emit_status_many(conn: Any, rows: list[Any], now: datetime) -> None:
         )
 
 
-async def _organization_of(conn: Any, customer_id: Any) -> Any:
-    return await conn.fetchval(
-        "SELECT COALESCE(organization_id, id) FROM customers WHERE id = $1", customer_id
-    )
-
-
 async def transition(
-    conn: Any,
+    conn: Connection,
     message: Any,
     status: str,
     *,
@@ -127,13 +122,13 @@ async def transition(
     await messages.add_events(conn, [(row["id"], status, description, reason_code, reason, now)])
     if status in ENDINGS and message["status"] in UNSENT:
         row = await refund(conn, row, now)
-    await emit_status(conn, row, await _organization_of(conn, row["customer_id"]), now)
+    await emit_status(conn, row, await customers.organization_of(conn, row["customer_id"]), now)
     MESSAGE_TRANSITIONS.labels(status, row["channel"]).inc()
     return row
 
 
 async def transition_many(
-    conn: Any,
+    conn: Connection,
     rows: list[Any],
     status: str,
     *,
@@ -176,7 +171,7 @@ async def transition_many(
     return ordered
 
 
-async def refund(conn: Any, message: Any, now: datetime) -> Any:
+async def refund(conn: Connection, message: Any, now: datetime) -> Any:
     """Give back what the message was charged, once."""
     if message["refunded"] or not message["charges"]:
         return message
@@ -193,7 +188,7 @@ async def refund(conn: Any, message: Any, now: datetime) -> Any:
 
 
 async def record_provider_status(
-    conn: Any,
+    conn: Connection,
     *,
     provider: str,
     provider_message_id: str,
@@ -209,15 +204,14 @@ async def record_provider_status(
         # The provider can answer faster than the dispatcher commits SENT: keep the receipt and
         # apply it when the message is recorded as sent (see `apply_early_receipts`).
         log.info("keeping an early %s receipt for %s", provider, provider_message_id)
-        await conn.execute(
-            "INSERT INTO early_receipts (provider, provider_message_id, status, reason_code, "
-            "reason, received_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            provider,
-            provider_message_id,
-            status,
-            reason_code,
-            reason,
-            now,
+        await early_receipts.keep(
+            conn,
+            provider=provider,
+            provider_message_id=provider_message_id,
+            status=status,
+            reason_code=reason_code,
+            reason=reason,
+            received_at=now,
         )
         return False
     descriptions = {
@@ -238,24 +232,20 @@ async def record_provider_status(
     return moved is not None
 
 
-async def apply_early_receipts(conn: Any, message: Any, now: datetime) -> None:
+async def apply_early_receipts(conn: Connection, message: Any, now: datetime) -> None:
     """Apply, in arrival order, the receipts that came before `message` was recorded as sent."""
     await apply_early_receipts_many(conn, [message], now)
 
 
-async def apply_early_receipts_many(conn: Any, rows: list[Any], now: datetime) -> None:
+async def apply_early_receipts_many(conn: Connection, rows: list[Any], now: datetime) -> None:
     """`apply_early_receipts` for many messages just recorded as sent: one look-up for all."""
-    keyed = [r for r in rows if r["provider"] is not None and r["provider_message_id"] is not None]
-    if not keyed:
-        return
-    receipts = await conn.fetch(
-        "DELETE FROM early_receipts e USING unnest($1::text[], $2::text[]) AS k(provider, id) "
-        "WHERE e.provider = k.provider AND e.provider_message_id = k.id "
-        "RETURNING e.id, e.provider, e.provider_message_id, e.status, e.reason_code, e.reason",
-        [r["provider"] for r in keyed],
-        [r["provider_message_id"] for r in keyed],
-    )
-    for receipt in sorted(receipts, key=lambda r: r["id"]):  # arrival order, per message too
+    keys = [
+        (r["provider"], r["provider_message_id"])
+        for r in rows
+        if r["provider"] is not None and r["provider_message_id"] is not None
+    ]
+    receipts = await early_receipts.take_many(conn, keys)
+    for receipt in receipts:  # arrival order, per message too
         await record_provider_status(
             conn,
             provider=receipt["provider"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sentd.db.repos import heartbeats, queues
+from sentd.db.repos import heartbeats, probe, queues
 
 HEARTBEAT_INTERVAL_S = 5.0
 # A process missing three beats is taken for dead (it may have been killed: SIGKILL leaves its
@@ -22,3 +22,8 @@ async def alive(conn: Any) -> list[Any]:
 async def queue_depths(conn: Any) -> dict[str, dict[str, float]]:
     """Each queue's depth figures (`sentd.db.repos.queues`)."""
     return await queues.depths(conn)
+
+
+async def round_trip(conn: Any) -> None:
+    """The cheapest statement, which the health checks time."""
+    await probe.round_trip(conn)

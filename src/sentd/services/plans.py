@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sentd.db.database import Database
-from sentd.db.repos import api_keys
+from sentd.db.repos import api_keys, customers
 from sentd.plans import effective_limits
 
 
@@ -34,22 +34,11 @@ async def set_plan(
     request_rates: dict[str, int],
 ) -> PlanView:
     async with db.transaction() as conn:
-        org = await conn.fetchrow(
-            "SELECT o.id, o.plan, o.limits FROM customers c "
-            "JOIN customers o ON o.id = COALESCE(c.organization_id, c.id) "
-            "WHERE c.id = $1 AND c.deleted_at IS NULL FOR UPDATE OF o",
-            customer_id,
-        )
+        org = await customers.lock_plan_of(conn, customer_id)
         if org is None:
             raise UnknownOrganization(str(customer_id))
         merged: dict[str, Any] = ({} if reset else dict(org["limits"] or {})) | overrides
-        row = await conn.fetchrow(
-            "UPDATE customers SET plan = $2, limits = $3, updated_at = now() WHERE id = $1 "
-            "RETURNING id, plan, limits",
-            org["id"],
-            plan or org["plan"],
-            merged,
-        )
+        row = await customers.set_plan_and_limits(conn, org["id"], plan or org["plan"], merged)
         await api_keys.notify_limits_changed(conn, row["id"])
     limits = effective_limits(row["plan"], row["limits"], request_rates)
     return PlanView(row["id"], row["plan"], dict(row["limits"]), dataclasses.asdict(limits))

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sentd.auth.principal import Principal
+from sentd.config import Settings
 from sentd.db.database import Database
 from sentd.db.repos import templates as repo
 from sentd.domain.templates import DEFAULT_LANGUAGE, TemplateChanges, TemplateInput
@@ -117,7 +118,7 @@ class ReviewPolicy:
     delay_s: float
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ReviewPolicy:
+    def from_settings(cls, settings: Settings) -> ReviewPolicy:
         return cls(settings.template_review_backend, settings.template_review_delay_s)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sentd.templating.definition import Definition, Text
+from sentd.templating.definition import Definition, MmsBody, Text
 from sentd.templating.placeholders import Placeholder, Segment, substitute
 
 
@@ -92,11 +92,12 @@ def render_message(definition: Definition, channel: str, parameters: Mapping[str
     content = _fill(body.text.segments, parameters, missing)
     rendered = Rendered(channel=channel, content=content)
     if channel == "mms":
+        mms = body if isinstance(body, MmsBody) else None  # or the body it falls back to
         rendered = Rendered(
             channel=channel,
             content=content,
-            subject=body.subject,
-            media=[m.to_wire() for m in body.media],
+            subject=mms.subject if mms else None,
+            media=[m.to_wire() for m in mms.media] if mms else [],
         )
     elif channel in ("whatsapp", "rcs"):
         header = header_media = footer = None

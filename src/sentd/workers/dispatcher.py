@@ -26,13 +26,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sentd.db.repos import messages
+from sentd.backoff import backoff
+from sentd.db.repos import customers, messages
+from sentd.db.repos import templates as templates_repo
+from sentd.db.types import Connection
 from sentd.metrics import DISPATCH_SECONDS, PROVIDER_SUBMISSIONS
 from sentd.providers import simulator
 from sentd.providers.base import OutboundMessage, Provider, ProviderError, Submission, TemplateRef
@@ -48,28 +51,11 @@ LANES = 2  # batches in flight at once in one process (each claim takes its own 
 # (so that a slow provider call neither holds the others' SENT back nor lets their lease run out).
 RECORD_EVERY_S = 0.5
 
-_CLAIM = f"""
-    WITH due AS (
-        SELECT id, status AS was FROM messages
-        WHERE (status = 'QUEUED' AND due_at <= $1) OR (status = 'ACCEPTED' AND lease_until <= $1)
-        ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
-    )
-    UPDATE messages m SET status = 'ACCEPTED', lease_until = $3, attempts = m.attempts + 1,
-        updated_at = $1
-    FROM due WHERE m.id = due.id
-    RETURNING due.was, {", ".join("m." + c.strip() for c in messages.COLUMNS.split(","))}
-"""
-
 
 async def release_scheduled(context: WorkerContext) -> None:
     now = context.clock.now()
     async with context.db.transaction() as conn:
-        rows = await conn.fetch(
-            f"SELECT {messages.COLUMNS} FROM messages WHERE status = 'SCHEDULED' "
-            f"AND scheduled_at <= $1 ORDER BY scheduled_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-            now,
-            BATCH,
-        )
+        rows = await messages.lock_scheduled_due(conn, now, BATCH)
         await lifecycle.transition_many(
             conn,
             list(rows),
@@ -108,7 +94,7 @@ async def _claim(context: WorkerContext) -> list[Any]:
     now = context.clock.now()
     lease_until = now + timedelta(seconds=context.settings.dispatch_lease_s)
     async with context.db.transaction() as conn:
-        claimed = list(await conn.fetch(_CLAIM, now, BATCH, lease_until))
+        claimed = await messages.claim_due(conn, now, BATCH, lease_until)
         accepted = [row for row in claimed if row["was"] == "QUEUED"]
         if accepted:
             await messages.add_events_many(
@@ -171,54 +157,37 @@ async def _dispatch(context: WorkerContext, claimed: list[Any], limit: asyncio.S
                 )
 
 
-async def _outbounds(conn: Any, rows: list[Any]) -> dict[Any, OutboundMessage]:
+async def _outbounds(conn: Connection, rows: list[Any]) -> dict[Any, OutboundMessage]:
     """What each claimed message is submitted as; its templates and senders in two queries. A
     message that cannot be built is logged and left to its lease (claimed again later)."""
     template_ids = list({r["template_id"] for r in rows if r["template_id"] is not None})
-    templates = {
-        t["id"]: t
-        for t in (
-            await conn.fetch(
-                "SELECT id, name, language, whatsapp_name, variables FROM templates "
-                "WHERE id = ANY($1::uuid[])",
-                template_ids,
-            )
-            if template_ids
-            else []
-        )
-    }
-    customers = {
-        c["id"]: c
-        for c in await conn.fetch(
-            "SELECT id, whatsapp_account, sending_phone_number, whatsapp_phone_number "
-            "FROM customers WHERE id = ANY($1::uuid[])",
-            list({r["customer_id"] for r in rows}),
-        )
+    templates = {t.id: t for t in await templates_repo.dispatch_info_many(conn, template_ids)}
+    senders = {
+        c.id: c for c in await customers.senders_many(conn, list({r["customer_id"] for r in rows}))
     }
     out: dict[Any, OutboundMessage] = {}
     for row in rows:
         try:
-            out[row["id"]] = _outbound(row, templates, customers)
+            out[row["id"]] = _outbound(row, templates, senders)
         except Exception:
             log.exception("message %s: cannot build its submission", row["id"])
     return out
 
 
-def _outbound(row: Any, templates: dict[Any, Any], customers: dict[Any, Any]) -> OutboundMessage:
+def _outbound(
+    row: Any,
+    templates: dict[uuid.UUID, templates_repo.DispatchTemplate],
+    senders: dict[uuid.UUID, customers.Senders],
+) -> OutboundMessage:
     template = None
     if row["template_id"] is not None:
         t = templates[row["template_id"]]
         given = row["template_parameters"] or {}
-        values = [given.get(v, given.get(str(i), "")) for i, v in enumerate(t["variables"])]
-        template = TemplateRef(
-            row["template_id"], t["name"], t["language"], t["whatsapp_name"], values
-        )
-    customer = customers[row["customer_id"]]
-    sender = (
-        customer["whatsapp_phone_number"]
-        if row["channel"] == "whatsapp"
-        else (customer["sending_phone_number"])
-    )
+        values = [given.get(v, given.get(str(i), "")) for i, v in enumerate(t.variables)]
+        template = TemplateRef(row["template_id"], t.name, t.language, t.whatsapp_name, values)
+    customer = senders[row["customer_id"]]
+    whatsapp = row["channel"] == "whatsapp"
+    sender = customer.whatsapp_phone_number if whatsapp else customer.sending_phone_number
     return OutboundMessage(
         id=row["id"],
         channel=row["channel"],
@@ -231,7 +200,7 @@ def _outbound(row: Any, templates: dict[Any, Any], customers: dict[Any, Any]) ->
         livemode=row["livemode"],
         customer_id=row["customer_id"],
         attempt=row["attempts"],
-        account=customer["whatsapp_account"] if row["channel"] == "whatsapp" else None,
+        account=customer.whatsapp_account if whatsapp else None,
     )
 
 
@@ -306,7 +275,7 @@ async def _record(context: WorkerContext, outcomes: list[_Outcome]) -> None:
 
 
 async def _record_sent(
-    context: WorkerContext, conn: Any, provider: str, group: list[_Outcome], now: datetime
+    context: WorkerContext, conn: Connection, provider: str, group: list[_Outcome], now: datetime
 ) -> None:
     """ACCEPTED → SENT for the messages one provider took (the claimed rows are ACCEPTED; the
     UPDATE moves only those still ACCEPTED), then the receipts that came before."""
@@ -338,18 +307,19 @@ async def _record_sent(
 
 
 async def _record_retries(
-    context: WorkerContext, conn: Any, retries: list[tuple[Any, ProviderError]], now: datetime
+    context: WorkerContext,
+    conn: Connection,
+    retries: list[tuple[Any, ProviderError]],
+    now: datetime,
 ) -> None:
     """A provider error that may pass: try again later, with exponential backoff and jitter."""
     settings = context.settings
     retry_at = [
         now
-        + timedelta(
-            seconds=min(
-                settings.dispatch_retry_base_s * 2 ** (row["attempts"] - 1),
-                settings.dispatch_retry_cap_s,
-            )
-            * (0.75 + random.random() / 2)
+        + backoff(
+            row["attempts"],
+            base_s=settings.dispatch_retry_base_s,
+            cap_s=settings.dispatch_retry_cap_s,
         )
         for row, _ in retries
     ]
@@ -382,14 +352,7 @@ async def advance_simulated(context: WorkerContext) -> None:
     latency = timedelta(milliseconds=context.settings.simulator_latency_ms)
     keywords = inbound.Keywords.from_settings(context.settings)
     async with context.db.transaction() as conn:
-        rows = list(
-            await conn.fetch(
-                f"SELECT {messages.COLUMNS} FROM messages WHERE simulated_next_at <= $1 "
-                f"ORDER BY simulated_next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-                now,
-                BATCH,
-            )
-        )
+        rows = await messages.lock_simulated_due(conn, now, BATCH)
         sent = [r for r in rows if r["status"] == "SENT"]
         await lifecycle.transition_many(
             conn,
@@ -417,10 +380,10 @@ async def advance_simulated(context: WorkerContext) -> None:
         await lifecycle.transition_many(conn, read, "READ", description="Read (simulated)", now=now)
 
 
-async def _reply_stop(conn: Any, row: Any, now: datetime, keywords: inbound.Keywords) -> None:
-    org = await conn.fetchval(
-        "SELECT COALESCE(organization_id, id) FROM customers WHERE id = $1", row["customer_id"]
-    )
+async def _reply_stop(
+    conn: Connection, row: Any, now: datetime, keywords: inbound.Keywords
+) -> None:
+    org = await customers.organization_of(conn, row["customer_id"])
     await inbound.receive(
         conn,
         customer_id=row["customer_id"],

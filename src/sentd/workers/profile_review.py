@@ -20,6 +20,7 @@ import orjson
 from standardwebhooks import Webhook
 
 from sentd import outbound
+from sentd.backoff import backoff
 from sentd.db.repos import profiles
 from sentd.services.profiles import simulated_decision
 
@@ -31,6 +32,8 @@ BATCH = 50
 CALLBACK_TIMEOUT_S = 10.0
 CALLBACK_LEASE = timedelta(seconds=60)
 MAX_CALLBACK_ATTEMPTS = 8
+CALLBACK_RETRY_BASE_S = 2.0  # then doubling (with jitter: `sentd.backoff`)
+CALLBACK_RETRY_CAP_S = 300.0
 EVENT = "profile.review_completed"
 
 
@@ -43,10 +46,6 @@ async def decide_due_reviews(context: WorkerContext) -> None:
             approved, reason = simulated_decision(row)
             await profiles.decide(conn, row["id"], approved=approved, reason=reason, now=now)
             log.info("profile %s %s", row["id"], "approved" if approved else "rejected")
-
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2**attempts, 300))
 
 
 async def deliver_review_callbacks(context: WorkerContext) -> None:
@@ -65,7 +64,8 @@ async def deliver_review_callbacks(context: WorkerContext) -> None:
                 return
             attempts = row["review_callback_attempts"] + 1
             next_due = (
-                context.clock.now() + _backoff(attempts)
+                context.clock.now()
+                + backoff(attempts, base_s=CALLBACK_RETRY_BASE_S, cap_s=CALLBACK_RETRY_CAP_S)
                 if attempts < MAX_CALLBACK_ATTEMPTS
                 else None
             )

@@ -9,8 +9,8 @@ One tick does three things:
 
 Calls to WhatsApp happen outside any transaction: the rows are claimed with a lease (their due
 time pushed a minute ahead), so a worker that dies mid-call leaves them to be taken again.
-Failures to reach WhatsApp are retried with backoff (2 s, 4 s, … at most 5 minutes); a refusal
-(4xx) rejects the template with WhatsApp's reason.
+Failures to reach WhatsApp are retried with `sentd.backoff` (2 s, 4 s, … at most 5 minutes); a
+refusal (4xx) rejects the template with WhatsApp's reason.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sentd import outbound
+from sentd.backoff import backoff
 from sentd.db.repos import templates as repo
 from sentd.providers.whatsapp_templates import (
     WhatsAppConfig,
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("sentd.workers.template_review")
 BATCH = 50
 LEASE = timedelta(seconds=60)
-MAX_BACKOFF_S = 300
+RETRY_BASE_S = 2.0  # then doubling (with jitter: `sentd.backoff`)
+RETRY_CAP_S = 300.0
 NOT_CONFIGURED = (
     "WhatsApp is not configured for this customer: no WABA id and access token "
     "(SENTD_WHATSAPP_WABA_ID, SENTD_WHATSAPP_ACCESS_TOKEN or the profile's WhatsApp account)"
@@ -62,8 +64,8 @@ async def decide_simulated(context: WorkerContext) -> None:
             await templates.decide(conn, row, approved=approved, reason=reason, now=now)
 
 
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2**attempts, MAX_BACKOFF_S))
+def _retry_in(attempts: int) -> timedelta:
+    return backoff(attempts, base_s=RETRY_BASE_S, cap_s=RETRY_CAP_S)
 
 
 Work = Callable[[WhatsAppTemplates, Any], Awaitable[Callable[[Any], Awaitable[None]] | None]]
@@ -88,7 +90,7 @@ async def _with_leased(context: WorkerContext, state: str, work: Work) -> None:
         async with context.db.transaction() as conn:
             if record is None:
                 attempts = row["review_attempts"] + 1
-                await repo.retry_at(conn, row["id"], context.clock.now() + backoff(attempts))
+                await repo.retry_at(conn, row["id"], context.clock.now() + _retry_in(attempts))
             else:
                 await record(conn)
 

@@ -32,9 +32,10 @@ import asyncio
 import itertools
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sentd import outbound
+from sentd.backoff import backoff_s
 from sentd.db.repos import webhooks
 from sentd.events import sender
 from sentd.metrics import WEBHOOK_DELIVERIES, WEBHOOK_SECONDS
@@ -45,11 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("sentd.workers.webhooks")
 BATCH = 200
 DISABLE_AFTER_FAILED_EVENTS = 10
-
-
-def backoff_s(attempt: int, base_s: float, cap_s: float) -> float:
-    """Delay before retry number `attempt` (1, 2, …): base, doubling, capped."""
-    return float(min(base_s * 2 ** (attempt - 1), cap_s))
 
 
 async def deliver_due(context: WorkerContext) -> None:
@@ -66,8 +62,8 @@ async def deliver_due(context: WorkerContext) -> None:
         limit = asyncio.Semaphore(settings.worker_concurrency)
         async with asyncio.TaskGroup() as tasks:
             for _, group in itertools.groupby(
-                sorted(batch, key=lambda d: (d["webhook_id"], d["seq"])),
-                key=lambda d: d["webhook_id"],
+                sorted(batch, key=lambda d: (d.webhook_id, d.seq)),
+                key=lambda d: d.webhook_id,
             ):
                 tasks.create_task(
                     _WebhookBatch(context, client, list(group), limit, lease_until).run()
@@ -84,14 +80,14 @@ class _WebhookBatch:
         self,
         context: WorkerContext,
         client: outbound.OutboundClient,
-        deliveries: list[Any],
+        deliveries: list[webhooks.ClaimedDelivery],
         limit: asyncio.Semaphore,
         lease_until: datetime,
     ) -> None:
         self._context = context
         self._client = client
         self._deliveries = deliveries
-        self._webhook_id = deliveries[0]["webhook_id"]
+        self._webhook_id = deliveries[0].webhook_id
         self._limit = limit
         self._lease_until = lease_until
         self._next = iter(deliveries)  # shared by the senders: each delivery is taken once
@@ -120,7 +116,7 @@ class _WebhookBatch:
                 # worker takes the rest now). Recorded deliveries no longer hold this lease.
                 async with self._context.db.transaction() as conn:
                     await webhooks.release(
-                        conn, [d["id"] for d in self._deliveries], self._lease_until
+                        conn, [d.id for d in self._deliveries], self._lease_until
                     )
 
     async def _send_next(self) -> None:
@@ -150,39 +146,41 @@ class _WebhookBatch:
             self._wake.set()
             await recorded
 
-    async def _attempt(self, delivery: Any) -> webhooks.AttemptOutcome:
+    async def _attempt(self, delivery: webhooks.ClaimedDelivery) -> webhooks.AttemptOutcome:
         settings = self._context.settings
         clock = self._context.clock
         started = clock.now()
         try:
             body, headers = sender.signed_request(
-                secret=delivery["signing_secret"],
-                webhook_id=delivery["webhook_id"],
-                event_id=delivery["event_id"],
-                event_type=delivery["event_type"],
-                envelope=delivery["envelope"],
+                secret=delivery.signing_secret,
+                webhook_id=delivery.webhook_id,
+                event_id=delivery.event_id,
+                event_type=delivery.event_type,
+                envelope=delivery.envelope,
                 now=started,
             )
             outcome = await sender.send(
                 self._client,
-                url=delivery["endpoint_url"],
+                url=delivery.endpoint_url,
                 body=body,
                 headers=headers,
-                timeout_s=delivery["timeout_seconds"],
+                timeout_s=delivery.timeout_seconds,
             )
         except Exception as exc:  # this delivery's failed attempt, never the batch's
-            log.exception("webhook %s: delivery %s raised", self._webhook_id, delivery["id"])
+            log.exception("webhook %s: delivery %s raised", self._webhook_id, delivery.id)
             outcome = sender.Outcome(None, None, f"sending failed: {type(exc).__name__}: {exc}")
         finished = clock.now()
-        attempt = delivery["attempts"] + 1
-        retries_left = attempt <= delivery["retry_count"]
+        attempt = delivery.attempts + 1
+        retries_left = attempt <= delivery.retry_count
         next_at: datetime | None = None
         if outcome.succeeded:
             state = "delivered"
         elif outcome.gone or not retries_left:
             state = "failed"
         else:
-            delay = backoff_s(attempt, settings.webhook_retry_base_s, settings.webhook_retry_cap_s)
+            delay = backoff_s(
+                attempt, base_s=settings.webhook_retry_base_s, cap_s=settings.webhook_retry_cap_s
+            )
             if outcome.retry_after_s is not None:
                 delay = min(max(delay, outcome.retry_after_s), settings.webhook_retry_cap_s)
             state, next_at = "retrying", finished + timedelta(seconds=delay)
@@ -191,13 +189,13 @@ class _WebhookBatch:
         if state == "failed":
             log.warning(
                 "webhook %s: event %s failed after %d attempt(s): %s",
-                delivery["webhook_id"],
-                delivery["event_id"],
+                delivery.webhook_id,
+                delivery.event_id,
                 attempt,
                 outcome.describe(),
             )
         return webhooks.AttemptOutcome(
-            delivery_id=delivery["id"],
+            delivery_id=delivery.id,
             attempt=attempt,
             state=state,
             next_attempt_at=next_at,

@@ -35,7 +35,7 @@ async def _probe_database(db: Database) -> tuple[float | None, str | None]:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S), db.connection() as conn:
-            await conn.fetchval("SELECT 1")
+            await operations.round_trip(conn)
     except PoolExhausted:
         return None, "no pooled connection became free (the process is overloaded)"
     except Exception as exc:

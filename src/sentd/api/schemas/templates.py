@@ -1,14 +1,16 @@
 """Bodies and query of the template routes. Top-level keys are snake_case; `definition` is the
-camelCase model of §5.1, validated in full by `sentd.templating` (its problems answer
-VALIDATION_001 with paths such as `definition.body.multiChannel.template`). Unknown keys are
-ignored and `null` is accepted for every optional field (it means "leave as it is" on update)."""
+camelCase model of §5.1, validated in full by `sentd.templating.definition` (its problems answer
+VALIDATION_001 with paths such as `definition.body.multiChannel.template`, so it is taken here as
+an object and handed over whole; the OpenAPI document shows its schema, `TemplateDefinition`).
+Unknown keys are ignored and `null` is accepted for every optional field (it means "leave as it
+is" on update)."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from sentd.domain.templates import TemplateChanges, TemplateInput
@@ -40,6 +42,15 @@ def _name(value: str) -> str:
 LANGUAGE_SCHEMA = {"pattern": r"^[a-z]{2,3}(_[A-Z]{2})?$"}
 TRIMMED = {"pattern": r"^\S([\s\S]*\S)?$"}
 
+# The definition's schema, from its pydantic models, is a component of the OpenAPI document:
+# `api/openapi.py` adds it and its parts (named Template…) and puts a reference where a schema
+# names it with COMPONENT (FastAPI cannot resolve a reference to a component it did not make).
+COMPONENT = "x-sentd-component"
+DEFINITION_SCHEMA = "TemplateDefinition"
+DefinitionObject = Annotated[
+    dict[str, Any], WithJsonSchema({"type": "object", COMPONENT: DEFINITION_SCHEMA})
+]
+
 Language = Annotated[
     str, Field(max_length=16, json_schema_extra=LANGUAGE_SCHEMA), AfterValidator(_language)
 ]
@@ -53,7 +64,7 @@ class Body(BaseModel):
 
 
 class TemplateCreate(Body):
-    definition: dict[str, Any]
+    definition: DefinitionObject
     category: Category | None = None
     language: Language | None = None
     name: Name | None = None  # not in the SDK's create; accepted (else derived from the content)
@@ -78,7 +89,7 @@ class TemplateUpdate(Body):
     name: Name | None = None
     category: Category | None = None
     language: Language | None = None
-    definition: dict[str, Any] | None = None
+    definition: DefinitionObject | None = None
     submit_for_review: bool | None = None
     sandbox: bool | None = None
 

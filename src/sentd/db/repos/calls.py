@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 
 COLUMNS = (
     "id, customer_id, organization_id, livemode, direction, status, from_kind, from_value, "
@@ -20,7 +21,7 @@ LIVE = ("INITIATED", "RINGING", "ANSWERED")
 _MINE = "customer_id = $1 AND livemode = $2"
 
 
-async def insert(conn: Any, values: dict[str, Any]) -> Any:
+async def insert(conn: Connection, values: dict[str, Any]) -> Any:
     names = sorted(values)
     placeholders = ", ".join(f"${i + 1}" for i in range(len(names)))
     return await conn.fetchrow(
@@ -29,7 +30,7 @@ async def insert(conn: Any, values: dict[str, Any]) -> Any:
     )
 
 
-async def get(conn: Any, scope: Scope, call_id: uuid.UUID, *, lock: bool = False) -> Any:
+async def get(conn: Connection, scope: Scope, call_id: uuid.UUID, *, lock: bool = False) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM calls WHERE {_MINE} AND id = $3" + (" FOR UPDATE" if lock else ""),
         *scope.params(),
@@ -37,13 +38,13 @@ async def get(conn: Any, scope: Scope, call_id: uuid.UUID, *, lock: bool = False
     )
 
 
-async def get_any(conn: Any, call_id: uuid.UUID, *, lock: bool = False) -> Any:
+async def get_any(conn: Connection, call_id: uuid.UUID, *, lock: bool = False) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM calls WHERE id = $1" + (" FOR UPDATE" if lock else ""), call_id
     )
 
 
-async def by_provider_ref(conn: Any, provider: str, ref: str, *, lock: bool = False) -> Any:
+async def by_provider_ref(conn: Connection, provider: str, ref: str, *, lock: bool = False) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM calls WHERE provider = $1 AND provider_ref = $2"
         + (" FOR UPDATE" if lock else ""),
@@ -76,7 +77,7 @@ _UPDATABLE = frozenset(
 )
 
 
-async def update(conn: Any, call_id: uuid.UUID, values: dict[str, Any]) -> Any:
+async def update(conn: Connection, call_id: uuid.UUID, values: dict[str, Any]) -> Any:
     assert values and set(values) <= _UPDATABLE
     names = sorted(values)
     sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
@@ -88,7 +89,7 @@ async def update(conn: Any, call_id: uuid.UUID, values: dict[str, Any]) -> Any:
 
 
 async def page(
-    conn: Any,
+    conn: Connection,
     scope: Scope,
     *,
     direction: str | None,
@@ -116,7 +117,7 @@ async def page(
     return rows, total
 
 
-async def room(conn: Any, scope: Scope, conference: str) -> list[Any]:
+async def room(conn: Connection, scope: Scope, conference: str) -> list[Any]:
     """The legs connected to a conference room now, oldest first."""
     rows: list[Any] = await conn.fetch(
         f"SELECT {COLUMNS} FROM calls WHERE {_MINE} AND conference = $3 AND status = 'ANSWERED' "
@@ -127,7 +128,9 @@ async def room(conn: Any, scope: Scope, conference: str) -> list[Any]:
     return rows
 
 
-async def claim_due(conn: Any, now: datetime, lease_until: datetime, limit: int) -> list[Any]:
+async def claim_due(
+    conn: Connection, now: datetime, lease_until: datetime, limit: int
+) -> list[Any]:
     """Calls whose next simulated step is due and which no engine holds, leased to the caller."""
     rows: list[Any] = await conn.fetch(
         f"""
@@ -155,7 +158,7 @@ RECORDING_COLUMNS = (
 
 
 async def start_recording(
-    conn: Any, recording_id: uuid.UUID, call_id: uuid.UUID, url_key: str, now: datetime
+    conn: Connection, recording_id: uuid.UUID, call_id: uuid.UUID, url_key: str, now: datetime
 ) -> None:
     await conn.execute(
         "INSERT INTO call_recordings (id, call_id, started_at, url_key) VALUES ($1, $2, $3, $4)",
@@ -166,7 +169,7 @@ async def start_recording(
     )
 
 
-async def open_recordings(conn: Any, call_id: uuid.UUID) -> list[Any]:
+async def open_recordings(conn: Connection, call_id: uuid.UUID) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         f"SELECT {RECORDING_COLUMNS} FROM call_recordings WHERE call_id = $1 AND ended_at IS NULL",
         call_id,
@@ -175,7 +178,7 @@ async def open_recordings(conn: Any, call_id: uuid.UUID) -> list[Any]:
 
 
 async def finish_recording(
-    conn: Any,
+    conn: Connection,
     recording_id: uuid.UUID,
     now: datetime,
     *,
@@ -200,7 +203,7 @@ async def finish_recording(
     )
 
 
-async def ready_recordings(conn: Any, call_id: uuid.UUID) -> list[Any]:
+async def ready_recordings(conn: Connection, call_id: uuid.UUID) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         f"SELECT {RECORDING_COLUMNS} FROM call_recordings "
         "WHERE call_id = $1 AND ready_at IS NOT NULL ORDER BY started_at, id",
@@ -209,19 +212,19 @@ async def ready_recordings(conn: Any, call_id: uuid.UUID) -> list[Any]:
     return rows
 
 
-async def recording(conn: Any, recording_id: uuid.UUID) -> Any:
+async def recording(conn: Connection, recording_id: uuid.UUID) -> Any:
     return await conn.fetchrow(
         f"SELECT {RECORDING_COLUMNS} FROM call_recordings WHERE id = $1", recording_id
     )
 
 
-async def recording_by_ref(conn: Any, provider_ref: str) -> Any:
+async def recording_by_ref(conn: Connection, provider_ref: str) -> Any:
     return await conn.fetchrow(
         f"SELECT {RECORDING_COLUMNS} FROM call_recordings WHERE provider_ref = $1", provider_ref
     )
 
 
-async def unready_recording(conn: Any, call_id: uuid.UUID) -> Any:
+async def unready_recording(conn: Connection, call_id: uuid.UUID) -> Any:
     """The oldest recording of the call the provider has not delivered yet."""
     return await conn.fetchrow(
         f"SELECT {RECORDING_COLUMNS} FROM call_recordings WHERE call_id = $1 "

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 COLUMNS = (
@@ -40,7 +41,9 @@ def _check(values: dict[str, Any]) -> None:
         raise ValueError(f"a campaign is written whole: {sorted(set(values) ^ set(WRITABLE))}")
 
 
-async def insert(conn: Any, customer_id: uuid.UUID, values: dict[str, Any], now: datetime) -> Any:
+async def insert(
+    conn: Connection, customer_id: uuid.UUID, values: dict[str, Any], now: datetime
+) -> Any:
     _check(values)
     names = ["id", "customer_id", "created_at", "updated_at", *values]
     params = [new_id(), customer_id, now, now, *values.values()]
@@ -52,7 +55,7 @@ async def insert(conn: Any, customer_id: uuid.UUID, values: dict[str, Any], now:
     )
 
 
-async def list_for(conn: Any, customer_id: uuid.UUID) -> list[Any]:
+async def list_for(conn: Connection, customer_id: uuid.UUID) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         f"SELECT {COLUMNS} FROM profile_campaigns WHERE customer_id = $1 AND deleted_at IS NULL "
         f"ORDER BY created_at, id",
@@ -61,7 +64,7 @@ async def list_for(conn: Any, customer_id: uuid.UUID) -> list[Any]:
     return rows
 
 
-async def get_for_update(conn: Any, customer_id: uuid.UUID, campaign_id: uuid.UUID) -> Any:
+async def get_for_update(conn: Connection, customer_id: uuid.UUID, campaign_id: uuid.UUID) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM profile_campaigns WHERE id = $1 AND customer_id = $2 "
         f"AND deleted_at IS NULL FOR UPDATE",
@@ -70,7 +73,9 @@ async def get_for_update(conn: Any, customer_id: uuid.UUID, campaign_id: uuid.UU
     )
 
 
-async def replace(conn: Any, campaign_id: uuid.UUID, values: dict[str, Any], now: datetime) -> Any:
+async def replace(
+    conn: Connection, campaign_id: uuid.UUID, values: dict[str, Any], now: datetime
+) -> Any:
     """Write the campaign anew; it goes back to draft (a rejection's reason is cleared)."""
     _check(values)
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=3))
@@ -84,7 +89,7 @@ async def replace(conn: Any, campaign_id: uuid.UUID, values: dict[str, Any], now
     )
 
 
-async def soft_delete(conn: Any, campaign_id: uuid.UUID, now: datetime) -> None:
+async def soft_delete(conn: Connection, campaign_id: uuid.UUID, now: datetime) -> None:
     await conn.execute(
         "UPDATE profile_campaigns SET deleted_at = $2, updated_at = $2, review_due_at = NULL "
         "WHERE id = $1",
@@ -93,7 +98,9 @@ async def soft_delete(conn: Any, campaign_id: uuid.UUID, now: datetime) -> None:
     )
 
 
-async def submit_ready(conn: Any, now: datetime, due_at: datetime | None, limit: int) -> list[Any]:
+async def submit_ready(
+    conn: Connection, now: datetime, due_at: datetime | None, limit: int
+) -> list[Any]:
     """Submit the draft campaigns of approved profiles to the registry."""
     rows: list[Any] = await conn.fetch(
         f"""
@@ -114,7 +121,7 @@ async def submit_ready(conn: Any, now: datetime, due_at: datetime | None, limit:
     return rows
 
 
-async def claim_due_reviews(conn: Any, now: datetime, limit: int) -> list[Any]:
+async def claim_due_reviews(conn: Connection, now: datetime, limit: int) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         f"SELECT {COLUMNS} FROM profile_campaigns WHERE registry_state = 'in_review' "
         f"AND review_due_at <= $1 AND deleted_at IS NULL ORDER BY review_due_at LIMIT $2 "
@@ -125,7 +132,9 @@ async def claim_due_reviews(conn: Any, now: datetime, limit: int) -> list[Any]:
     return rows
 
 
-async def approve(conn: Any, campaign_id: uuid.UUID, *, tcr_campaign_id: str, now: datetime) -> Any:
+async def approve(
+    conn: Connection, campaign_id: uuid.UUID, *, tcr_campaign_id: str, now: datetime
+) -> Any:
     """The registry accepted the campaign; None unless it awaited review."""
     return await conn.fetchrow(
         f"UPDATE profile_campaigns SET registry_state = 'approved', status = 'ACTIVE', "
@@ -139,7 +148,7 @@ async def approve(conn: Any, campaign_id: uuid.UUID, *, tcr_campaign_id: str, no
     )
 
 
-async def reject(conn: Any, campaign_id: uuid.UUID, *, reason: str, now: datetime) -> Any:
+async def reject(conn: Connection, campaign_id: uuid.UUID, *, reason: str, now: datetime) -> Any:
     """The registry refused the campaign; None unless it awaited review."""
     return await conn.fetchrow(
         f"UPDATE profile_campaigns SET registry_state = 'rejected', tcr_sync_error = $2, "

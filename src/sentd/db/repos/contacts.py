@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.ids import new_id
 from sentd.phones import PhoneInfo
 
@@ -22,7 +23,11 @@ _VISIBLE = "livemode = $2 AND deleted_at IS NULL AND (customer_id = $1 OR custom
 
 
 async def insert(
-    conn: Any, scope: Scope, phone_number: str, info: PhoneInfo, available_channels: list[str]
+    conn: Connection,
+    scope: Scope,
+    phone_number: str,
+    info: PhoneInfo,
+    available_channels: list[str],
 ) -> Any:
     """The new contact, or None when the scope already has one with this number."""
     return await conn.fetchrow(
@@ -50,7 +55,7 @@ async def insert(
 
 
 async def get_visible(
-    conn: Any, scope: Scope, inherited_from: uuid.UUID | None, contact_id: uuid.UUID
+    conn: Connection, scope: Scope, inherited_from: uuid.UUID | None, contact_id: uuid.UUID
 ) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM contacts WHERE {_VISIBLE} AND id = $4",
@@ -60,7 +65,7 @@ async def get_visible(
     )
 
 
-async def get_many_by_phone(conn: Any, scope: Scope, numbers: list[str]) -> dict[str, Any]:
+async def get_many_by_phone(conn: Connection, scope: Scope, numbers: list[str]) -> dict[str, Any]:
     rows = await conn.fetch(
         f"SELECT {COLUMNS} FROM contacts WHERE customer_id = $1 AND livemode = $2 "
         f"AND phone_e164 = ANY($3) AND deleted_at IS NULL",
@@ -113,7 +118,7 @@ def insert_many_params(
     ]
 
 
-async def get_by_phone(conn: Any, scope: Scope, e164: str) -> Any:
+async def get_by_phone(conn: Connection, scope: Scope, e164: str) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM contacts WHERE customer_id = $1 AND livemode = $2 "
         f"AND phone_e164 = $3 AND deleted_at IS NULL",
@@ -123,7 +128,7 @@ async def get_by_phone(conn: Any, scope: Scope, e164: str) -> Any:
 
 
 async def page(
-    conn: Any,
+    conn: Connection,
     scope: Scope,
     inherited_from: uuid.UUID | None,
     *,
@@ -162,7 +167,7 @@ def _escape_like(text: str) -> str:
 
 
 async def update(
-    conn: Any,
+    conn: Connection,
     contact_id: uuid.UUID,
     *,
     default_channel: str | None,
@@ -188,7 +193,7 @@ async def update(
     )
 
 
-async def soft_delete(conn: Any, contact_id: uuid.UUID, now: datetime) -> None:
+async def soft_delete(conn: Connection, contact_id: uuid.UUID, now: datetime) -> None:
     await conn.execute(
         "UPDATE contacts SET deleted_at = $2, updated_at = $2 WHERE id = $1", contact_id, now
     )

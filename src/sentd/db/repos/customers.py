@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 _COLUMNS = (
@@ -13,7 +15,7 @@ _COLUMNS = (
 )
 
 
-async def insert_organization(conn: Any, *, name: str, email: str | None) -> Any:
+async def insert_organization(conn: Connection, *, name: str, email: str | None) -> Any:
     return await conn.fetchrow(
         f"INSERT INTO customers (id, kind, name, email) VALUES ($1, 'organization', $2, $3) "
         f"RETURNING {_COLUMNS}",
@@ -24,7 +26,7 @@ async def insert_organization(conn: Any, *, name: str, email: str | None) -> Any
 
 
 async def insert_profile(
-    conn: Any,
+    conn: Connection,
     *,
     organization_id: uuid.UUID,
     name: str,
@@ -45,13 +47,15 @@ async def insert_profile(
     )
 
 
-async def get(conn: Any, customer_id: uuid.UUID) -> Any:
+async def get(conn: Connection, customer_id: uuid.UUID) -> Any:
     return await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM customers WHERE id = $1 AND deleted_at IS NULL", customer_id
     )
 
 
-async def get_profile_of(conn: Any, organization_id: uuid.UUID, profile_id: uuid.UUID) -> Any:
+async def get_profile_of(
+    conn: Connection, organization_id: uuid.UUID, profile_id: uuid.UUID
+) -> Any:
     return await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM customers WHERE id = $1 AND organization_id = $2 "
         f"AND kind = 'profile' AND deleted_at IS NULL",
@@ -60,7 +64,7 @@ async def get_profile_of(conn: Any, organization_id: uuid.UUID, profile_id: uuid
     )
 
 
-async def list_profiles(conn: Any, organization_id: uuid.UUID) -> list[Any]:
+async def list_profiles(conn: Connection, organization_id: uuid.UUID) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         f"SELECT {_COLUMNS} FROM customers WHERE organization_id = $1 AND kind = 'profile' "
         f"AND deleted_at IS NULL ORDER BY created_at, id",
@@ -69,7 +73,7 @@ async def list_profiles(conn: Any, organization_id: uuid.UUID) -> list[Any]:
     return rows
 
 
-async def list_organizations(conn: Any) -> list[Any]:
+async def list_organizations(conn: Connection) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         f"SELECT {_COLUMNS} FROM customers WHERE kind = 'organization' AND deleted_at IS NULL "
         f"ORDER BY created_at, id"
@@ -77,7 +81,7 @@ async def list_organizations(conn: Any) -> list[Any]:
     return rows
 
 
-async def set_plan(conn: Any, organization_id: uuid.UUID, plan: str) -> Any:
+async def set_plan(conn: Connection, organization_id: uuid.UUID, plan: str) -> Any:
     return await conn.fetchrow(
         f"UPDATE customers SET plan = $2, updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
         organization_id,
@@ -85,7 +89,7 @@ async def set_plan(conn: Any, organization_id: uuid.UUID, plan: str) -> Any:
     )
 
 
-async def set_suspended(conn: Any, organization_id: uuid.UUID, suspended: bool) -> Any:
+async def set_suspended(conn: Connection, organization_id: uuid.UUID, suspended: bool) -> Any:
     """Suspend (keeping the first time) or resume an organization; None when there is no such
     organization. Returns `id, suspended_at, changed` (whether this call changed anything)."""
     return await conn.fetchrow(
@@ -103,7 +107,9 @@ async def set_suspended(conn: Any, organization_id: uuid.UUID, suspended: bool) 
     )
 
 
-async def organization_summaries(conn: Any, organization_id: uuid.UUID | None = None) -> list[Any]:
+async def organization_summaries(
+    conn: Connection, organization_id: uuid.UUID | None = None
+) -> list[Any]:
     """Organizations (one, or all, oldest first) as the operator sees them: plan, suspension,
     owner, and how many profiles, members and active keys each has."""
     rows: list[Any] = await conn.fetch(
@@ -127,3 +133,90 @@ async def organization_summaries(conn: Any, organization_id: uuid.UUID | None = 
         organization_id,
     )
     return rows
+
+
+async def organization_of(conn: Connection, customer_id: uuid.UUID) -> uuid.UUID:
+    """The organization a customer belongs to (itself for an organization), deleted or not
+    (rows are never removed, so a message's customer is always found)."""
+    organization_id: uuid.UUID | None = await conn.fetchval(
+        "SELECT COALESCE(organization_id, id) FROM customers WHERE id = $1", customer_id
+    )
+    if organization_id is None:
+        raise LookupError(f"no customer {customer_id}")
+    return organization_id
+
+
+@dataclass(frozen=True, slots=True)
+class Senders:
+    """What a customer's messages are sent from (when the message names no number itself)."""
+
+    id: uuid.UUID
+    whatsapp_account: dict[str, Any] | None
+    sending_phone_number: str | None
+    whatsapp_phone_number: str | None
+
+
+async def senders_many(conn: Connection, customer_ids: list[uuid.UUID]) -> list[Senders]:
+    """What the dispatcher sends these customers' messages from (deleted customers included:
+    their messages already accepted are still sent)."""
+    rows = await conn.fetch(
+        "SELECT id, whatsapp_account, sending_phone_number, whatsapp_phone_number "
+        "FROM customers WHERE id = ANY($1::uuid[])",
+        customer_ids,
+    )
+    return [Senders(**dict(row.items())) for row in rows]
+
+
+async def sole_organization(conn: Connection) -> Any:
+    """`id, organization_id` (the same) of the only organization, or None when there are none or
+    several."""
+    rows = await conn.fetch(
+        "SELECT id, id AS organization_id FROM customers WHERE kind = 'organization' "
+        "AND deleted_at IS NULL LIMIT 2"
+    )
+    return rows[0] if len(rows) == 1 else None
+
+
+async def find_organization_by_email(conn: Connection, email: str) -> Any:
+    """The oldest organization with this email (`id`), or None."""
+    return await conn.fetchrow(
+        "SELECT id FROM customers WHERE kind = 'organization' AND deleted_at IS NULL "
+        "AND email = $1 ORDER BY created_at LIMIT 1",
+        email,
+    )
+
+
+async def lock_named(conn: Connection, name: str) -> None:
+    """Serialise, until the end of the transaction, every caller that takes the lock `name` (an
+    advisory lock: it locks no row)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", name)
+
+
+async def lock_plan_of(conn: Connection, customer_id: uuid.UUID) -> Any:
+    """The organization of a customer (itself for an organization) with its `plan` and `limits`,
+    locked for an update; None when there is no such customer."""
+    return await conn.fetchrow(
+        "SELECT o.id, o.plan, o.limits FROM customers c "
+        "JOIN customers o ON o.id = COALESCE(c.organization_id, c.id) "
+        "WHERE c.id = $1 AND c.deleted_at IS NULL FOR UPDATE OF o",
+        customer_id,
+    )
+
+
+async def set_plan_and_limits(
+    conn: Connection, organization_id: uuid.UUID, plan: str, limits: dict[str, Any]
+) -> Any:
+    """Set an organization's plan and its limit overrides; returns `id, plan, limits`."""
+    return await conn.fetchrow(
+        "UPDATE customers SET plan = $2, limits = $3, updated_at = now() WHERE id = $1 "
+        "RETURNING id, plan, limits",
+        organization_id,
+        plan,
+        limits,
+    )
+
+
+PROFILES_USAGE_SQL = (
+    "SELECT count(*) FROM customers WHERE organization_id = $1 AND kind = 'profile' "
+    "AND deleted_at IS NULL"
+)

@@ -14,10 +14,14 @@ from sentd.ids import new_id
 _SESSION = """
     SELECT s.id, s.user_id, s.csrf_token, s.livemode, s.expires_at,
            u.email, u.name, u.role, u.operator, u.organization_id,
-           o.name AS organization_name, o.plan, o.limits, o.suspended_at
+           o.name AS organization_name, o.plan, o.limits, o.suspended_at,
+           p.id AS profile_id, p.name AS profile_name
     FROM dashboard_sessions s
     JOIN users u ON u.id = s.user_id
     JOIN customers o ON o.id = u.organization_id
+    -- The profile acted as: only one of the user's organization, and not deleted.
+    LEFT JOIN customers p ON p.id = s.profile_id AND p.kind = 'profile'
+         AND p.organization_id = u.organization_id AND p.deleted_at IS NULL
     WHERE s.token_hash = $1 AND s.expires_at > $2
       AND u.status = 'active' AND u.removed_at IS NULL AND o.deleted_at IS NULL
 """
@@ -67,6 +71,14 @@ async def delete_expired_sessions(conn: Any, now: datetime) -> None:
 async def set_session_mode(conn: Any, session_id: uuid.UUID, livemode: bool) -> None:
     await conn.execute(
         "UPDATE dashboard_sessions SET livemode = $2 WHERE id = $1", session_id, livemode
+    )
+
+
+async def set_session_profile(
+    conn: Any, session_id: uuid.UUID, profile_id: uuid.UUID | None
+) -> None:
+    await conn.execute(
+        "UPDATE dashboard_sessions SET profile_id = $2 WHERE id = $1", session_id, profile_id
     )
 
 
@@ -217,5 +229,43 @@ async def deliveries_of_message(conn: Any, scope: Scope, message_id: uuid.UUID) 
         scope.customer_id,
         scope.livemode,
         str(message_id),
+    )
+    return rows
+
+
+async def templates_awaiting_operator(conn: Any, limit: int) -> list[Any]:
+    """Templates under manual review (every organization), the longest waiting first."""
+    rows: list[Any] = await conn.fetch(
+        "SELECT t.id, t.name, t.category, t.language, t.livemode, t.definition, t.submitted_at, "
+        "t.customer_id, o.name AS organization_name FROM templates t "
+        "JOIN customers o ON o.id = t.organization_id "
+        "WHERE t.status = 'PENDING' AND t.review_state = 'awaiting_operator' "
+        "AND t.deleted_at IS NULL ORDER BY t.submitted_at NULLS FIRST, t.id LIMIT $1",
+        limit,
+    )
+    return rows
+
+
+async def profiles_awaiting_review(conn: Any, limit: int) -> list[Any]:
+    """Sender profiles awaiting a review decision (every organization), oldest change first."""
+    rows: list[Any] = await conn.fetch(
+        "SELECT p.id, p.name, p.updated_at, p.organization_id, o.name AS organization_name "
+        "FROM customers p JOIN customers o ON o.id = p.organization_id "
+        "WHERE p.kind = 'profile' AND p.status = 'pending_review' AND p.deleted_at IS NULL "
+        "ORDER BY p.updated_at, p.id LIMIT $1",
+        limit,
+    )
+    return rows
+
+
+async def memberships(conn: Any, email: str) -> list[Any]:
+    """The organizations an email belongs to (active users with it, any case), oldest first."""
+    rows: list[Any] = await conn.fetch(
+        "SELECT u.id AS user_id, u.organization_id, u.role, "
+        "u.password_hash IS NOT NULL AS has_password, o.name AS organization_name, "
+        "o.suspended_at FROM users u JOIN customers o ON o.id = u.organization_id "
+        "WHERE lower(u.email) = lower($1) AND u.status = 'active' AND u.removed_at IS NULL "
+        "AND o.deleted_at IS NULL ORDER BY u.created_at, u.id",
+        email,
     )
     return rows

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 
@@ -63,6 +64,6 @@ def insert_ctes(first: int) -> str:
 _INSERT = f"WITH {insert_ctes(1)} SELECT"
 
 
-async def insert(conn: Any, batch: EventBatch) -> None:
+async def insert(conn: Connection, batch: EventBatch) -> None:
     """Write the batch in one statement."""
     await conn.execute(_INSERT, *batch.params())

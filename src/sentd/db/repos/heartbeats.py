@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sentd.db.types import Connection
 
-async def beat(conn: Any, loop_name: str, process: str) -> datetime:
+
+async def beat(conn: Connection, loop_name: str, process: str) -> datetime:
     """Record a beat; return its time (the database's clock)."""
     beat_at: datetime = await conn.fetchval(
         "INSERT INTO worker_heartbeats (loop_name, process) VALUES ($1, $2) "
@@ -18,7 +20,7 @@ async def beat(conn: Any, loop_name: str, process: str) -> datetime:
     return beat_at
 
 
-async def alive(conn: Any, within_s: float) -> list[Any]:
+async def alive(conn: Connection, within_s: float) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         "SELECT loop_name, process, last_beat_at FROM worker_heartbeats "
         "WHERE last_beat_at > now() - make_interval(secs => $1) ORDER BY loop_name, process",
@@ -27,7 +29,7 @@ async def alive(conn: Any, within_s: float) -> list[Any]:
     return rows
 
 
-async def forget_older_than(conn: Any, seconds: float) -> str:
+async def forget_older_than(conn: Connection, seconds: float) -> str:
     status: str = await conn.execute(
         "DELETE FROM worker_heartbeats WHERE last_beat_at < now() - make_interval(secs => $1)",
         seconds,
@@ -35,6 +37,6 @@ async def forget_older_than(conn: Any, seconds: float) -> str:
     return status
 
 
-async def forget_process(conn: Any, process: str) -> None:
+async def forget_process(conn: Connection, process: str) -> None:
     """Delete the heartbeats of one process (it is stopping cleanly)."""
     await conn.execute("DELETE FROM worker_heartbeats WHERE process = $1", process)

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sentd.db.types import Connection
+
 COLUMNS = (
     "id, customer_id, livemode, contact_id, direction, channel, status, phone_e164, "
     "phone_international, region_code, template_id, template_name, template_category, "
@@ -15,9 +17,10 @@ COLUMNS = (
     "from_number, attempts, due_at, lease_until, simulated_next_at, scheduled_at, reason_code, "
     "reason, created_at, updated_at"
 )
+_M_COLUMNS = ", ".join("m." + c.strip() for c in COLUMNS.split(","))  # COLUMNS of `messages m`
 
 
-async def insert_many(conn: Any, rows: list[dict[str, Any]]) -> None:
+async def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     names = list(rows[0])
@@ -31,7 +34,7 @@ async def insert_many(conn: Any, rows: list[dict[str, Any]]) -> None:
 EventRow = tuple[uuid.UUID, str, str, str | None, str | None, datetime]
 
 
-async def add_events(conn: Any, events: Sequence[EventRow]) -> None:
+async def add_events(conn: Connection, events: Sequence[EventRow]) -> None:
     await conn.executemany(
         "INSERT INTO message_events (message_id, status, description, reason_code, reason, "
         "occurred_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -39,14 +42,14 @@ async def add_events(conn: Any, events: Sequence[EventRow]) -> None:
     )
 
 
-async def get(conn: Any, message_id: uuid.UUID, *, lock: bool = False) -> Any:
+async def get(conn: Connection, message_id: uuid.UUID, *, lock: bool = False) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM messages WHERE id = $1" + (" FOR UPDATE" if lock else ""),
         message_id,
     )
 
 
-async def get_by_provider_id(conn: Any, provider: str, provider_message_id: str) -> Any:
+async def get_by_provider_id(conn: Connection, provider: str, provider_message_id: str) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM messages WHERE provider = $1 AND provider_message_id = $2 "
         f"FOR UPDATE",
@@ -56,7 +59,7 @@ async def get_by_provider_id(conn: Any, provider: str, provider_message_id: str)
 
 
 async def set_status(
-    conn: Any, message_id: uuid.UUID, expected: str, status: str, values: dict[str, Any]
+    conn: Connection, message_id: uuid.UUID, expected: str, status: str, values: dict[str, Any]
 ) -> Any:
     """Move a message from `expected` to `status` (and set `values`); None if it had moved."""
     assignments = "".join(f", {name} = ${i}" for i, name in enumerate(values, start=4))
@@ -70,7 +73,7 @@ async def set_status(
     )
 
 
-async def update(conn: Any, message_id: uuid.UUID, values: dict[str, Any]) -> Any:
+async def update(conn: Connection, message_id: uuid.UUID, values: dict[str, Any]) -> Any:
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
     return await conn.fetchrow(
         f"UPDATE messages SET {assignments} WHERE id = $1 RETURNING {COLUMNS}",
@@ -79,7 +82,7 @@ async def update(conn: Any, message_id: uuid.UUID, values: dict[str, Any]) -> An
     )
 
 
-async def events_of(conn: Any, message_id: uuid.UUID) -> list[Any]:
+async def events_of(conn: Connection, message_id: uuid.UUID) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         "SELECT status, description, reason_code, reason, occurred_at FROM message_events "
         "WHERE message_id = $1 ORDER BY id",
@@ -89,7 +92,7 @@ async def events_of(conn: Any, message_id: uuid.UUID) -> list[Any]:
 
 
 async def page(
-    conn: Any,
+    conn: Connection,
     customer_id: uuid.UUID,
     livemode: bool,
     *,
@@ -125,7 +128,9 @@ async def page(
     return rows, total
 
 
-async def events_of_many(conn: Any, message_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+async def events_of_many(
+    conn: Connection, message_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Any]]:
     rows = await conn.fetch(
         "SELECT message_id, status, description, reason_code, reason, occurred_at "
         "FROM message_events WHERE message_id = ANY($1) ORDER BY id",
@@ -137,7 +142,7 @@ async def events_of_many(conn: Any, message_ids: list[uuid.UUID]) -> dict[uuid.U
     return out
 
 
-async def summary(conn: Any, contact_id: uuid.UUID) -> list[Any]:
+async def summary(conn: Connection, contact_id: uuid.UUID) -> list[Any]:
     """Per channel: messages, first and last time, successes and failures."""
     rows: list[Any] = await conn.fetch(
         """
@@ -179,7 +184,7 @@ def _per_row_columns(values: dict[str, list[Any]], first: int) -> tuple[str, str
     return sets, args, aliases, [values[n] for n in names]
 
 
-async def lock_many(conn: Any, message_ids: list[uuid.UUID]) -> list[Any]:
+async def lock_many(conn: Connection, message_ids: list[uuid.UUID]) -> list[Any]:
     """The messages with these ids, locked (in id order, so that two lockers cannot deadlock)."""
     rows: list[Any] = await conn.fetch(
         f"SELECT {COLUMNS} FROM messages WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
@@ -189,7 +194,7 @@ async def lock_many(conn: Any, message_ids: list[uuid.UUID]) -> list[Any]:
 
 
 async def set_status_many(
-    conn: Any,
+    conn: Connection,
     message_ids: list[uuid.UUID],
     expected: list[str],
     status: str,
@@ -204,7 +209,7 @@ async def set_status_many(
         f"UPDATE messages m SET status = $1{sets} "
         f"FROM unnest($2::uuid[], $3::text[]{args}) AS u(id, expected{aliases}) "
         f"WHERE m.id = u.id AND m.status = u.expected "
-        f"RETURNING {', '.join('m.' + c.strip() for c in COLUMNS.split(','))}",
+        f"RETURNING {_M_COLUMNS}",
         status,
         message_ids,
         expected,
@@ -214,7 +219,7 @@ async def set_status_many(
 
 
 async def update_many(
-    conn: Any,
+    conn: Connection,
     message_ids: list[uuid.UUID],
     values: dict[str, list[Any]],
     *,
@@ -236,7 +241,7 @@ async def update_many(
     return [r["id"] for r in rows]
 
 
-async def add_events_many(conn: Any, events: Sequence[EventRow]) -> None:
+async def add_events_many(conn: Connection, events: Sequence[EventRow]) -> None:
     """`add_events` in one statement (kept in the given order)."""
     if not events:
         return
@@ -253,8 +258,59 @@ async def add_events_many(conn: Any, events: Sequence[EventRow]) -> None:
     )
 
 
+async def claim_due(
+    conn: Connection, now: datetime, limit: int, lease_until: datetime
+) -> list[Any]:
+    """The dispatcher's claim, in one statement: up to `limit` due QUEUED messages and ACCEPTED
+    ones whose lease ran out (a worker died, or a retry is due), oldest due first, skipping rows
+    another worker holds. Each becomes ACCEPTED with the lease `lease_until` and one more attempt;
+    the rows come back with `was`, the status they had."""
+    rows: list[Any] = await conn.fetch(
+        f"""
+        WITH due AS (
+            SELECT id, status AS was FROM messages
+            WHERE (status = 'QUEUED' AND due_at <= $1)
+               OR (status = 'ACCEPTED' AND lease_until <= $1)
+            ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+        )
+        UPDATE messages m SET status = 'ACCEPTED', lease_until = $3, attempts = m.attempts + 1,
+            updated_at = $1
+        FROM due WHERE m.id = due.id
+        RETURNING due.was, {_M_COLUMNS}
+        """,
+        now,
+        limit,
+        lease_until,
+    )
+    return rows
+
+
+async def lock_scheduled_due(conn: Connection, now: datetime, limit: int) -> list[Any]:
+    """SCHEDULED messages whose time has come (oldest first), locked; rows other workers hold are
+    skipped."""
+    rows: list[Any] = await conn.fetch(
+        f"SELECT {COLUMNS} FROM messages WHERE status = 'SCHEDULED' AND scheduled_at <= $1 "
+        f"ORDER BY scheduled_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+    return rows
+
+
+async def lock_simulated_due(conn: Connection, now: datetime, limit: int) -> list[Any]:
+    """Messages whose next simulated receipt is due (oldest first), locked; rows other workers
+    hold are skipped."""
+    rows: list[Any] = await conn.fetch(
+        f"SELECT {COLUMNS} FROM messages WHERE simulated_next_at <= $1 "
+        f"ORDER BY simulated_next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+    return rows
+
+
 async def release_claims(
-    conn: Any, message_ids: list[uuid.UUID], lease_until: datetime, now: datetime
+    conn: Connection, message_ids: list[uuid.UUID], lease_until: datetime, now: datetime
 ) -> None:
     """Hand back claimed messages a stopping worker did not submit: due at once (`lease_until =
     now`) and their claim's attempt given back. Only rows still held by that claim change."""

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 COLUMNS = (
@@ -33,7 +34,7 @@ UPDATABLE = frozenset(
 )
 
 
-async def insert(conn: Any, organization_id: uuid.UUID, values: dict[str, Any]) -> Any:
+async def insert(conn: Connection, organization_id: uuid.UUID, values: dict[str, Any]) -> Any:
     names = ["id", "kind", "organization_id", "status", *values]
     params = [new_id(), "profile", organization_id, "incomplete", *values.values()]
     placeholders = ", ".join(f"${i}" for i in range(1, len(params) + 1))
@@ -43,7 +44,7 @@ async def insert(conn: Any, organization_id: uuid.UUID, values: dict[str, Any]) 
     )
 
 
-async def get(conn: Any, organization_id: uuid.UUID, profile_id: uuid.UUID) -> Any:
+async def get(conn: Connection, organization_id: uuid.UUID, profile_id: uuid.UUID) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM customers WHERE id = $1 AND organization_id = $2 "
         f"AND kind = 'profile' AND deleted_at IS NULL",
@@ -52,7 +53,9 @@ async def get(conn: Any, organization_id: uuid.UUID, profile_id: uuid.UUID) -> A
     )
 
 
-async def get_for_update(conn: Any, organization_id: uuid.UUID, profile_id: uuid.UUID) -> Any:
+async def get_for_update(
+    conn: Connection, organization_id: uuid.UUID, profile_id: uuid.UUID
+) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM customers WHERE id = $1 AND organization_id = $2 "
         f"AND kind = 'profile' AND deleted_at IS NULL FOR UPDATE",
@@ -62,7 +65,7 @@ async def get_for_update(conn: Any, organization_id: uuid.UUID, profile_id: uuid
 
 
 async def page(
-    conn: Any, organization_id: uuid.UUID, only: uuid.UUID | None, limit: int, offset: int
+    conn: Connection, organization_id: uuid.UUID, only: uuid.UUID | None, limit: int, offset: int
 ) -> tuple[list[Any], int]:
     where = (
         "organization_id = $1 AND kind = 'profile' AND deleted_at IS NULL "
@@ -81,7 +84,7 @@ async def page(
     return rows, total
 
 
-async def update(conn: Any, profile_id: uuid.UUID, values: dict[str, Any]) -> Any:
+async def update(conn: Connection, profile_id: uuid.UUID, values: dict[str, Any]) -> Any:
     unknown = set(values) - UPDATABLE
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
@@ -93,14 +96,14 @@ async def update(conn: Any, profile_id: uuid.UUID, values: dict[str, Any]) -> An
     )
 
 
-async def soft_delete(conn: Any, profile_id: uuid.UUID) -> None:
+async def soft_delete(conn: Connection, profile_id: uuid.UUID) -> None:
     await conn.execute(
         "UPDATE customers SET deleted_at = now(), updated_at = now() WHERE id = $1", profile_id
     )
 
 
 async def submit_for_review(
-    conn: Any, profile_id: uuid.UUID, webhook_url: str, due_at: datetime | None
+    conn: Connection, profile_id: uuid.UUID, webhook_url: str, due_at: datetime | None
 ) -> Any:
     return await conn.fetchrow(
         f"UPDATE customers SET status = 'pending_review', review_webhook_url = $2, "
@@ -112,7 +115,7 @@ async def submit_for_review(
     )
 
 
-async def set_review_webhook(conn: Any, profile_id: uuid.UUID, webhook_url: str) -> None:
+async def set_review_webhook(conn: Connection, profile_id: uuid.UUID, webhook_url: str) -> None:
     await conn.execute(
         "UPDATE customers SET review_webhook_url = $2, updated_at = now() WHERE id = $1",
         profile_id,
@@ -120,7 +123,7 @@ async def set_review_webhook(conn: Any, profile_id: uuid.UUID, webhook_url: str)
     )
 
 
-async def claim_due_reviews(conn: Any, now: datetime, limit: int) -> list[Any]:
+async def claim_due_reviews(conn: Connection, now: datetime, limit: int) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         f"SELECT {COLUMNS} FROM customers WHERE kind = 'profile' AND status = 'pending_review' "
         f"AND review_due_at <= $1 AND deleted_at IS NULL ORDER BY review_due_at LIMIT $2 "
@@ -132,7 +135,7 @@ async def claim_due_reviews(conn: Any, now: datetime, limit: int) -> list[Any]:
 
 
 async def decide(
-    conn: Any, profile_id: uuid.UUID, *, approved: bool, reason: str | None, now: datetime
+    conn: Connection, profile_id: uuid.UUID, *, approved: bool, reason: str | None, now: datetime
 ) -> Any:
     """Record the review decision; schedule the callback when the customer gave a URL."""
     return await conn.fetchrow(
@@ -150,7 +153,7 @@ async def decide(
 
 
 async def claim_due_callbacks(
-    conn: Any, now: datetime, lease_until: datetime, limit: int
+    conn: Connection, now: datetime, lease_until: datetime, limit: int
 ) -> list[Any]:
     """Take due review callbacks, pushing their due time to `lease_until` so that a process that
     dies mid-delivery leaves them to be retried."""
@@ -173,13 +176,13 @@ async def claim_due_callbacks(
     return rows
 
 
-async def callback_done(conn: Any, profile_id: uuid.UUID) -> None:
+async def callback_done(conn: Connection, profile_id: uuid.UUID) -> None:
     await conn.execute(
         "UPDATE customers SET review_callback_due_at = NULL WHERE id = $1", profile_id
     )
 
 
-async def callback_retry(conn: Any, profile_id: uuid.UUID, due_at: datetime | None) -> None:
+async def callback_retry(conn: Connection, profile_id: uuid.UUID, due_at: datetime | None) -> None:
     await conn.execute(
         "UPDATE customers SET review_callback_due_at = $2, "
         "review_callback_attempts = review_callback_attempts + 1 WHERE id = $1",
@@ -188,7 +191,7 @@ async def callback_retry(conn: Any, profile_id: uuid.UUID, due_at: datetime | No
     )
 
 
-async def callback_secret(conn: Any, organization_id: uuid.UUID) -> str:
+async def callback_secret(conn: Connection, organization_id: uuid.UUID) -> str:
     """The organization's secret for signing its profile-completion callbacks."""
     secret: str = await conn.fetchval(
         "SELECT callback_signing_secret FROM customers WHERE id = $1", organization_id
@@ -196,7 +199,7 @@ async def callback_secret(conn: Any, organization_id: uuid.UUID) -> str:
     return secret
 
 
-async def set_callback_secret(conn: Any, organization_id: uuid.UUID, secret: str) -> None:
+async def set_callback_secret(conn: Connection, organization_id: uuid.UUID, secret: str) -> None:
     await conn.execute(
         "UPDATE customers SET callback_signing_secret = $2, updated_at = now() WHERE id = $1",
         organization_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from sentd.db.types import Connection
 
 # One row per queue: name, rows due now, seconds the oldest due row has waited (0 when empty).
 QUEUES_SQL = """
@@ -33,7 +33,7 @@ SELECT 'template_reviews_due', count(*),
 """
 
 
-async def depths(conn: Any) -> dict[str, dict[str, float]]:
+async def depths(conn: Connection) -> dict[str, dict[str, float]]:
     rows = await conn.fetch(QUEUES_SQL)
     return {
         row["queue"]: {

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sentd.db.types import Connection
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -65,16 +67,16 @@ RULES: dict[str, Rule] = {
 }
 
 
-async def expired_ids(conn: Any, rule: Rule, cutoff: datetime, limit: int) -> list[Any]:
+async def expired_ids(conn: Connection, rule: Rule, cutoff: datetime, limit: int) -> list[Any]:
     rows = await conn.fetch(f"{rule.select_sql} LIMIT {int(limit)}", cutoff)
     return [row["id"] for row in rows]
 
 
-async def count_expired(conn: Any, rule: Rule, cutoff: datetime) -> int:
+async def count_expired(conn: Connection, rule: Rule, cutoff: datetime) -> int:
     count: int = await conn.fetchval(f"SELECT count(*) FROM ({rule.select_sql}) AS expired", cutoff)
     return count
 
 
-async def delete(conn: Any, rule: Rule, ids: list[Any]) -> int:
+async def delete(conn: Connection, rule: Rule, ids: list[Any]) -> int:
     status: str = await conn.execute(rule.delete_sql, ids)
     return int(status.rsplit(" ", 1)[-1])

@@ -5,8 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sentd.db.types import Connection
 
-async def claim(conn: Any, customer_id: uuid.UUID, numbers: list[str]) -> dict[str, uuid.UUID]:
+
+async def claim(
+    conn: Connection, customer_id: uuid.UUID, numbers: list[str]
+) -> dict[str, uuid.UUID]:
     """Claim `numbers` for the customer where nobody holds them; returns each number's owner.
 
     A claim another transaction is making waits for it to end (the primary key), so of two racing
@@ -27,7 +31,7 @@ async def claim(conn: Any, customer_id: uuid.UUID, numbers: list[str]) -> dict[s
     return {row["phone_number"]: row["customer_id"] for row in rows}
 
 
-async def release_others(conn: Any, customer_id: uuid.UUID, keep: list[str]) -> None:
+async def release_others(conn: Connection, customer_id: uuid.UUID, keep: list[str]) -> None:
     """Release the customer's claims on every number but `keep`."""
     await conn.execute(
         "DELETE FROM sending_numbers WHERE customer_id = $1 AND phone_number <> ALL($2::text[])",
@@ -36,7 +40,7 @@ async def release_others(conn: Any, customer_id: uuid.UUID, keep: list[str]) -> 
     )
 
 
-async def owner(conn: Any, phone_number: str) -> Any:
+async def owner(conn: Connection, phone_number: str) -> Any:
     """The customer (not deleted) that claimed the number: `id`, `organization_id`; or None."""
     return await conn.fetchrow(
         "SELECT c.id, COALESCE(c.organization_id, c.id) AS organization_id "

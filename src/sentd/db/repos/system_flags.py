@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sentd.db.types import Connection
+
 MAINTENANCE = "maintenance"
 CHANNEL = "sentd_system_flags"  # NOTIFY channel; the payload is the flag's name
 
 
-async def get(conn: Any, name: str) -> Any:
+async def get(conn: Connection, name: str) -> Any:
     return await conn.fetchval("SELECT value FROM system_flags WHERE name = $1", name)
 
 
-async def put(conn: Any, name: str, value: Any) -> None:
+async def put(conn: Connection, name: str, value: Any) -> None:
     await conn.execute(
         "INSERT INTO system_flags (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE "
         "SET value = EXCLUDED.value, updated_at = now()",

@@ -9,10 +9,12 @@ principal sees" take the acting customer, its organization and the mode, and ret
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 # The templates quota's usage (`services.quotas`): $1 the organization, $2 the mode.
@@ -48,7 +50,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-async def lock_names(conn: Any, scope: Scope) -> None:
+async def lock_names(conn: Connection, scope: Scope) -> None:
     """Serialise name choices of one customer and mode (names are unique there)."""
     await conn.execute(
         "SELECT pg_advisory_xact_lock(hashtext($1))",
@@ -56,7 +58,9 @@ async def lock_names(conn: Any, scope: Scope) -> None:
     )
 
 
-async def name_taken(conn: Any, scope: Scope, name: str, exclude: uuid.UUID | None = None) -> bool:
+async def name_taken(
+    conn: Connection, scope: Scope, name: str, exclude: uuid.UUID | None = None
+) -> bool:
     taken: bool = await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM templates WHERE customer_id = $1 AND livemode = $2 "
         "AND name = $3 AND deleted_at IS NULL AND ($4::uuid IS NULL OR id <> $4))",
@@ -67,7 +71,7 @@ async def name_taken(conn: Any, scope: Scope, name: str, exclude: uuid.UUID | No
     return taken
 
 
-async def names_starting(conn: Any, scope: Scope, prefix: str) -> set[str]:
+async def names_starting(conn: Connection, scope: Scope, prefix: str) -> set[str]:
     rows = await conn.fetch(
         "SELECT name FROM templates WHERE customer_id = $1 AND livemode = $2 "
         "AND deleted_at IS NULL AND name LIKE $3 ESCAPE '\\'",
@@ -78,7 +82,7 @@ async def names_starting(conn: Any, scope: Scope, prefix: str) -> set[str]:
 
 
 async def insert(
-    conn: Any, scope: Scope, organization_id: uuid.UUID, values: dict[str, Any]
+    conn: Connection, scope: Scope, organization_id: uuid.UUID, values: dict[str, Any]
 ) -> Any:
     names = ["id", "customer_id", "livemode", "organization_id", *values]
     params = [new_id(), scope.customer_id, scope.livemode, organization_id, *values.values()]
@@ -92,7 +96,7 @@ async def insert(
 
 
 async def get_visible(
-    conn: Any, scope: Scope, organization_id: uuid.UUID, template_id: uuid.UUID
+    conn: Connection, scope: Scope, organization_id: uuid.UUID, template_id: uuid.UUID
 ) -> Any:
     return await conn.fetchrow(
         f"SELECT {_T_COLUMNS}, t.customer_id <> $1 AS is_inherited FROM templates t "
@@ -104,7 +108,7 @@ async def get_visible(
 
 
 async def find_visible_by_name(
-    conn: Any, scope: Scope, organization_id: uuid.UUID, name: str
+    conn: Connection, scope: Scope, organization_id: uuid.UUID, name: str
 ) -> Any:
     """The template called `name`: the customer's own before its organization's."""
     return await conn.fetchrow(
@@ -116,7 +120,7 @@ async def find_visible_by_name(
     )
 
 
-async def get_own_for_update(conn: Any, scope: Scope, template_id: uuid.UUID) -> Any:
+async def get_own_for_update(conn: Connection, scope: Scope, template_id: uuid.UUID) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS}, false AS is_inherited FROM templates WHERE id = $3 "
         f"AND customer_id = $1 AND livemode = $2 AND deleted_at IS NULL FOR UPDATE",
@@ -126,7 +130,7 @@ async def get_own_for_update(conn: Any, scope: Scope, template_id: uuid.UUID) ->
 
 
 async def page(
-    conn: Any,
+    conn: Connection,
     scope: Scope,
     organization_id: uuid.UUID,
     *,
@@ -152,7 +156,7 @@ async def page(
     return rows, total
 
 
-async def update_content(conn: Any, template_id: uuid.UUID, values: dict[str, Any]) -> Any:
+async def update_content(conn: Connection, template_id: uuid.UUID, values: dict[str, Any]) -> Any:
     unknown = set(values) - UPDATABLE
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
@@ -166,7 +170,7 @@ async def update_content(conn: Any, template_id: uuid.UUID, values: dict[str, An
 
 
 async def set_status(
-    conn: Any,
+    conn: Connection,
     template_id: uuid.UUID,
     *,
     expected: str,
@@ -206,7 +210,9 @@ async def set_status(
     )
 
 
-async def soft_delete(conn: Any, template_id: uuid.UUID, *, remove_at_whatsapp_at: Any) -> None:
+async def soft_delete(
+    conn: Connection, template_id: uuid.UUID, *, remove_at_whatsapp_at: Any
+) -> None:
     """Hide the template from the API (the row stays for the messages that used it). With
     `remove_at_whatsapp_at`, the worker removes it from the WhatsApp Business Account then."""
     await conn.execute(
@@ -225,7 +231,7 @@ async def soft_delete(conn: Any, template_id: uuid.UUID, *, remove_at_whatsapp_a
 # -- review work --------------------------------------------------------------------------
 
 
-async def claim_scheduled(conn: Any, now: datetime, limit: int) -> list[Any]:
+async def claim_scheduled(conn: Connection, now: datetime, limit: int) -> list[Any]:
     """Simulator reviews that are due, locked for this transaction."""
     rows: list[Any] = await conn.fetch(
         f"SELECT {COLUMNS}, false AS is_inherited FROM templates "
@@ -238,7 +244,7 @@ async def claim_scheduled(conn: Any, now: datetime, limit: int) -> list[Any]:
 
 
 async def claim_with_lease(
-    conn: Any, state: str, now: datetime, lease_until: datetime, limit: int
+    conn: Connection, state: str, now: datetime, lease_until: datetime, limit: int
 ) -> list[Any]:
     """Due rows in `state` (WhatsApp work), their due time pushed to `lease_until` so that a
     process that dies mid-call leaves them to be taken again. Each row comes with the owning
@@ -261,7 +267,7 @@ async def claim_with_lease(
     return rows
 
 
-async def get_for_update(conn: Any, template_id: uuid.UUID) -> Any:
+async def get_for_update(conn: Connection, template_id: uuid.UUID) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS}, false AS is_inherited FROM templates WHERE id = $1 FOR UPDATE",
         template_id,
@@ -269,7 +275,7 @@ async def get_for_update(conn: Any, template_id: uuid.UUID) -> Any:
 
 
 async def mark_submitted(
-    conn: Any, template_id: uuid.UUID, *, whatsapp_id: str, whatsapp_name: str, waba_id: str
+    conn: Connection, template_id: uuid.UUID, *, whatsapp_id: str, whatsapp_name: str, waba_id: str
 ) -> Any:
     return await conn.fetchrow(
         f"UPDATE templates SET review_state = 'submitted', review_due_at = NULL, "
@@ -282,7 +288,7 @@ async def mark_submitted(
     )
 
 
-async def retry_at(conn: Any, template_id: uuid.UUID, due_at: datetime) -> None:
+async def retry_at(conn: Connection, template_id: uuid.UUID, due_at: datetime) -> None:
     await conn.execute(
         "UPDATE templates SET review_due_at = $2, review_attempts = review_attempts + 1 "
         "WHERE id = $1",
@@ -291,7 +297,7 @@ async def retry_at(conn: Any, template_id: uuid.UUID, due_at: datetime) -> None:
     )
 
 
-async def finish_removal(conn: Any, template_id: uuid.UUID) -> None:
+async def finish_removal(conn: Connection, template_id: uuid.UUID) -> None:
     await conn.execute(
         "UPDATE templates SET review_backend = NULL, review_state = NULL, review_due_at = NULL "
         "WHERE id = $1 AND review_state = 'deleting'",
@@ -299,13 +305,13 @@ async def finish_removal(conn: Any, template_id: uuid.UUID) -> None:
     )
 
 
-async def set_whatsapp_name(conn: Any, template_id: uuid.UUID, whatsapp_name: str) -> None:
+async def set_whatsapp_name(conn: Connection, template_id: uuid.UUID, whatsapp_name: str) -> None:
     await conn.execute(
         "UPDATE templates SET whatsapp_name = $2 WHERE id = $1", template_id, whatsapp_name
     )
 
 
-async def get_submitting_by_whatsapp_name_for_update(conn: Any, whatsapp_name: str) -> Any:
+async def get_submitting_by_whatsapp_name_for_update(conn: Connection, whatsapp_name: str) -> Any:
     """A template being submitted under `whatsapp_name` whose id WhatsApp's answer has not yet
     brought (its webhook can overtake the answer)."""
     return await conn.fetchrow(
@@ -317,16 +323,42 @@ async def get_submitting_by_whatsapp_name_for_update(conn: Any, whatsapp_name: s
     )
 
 
-async def set_whatsapp_id(conn: Any, template_id: uuid.UUID, whatsapp_id: str) -> None:
+async def set_whatsapp_id(conn: Connection, template_id: uuid.UUID, whatsapp_id: str) -> None:
     await conn.execute(
         "UPDATE templates SET whatsapp_template_id = $2 WHERE id = $1", template_id, whatsapp_id
     )
 
 
-async def get_by_whatsapp_id_for_update(conn: Any, whatsapp_id: str) -> Any:
+async def get_by_whatsapp_id_for_update(conn: Connection, whatsapp_id: str) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS}, false AS is_inherited FROM templates "
         f"WHERE whatsapp_template_id = $1 AND deleted_at IS NULL "
         f"ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
         whatsapp_id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchTemplate:
+    """What the dispatcher sends of a template: its names and its variables, in order."""
+
+    id: uuid.UUID
+    name: str
+    language: str
+    whatsapp_name: str | None
+    variables: list[str]
+
+
+async def dispatch_info_many(
+    conn: Connection, template_ids: list[uuid.UUID]
+) -> list[DispatchTemplate]:
+    """The templates with these ids (deleted ones included: messages already accepted with them
+    are sent)."""
+    if not template_ids:
+        return []
+    rows = await conn.fetch(
+        "SELECT id, name, language, whatsapp_name, variables FROM templates "
+        "WHERE id = ANY($1::uuid[])",
+        template_ids,
+    )
+    return [DispatchTemplate(**dict(row.items())) for row in rows]

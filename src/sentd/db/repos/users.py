@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 _COLUMNS = (
@@ -25,7 +26,7 @@ _MEMBER = "role <> 'owner' AND removed_at IS NULL"
 
 
 async def insert(
-    conn: Any, *, organization_id: uuid.UUID, email: str, name: str | None, role: str
+    conn: Connection, *, organization_id: uuid.UUID, email: str, name: str | None, role: str
 ) -> Any:
     return await conn.fetchrow(
         f"INSERT INTO users (id, organization_id, email, name, role) VALUES ($1, $2, $3, $4, $5) "
@@ -38,7 +39,7 @@ async def insert(
     )
 
 
-async def get_by_email(conn: Any, organization_id: uuid.UUID, email: str) -> Any:
+async def get_by_email(conn: Connection, organization_id: uuid.UUID, email: str) -> Any:
     """The organization's user with this email (any case); removed users are not found."""
     return await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM users WHERE organization_id = $1 AND lower(email) = lower($2) "
@@ -48,7 +49,7 @@ async def get_by_email(conn: Any, organization_id: uuid.UUID, email: str) -> Any
     )
 
 
-async def get_owner(conn: Any, organization_id: uuid.UUID) -> Any:
+async def get_owner(conn: Connection, organization_id: uuid.UUID) -> Any:
     return await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM users WHERE organization_id = $1 AND role = 'owner' "
         f"ORDER BY created_at LIMIT 1",
@@ -56,7 +57,7 @@ async def get_owner(conn: Any, organization_id: uuid.UUID) -> Any:
     )
 
 
-async def lock_organization(conn: Any, organization_id: uuid.UUID) -> None:
+async def lock_organization(conn: Connection, organization_id: uuid.UUID) -> None:
     """Serialize user management within one organization until the transaction ends, so that
     two concurrent requests cannot both pass the last-admin rule or both insert one email."""
     await conn.execute(
@@ -65,7 +66,7 @@ async def lock_organization(conn: Any, organization_id: uuid.UUID) -> None:
     )
 
 
-async def get_member(conn: Any, organization_id: uuid.UUID, user_id: uuid.UUID) -> Any:
+async def get_member(conn: Connection, organization_id: uuid.UUID, user_id: uuid.UUID) -> Any:
     return await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM users WHERE id = $1 AND organization_id = $2 AND {_MEMBER}",
         user_id,
@@ -74,7 +75,7 @@ async def get_member(conn: Any, organization_id: uuid.UUID, user_id: uuid.UUID) 
 
 
 async def list_members(
-    conn: Any, organization_id: uuid.UUID, *, limit: int, offset: int
+    conn: Connection, organization_id: uuid.UUID, *, limit: int, offset: int
 ) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         f"SELECT {_COLUMNS} FROM users WHERE organization_id = $1 AND {_MEMBER} "
@@ -86,14 +87,14 @@ async def list_members(
     return rows
 
 
-async def count_members(conn: Any, organization_id: uuid.UUID) -> int:
+async def count_members(conn: Connection, organization_id: uuid.UUID) -> int:
     count: int = await conn.fetchval(
         f"SELECT count(*) FROM users WHERE organization_id = $1 AND {_MEMBER}", organization_id
     )
     return count
 
 
-async def count_active_admins(conn: Any, organization_id: uuid.UUID) -> int:
+async def count_active_admins(conn: Connection, organization_id: uuid.UUID) -> int:
     count: int = await conn.fetchval(
         f"SELECT count(*) FROM users WHERE organization_id = $1 AND {_MEMBER} "
         f"AND role = 'admin' AND status = 'active'",
@@ -102,7 +103,7 @@ async def count_active_admins(conn: Any, organization_id: uuid.UUID) -> int:
     return count
 
 
-async def get_any_by_email(conn: Any, organization_id: uuid.UUID, email: str) -> Any:
+async def get_any_by_email(conn: Connection, organization_id: uuid.UUID, email: str) -> Any:
     """The organization's user with this email (any case), removed or not."""
     return await conn.fetchrow(
         f"SELECT {_COLUMNS}, removed_at FROM users "
@@ -113,7 +114,7 @@ async def get_any_by_email(conn: Any, organization_id: uuid.UUID, email: str) ->
 
 
 async def insert_invited(
-    conn: Any,
+    conn: Connection,
     *,
     organization_id: uuid.UUID,
     email: str,
@@ -139,7 +140,7 @@ async def insert_invited(
 
 
 async def reinvite(
-    conn: Any,
+    conn: Connection,
     user_id: uuid.UUID,
     *,
     name: str | None,
@@ -163,7 +164,7 @@ async def reinvite(
     )
 
 
-async def set_role(conn: Any, user_id: uuid.UUID, role: str) -> Any:
+async def set_role(conn: Connection, user_id: uuid.UUID, role: str) -> Any:
     return await conn.fetchrow(
         f"UPDATE users SET role = $2, updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
         user_id,
@@ -171,7 +172,7 @@ async def set_role(conn: Any, user_id: uuid.UUID, role: str) -> Any:
     )
 
 
-async def mark_removed(conn: Any, user_id: uuid.UUID) -> Any:
+async def mark_removed(conn: Connection, user_id: uuid.UUID) -> Any:
     """Soft-remove a user; a pending invitation dies with it."""
     return await conn.fetchrow(
         f"UPDATE users SET removed_at = now(), updated_at = now(), "
@@ -181,7 +182,7 @@ async def mark_removed(conn: Any, user_id: uuid.UUID) -> Any:
     )
 
 
-async def get_by_invitation(conn: Any, token_hash: bytes) -> Any:
+async def get_by_invitation(conn: Connection, token_hash: bytes) -> Any:
     """The user holding the invitation with this token digest (expired or not)."""
     return await conn.fetchrow(
         f"SELECT {_INVITATION_COLUMNS} FROM users WHERE invitation_token_hash = $1 FOR UPDATE",
@@ -189,7 +190,7 @@ async def get_by_invitation(conn: Any, token_hash: bytes) -> Any:
     )
 
 
-async def activate(conn: Any, user_id: uuid.UUID) -> Any:
+async def activate(conn: Connection, user_id: uuid.UUID) -> Any:
     """Accept an invitation: the user becomes active and the token is forgotten."""
     return await conn.fetchrow(
         f"UPDATE users SET status = 'active', "
@@ -199,7 +200,9 @@ async def activate(conn: Any, user_id: uuid.UUID) -> Any:
     )
 
 
-async def pending_invitations(conn: Any, organization_id: uuid.UUID | None = None) -> list[Any]:
+async def pending_invitations(
+    conn: Connection, organization_id: uuid.UUID | None = None
+) -> list[Any]:
     """Invitations not yet accepted (expired ones included), oldest first."""
     rows: list[Any] = await conn.fetch(
         f"SELECT {_INVITATION_COLUMNS} FROM users "
@@ -211,7 +214,7 @@ async def pending_invitations(conn: Any, organization_id: uuid.UUID | None = Non
 
 
 async def pending_by_email(
-    conn: Any, email: str, organization_id: uuid.UUID | None = None
+    conn: Connection, email: str, organization_id: uuid.UUID | None = None
 ) -> list[Any]:
     """Pending invitations (expired or not) of this email (any case), in every organization or
     one."""
@@ -226,7 +229,7 @@ async def pending_by_email(
 
 
 async def replace_invitation_token(
-    conn: Any, user_id: uuid.UUID, *, token_hash: bytes, expires_at: datetime
+    conn: Connection, user_id: uuid.UUID, *, token_hash: bytes, expires_at: datetime
 ) -> Any:
     """A fresh token (and term) for a pending invitation; the old token stops working."""
     return await conn.fetchrow(

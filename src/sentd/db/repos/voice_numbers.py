@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 COLUMNS = (
@@ -15,7 +16,7 @@ COLUMNS = (
 _MINE = "customer_id = $1 AND livemode = $2"
 
 
-async def get(conn: Any, scope: Scope, number: str, *, lock: bool = False) -> Any:
+async def get(conn: Connection, scope: Scope, number: str, *, lock: bool = False) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM voice_numbers WHERE {_MINE} AND number = $3"
         + (" FOR UPDATE" if lock else ""),
@@ -24,7 +25,7 @@ async def get(conn: Any, scope: Scope, number: str, *, lock: bool = False) -> An
     )
 
 
-async def holder(conn: Any, livemode: bool, number: str) -> Any:
+async def holder(conn: Connection, livemode: bool, number: str) -> Any:
     """The row of whoever holds `number` in this mode (inbound calls are routed by it)."""
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM voice_numbers WHERE livemode = $1 AND number = $2",
@@ -33,7 +34,7 @@ async def holder(conn: Any, livemode: bool, number: str) -> Any:
     )
 
 
-async def all_of(conn: Any, scope: Scope) -> list[Any]:
+async def all_of(conn: Connection, scope: Scope) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         f"SELECT {COLUMNS} FROM voice_numbers WHERE {_MINE} ORDER BY created_at, id",
         *scope.params(),
@@ -41,7 +42,7 @@ async def all_of(conn: Any, scope: Scope) -> list[Any]:
     return rows
 
 
-async def lock_all(conn: Any, scope: Scope) -> list[Any]:
+async def lock_all(conn: Connection, scope: Scope) -> list[Any]:
     """Every number of the customer, locked: the default-line rules read them all."""
     rows: list[Any] = await conn.fetch(
         f"SELECT {COLUMNS} FROM voice_numbers WHERE {_MINE} ORDER BY created_at, id FOR UPDATE",
@@ -50,7 +51,7 @@ async def lock_all(conn: Any, scope: Scope) -> list[Any]:
     return rows
 
 
-async def default_line(conn: Any, scope: Scope) -> Any:
+async def default_line(conn: Connection, scope: Scope) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM voice_numbers WHERE {_MINE} AND default_for_app_calls",
         *scope.params(),
@@ -58,7 +59,7 @@ async def default_line(conn: Any, scope: Scope) -> Any:
 
 
 async def insert(
-    conn: Any,
+    conn: Connection,
     scope: Scope,
     *,
     number: str,
@@ -92,7 +93,7 @@ _UPDATABLE = frozenset({"status", "default_for_app_calls", "callback_url", "call
 
 
 async def update(
-    conn: Any, scope: Scope, number: str, values: dict[str, Any], now: datetime
+    conn: Connection, scope: Scope, number: str, values: dict[str, Any], now: datetime
 ) -> Any:
     assert values and set(values) <= _UPDATABLE
     names = sorted(values)
@@ -107,7 +108,7 @@ async def update(
     )
 
 
-async def clear_default(conn: Any, scope: Scope, now: datetime) -> None:
+async def clear_default(conn: Connection, scope: Scope, now: datetime) -> None:
     await conn.execute(
         f"UPDATE voice_numbers SET default_for_app_calls = false, updated_at = $3 "
         f"WHERE {_MINE} AND default_for_app_calls",
@@ -116,7 +117,7 @@ async def clear_default(conn: Any, scope: Scope, now: datetime) -> None:
     )
 
 
-async def lock_customer(conn: Any, scope: Scope) -> None:
+async def lock_customer(conn: Connection, scope: Scope) -> None:
     """Serialize the voice-number changes of one customer and mode (the default-line rules span
     all its numbers, including ones being inserted)."""
     await conn.execute(
@@ -126,7 +127,9 @@ async def lock_customer(conn: Any, scope: Scope) -> None:
     )
 
 
-async def bind_identity(conn: Any, scope: Scope, identity: str, number: str, now: datetime) -> None:
+async def bind_identity(
+    conn: Connection, scope: Scope, identity: str, number: str, now: datetime
+) -> None:
     """Calls placed by `identity` go through `number` from now on (minting again re-binds)."""
     await conn.execute(
         """
@@ -142,7 +145,7 @@ async def bind_identity(conn: Any, scope: Scope, identity: str, number: str, now
     )
 
 
-async def bound_number(conn: Any, scope: Scope, identity: str) -> str | None:
+async def bound_number(conn: Connection, scope: Scope, identity: str) -> str | None:
     number: str | None = await conn.fetchval(
         "SELECT number FROM voice_identities WHERE customer_id = $1 AND livemode = $2 "
         "AND identity = $3",
@@ -153,7 +156,7 @@ async def bound_number(conn: Any, scope: Scope, identity: str) -> str | None:
 
 
 async def store_token(
-    conn: Any, scope: Scope, digest: bytes, identity: str, number: str, expires_at: datetime
+    conn: Connection, scope: Scope, digest: bytes, identity: str, number: str, expires_at: datetime
 ) -> None:
     await conn.execute(
         "INSERT INTO voice_tokens (digest, customer_id, livemode, identity, number, expires_at) "
@@ -166,7 +169,7 @@ async def store_token(
     )
 
 
-async def token(conn: Any, digest: bytes, now: datetime) -> Any:
+async def token(conn: Connection, digest: bytes, now: datetime) -> Any:
     """The unexpired simulator token with this digest, or None."""
     return await conn.fetchrow(
         "SELECT customer_id, livemode, identity, number, expires_at FROM voice_tokens "

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 COLUMNS = (
@@ -19,7 +20,7 @@ COLUMNS = (
 _MINE = "customer_id = $1 AND livemode = $2 AND deleted_at IS NULL"
 
 
-async def insert(conn: Any, scope: Scope, values: dict[str, Any], now: datetime) -> Any:
+async def insert(conn: Connection, scope: Scope, values: dict[str, Any], now: datetime) -> Any:
     return await conn.fetchrow(
         f"""
         INSERT INTO webhooks (id, customer_id, livemode, display_name, endpoint_url, event_types,
@@ -42,7 +43,7 @@ async def insert(conn: Any, scope: Scope, values: dict[str, Any], now: datetime)
     )
 
 
-async def get(conn: Any, scope: Scope, webhook_id: uuid.UUID, *, lock: bool = False) -> Any:
+async def get(conn: Connection, scope: Scope, webhook_id: uuid.UUID, *, lock: bool = False) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM webhooks WHERE {_MINE} AND id = $3"
         + (" FOR UPDATE" if lock else ""),
@@ -51,14 +52,20 @@ async def get(conn: Any, scope: Scope, webhook_id: uuid.UUID, *, lock: bool = Fa
     )
 
 
-async def get_any(conn: Any, webhook_id: uuid.UUID) -> Any:
+async def get_any(conn: Connection, webhook_id: uuid.UUID) -> Any:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND deleted_at IS NULL", webhook_id
     )
 
 
 async def page(
-    conn: Any, scope: Scope, *, search: str | None, is_active: bool | None, limit: int, offset: int
+    conn: Connection,
+    scope: Scope,
+    *,
+    search: str | None,
+    is_active: bool | None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[Any], int]:
     where = (
         f"{_MINE} AND ($3::text IS NULL OR display_name ILIKE $3 OR endpoint_url ILIKE $3) "
@@ -79,7 +86,9 @@ async def page(
     return rows, total
 
 
-async def update(conn: Any, webhook_id: uuid.UUID, values: dict[str, Any], now: datetime) -> Any:
+async def update(
+    conn: Connection, webhook_id: uuid.UUID, values: dict[str, Any], now: datetime
+) -> Any:
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=3))
     return await conn.fetchrow(
         f"UPDATE webhooks SET {assignments}, updated_at = $2 WHERE id = $1 RETURNING {COLUMNS}",
@@ -89,14 +98,14 @@ async def update(conn: Any, webhook_id: uuid.UUID, values: dict[str, Any], now: 
     )
 
 
-async def soft_delete(conn: Any, webhook_id: uuid.UUID, now: datetime) -> None:
+async def soft_delete(conn: Connection, webhook_id: uuid.UUID, now: datetime) -> None:
     await conn.execute(
         "UPDATE webhooks SET deleted_at = $2, is_active = false WHERE id = $1", webhook_id, now
     )
 
 
 async def subscribers(
-    conn: Any, customer_id: uuid.UUID, organization_id: uuid.UUID, livemode: bool
+    conn: Connection, customer_id: uuid.UUID, organization_id: uuid.UUID, livemode: bool
 ) -> list[Any]:
     """Active webhooks that may take an event of this customer: its own, and (for a profile)
     its organization's."""
@@ -112,7 +121,7 @@ async def subscribers(
 
 
 async def delivery_log(
-    conn: Any, webhook_id: uuid.UUID, *, search: str | None, limit: int, offset: int
+    conn: Connection, webhook_id: uuid.UUID, *, search: str | None, limit: int, offset: int
 ) -> tuple[list[Any], int]:
     where = "d.webhook_id = $1 AND ($2::text IS NULL OR d.event_type ILIKE $2)"
     pattern = f"%{search}%" if search else None
@@ -143,10 +152,30 @@ USAGE_SQL = (
 # -- delivery jobs ------------------------------------------------------------------------
 
 
-async def claim_due(conn: Any, now: datetime, lease_until: datetime, limit: int) -> list[Any]:
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A delivery a worker holds the lease of, with what sending it needs (its webhook's URL,
+    secret, retry count and time-out, and its event's envelope)."""
+
+    id: uuid.UUID
+    seq: int
+    webhook_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    attempts: int  # made before this claim
+    endpoint_url: str
+    signing_secret: str
+    retry_count: int
+    timeout_seconds: int
+    envelope: dict[str, Any]
+
+
+async def claim_due(
+    conn: Connection, now: datetime, lease_until: datetime, limit: int
+) -> list[ClaimedDelivery]:
     """Take due deliveries of active webhooks, oldest first; a claim lasts until `lease_until`,
     after which a worker that died holding it is overtaken."""
-    rows: list[Any] = await conn.fetch(
+    rows = await conn.fetch(
         """
         WITH due AS (
             SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
@@ -168,7 +197,8 @@ async def claim_due(conn: Any, now: datetime, lease_until: datetime, limit: int)
         lease_until,
         limit,
     )
-    return sorted(rows, key=lambda r: r["seq"])
+    claimed = [ClaimedDelivery(**dict(row.items())) for row in rows]
+    return sorted(claimed, key=lambda d: d.seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +254,7 @@ _RECORD_OUTCOMES = """
 
 
 async def record_outcomes(
-    conn: Any, webhook_id: uuid.UUID, outcomes: list[AttemptOutcome], *, disable_after: int
+    conn: Connection, webhook_id: uuid.UUID, outcomes: list[AttemptOutcome], *, disable_after: int
 ) -> bool:
     """Record finished attempts of one webhook's deliveries (in the order they finished) in one
     statement, hence atomically: their attempt rows, their deliveries' new state (lease cleared),
@@ -275,7 +305,7 @@ async def record_outcomes(
     return bool(active)
 
 
-async def release(conn: Any, delivery_ids: list[uuid.UUID], lease_until: datetime) -> None:
+async def release(conn: Connection, delivery_ids: list[uuid.UUID], lease_until: datetime) -> None:
     """Give up claims not acted on (their webhook was disabled, or the worker is stopping): they
     wait, unleased, to be claimed again. Only this claim's leases (`lease_until`) are cleared;
     recorded deliveries hold none."""
