@@ -233,7 +233,7 @@ async def unready_recording(conn: Connection, call_id: uuid.UUID) -> Any:
     )
 
 
-async def provider_of(conn: Any, call_id: uuid.UUID) -> str | None:
+async def provider_of(conn: Connection, call_id: uuid.UUID) -> str | None:
     """The provider that carries (or carried) a call, of any customer."""
     provider: str | None = await conn.fetchval("SELECT provider FROM calls WHERE id = $1", call_id)
     return provider
