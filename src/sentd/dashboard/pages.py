@@ -18,6 +18,7 @@ from sentd.dashboard import charts, web
 from sentd.dashboard.account import invitation_url
 from sentd.dashboard.web import Context, context
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 from sentd.events.catalog import EVENT_NAMES
 from sentd.phones import normalize_e164
@@ -258,7 +259,7 @@ def _still_changing(row: Any, events: list[Any], deliveries: list[Any], now: dat
 
 
 async def _visible_message(
-    conn: Any, ctx: Context, message_id: uuid.UUID, lock: bool = False
+    conn: Connection, ctx: Context, message_id: uuid.UUID, lock: bool = False
 ) -> Any:
     try:
         return await lifecycle.visible(conn, ctx.principal, message_id, lock=lock)
@@ -289,7 +290,7 @@ async def webhooks_page(request: Request, ctx: Context = Depends(context)) -> Re
 
 
 async def _webhook_or_404(
-    conn: Any, ctx: Context, webhook_id: uuid.UUID, lock: bool = False
+    conn: Connection, ctx: Context, webhook_id: uuid.UUID, lock: bool = False
 ) -> Any:
     try:
         return await webhook_service.get(conn, ctx.principal, webhook_id, lock=lock)

@@ -10,6 +10,7 @@ from sentd.auth.permissions import Role
 from sentd.db.database import Database
 from sentd.db.repos import balances, customers, users
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 from sentd.money import micros_to_units
 from sentd.services import keys
@@ -29,7 +30,7 @@ class Bootstrap:
 
 
 async def create_organization(
-    conn: Any, *, name: str, owner_email: str, owner_name: str | None = None, currency: str
+    conn: Connection, *, name: str, owner_email: str, owner_name: str | None = None, currency: str
 ) -> tuple[Any, Any]:
     """An organization, its owner, and an empty balance in each mode (caller's transaction)."""
     org = await customers.insert_organization(conn, name=name, email=owner_email)
@@ -57,7 +58,7 @@ class OpenedOrganization:
 
 
 async def open_organization(
-    conn: Any,
+    conn: Connection,
     *,
     name: str,
     owner_email: str,

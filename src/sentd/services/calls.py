@@ -18,6 +18,7 @@ from sentd.auth.principal import Principal
 from sentd.db.repos import balances, customers, voice_numbers
 from sentd.db.repos import calls as repo
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit
 from sentd.ids import new_id
@@ -48,7 +49,7 @@ def stamp(moment: datetime) -> str:
 
 
 async def place(
-    conn: Any,
+    conn: Connection,
     *,
     customer: Any,
     livemode: bool,
@@ -94,7 +95,7 @@ async def place(
     return row
 
 
-async def _event(conn: Any, row: Any, event_type: str, now: datetime, **extra: Any) -> None:
+async def _event(conn: Connection, row: Any, event_type: str, now: datetime, **extra: Any) -> None:
     payload: dict[str, Any] = {
         "call_id": str(row["id"]),
         "account_id": str(row["customer_id"]),
@@ -119,7 +120,7 @@ def _timeline(row: Any, status: str, now: datetime) -> list[dict[str, Any]]:
     return [*row["timeline"], {"status": status, "timestamp": stamp(now)}]
 
 
-async def ring(conn: Any, row: Any, now: datetime, next_step_at: datetime | None) -> Any:
+async def ring(conn: Connection, row: Any, now: datetime, next_step_at: datetime | None) -> Any:
     return await repo.update(
         conn,
         row["id"],
@@ -132,7 +133,7 @@ async def ring(conn: Any, row: Any, now: datetime, next_step_at: datetime | None
     )
 
 
-async def answer(conn: Any, row: Any, now: datetime, ends_at: datetime | None) -> Any:
+async def answer(conn: Connection, row: Any, now: datetime, ends_at: datetime | None) -> Any:
     """ANSWERED (call.answered); recording starts now when the answer asked for it."""
     row = await repo.update(
         conn,
@@ -152,7 +153,7 @@ async def answer(conn: Any, row: Any, now: datetime, ends_at: datetime | None) -
     return row
 
 
-async def fail(conn: Any, row: Any, status: str, reason: str | None, now: datetime) -> Any:
+async def fail(conn: Connection, row: Any, status: str, reason: str | None, now: datetime) -> Any:
     """An unanswered end: FAILED, NO_ANSWER or REJECTED, with call.failed."""
     assert status in FAILED_STATUSES
     row = await repo.update(
@@ -173,7 +174,7 @@ async def fail(conn: Any, row: Any, status: str, reason: str | None, now: dateti
 
 
 async def end(
-    conn: Any, row: Any, now: datetime, prices: dict[str, Any], duration_s: int | None = None
+    conn: Connection, row: Any, now: datetime, prices: dict[str, Any], duration_s: int | None = None
 ) -> Any:
     """End a live call the way a disconnect does: an answered call COMPLETED (priced, debited
     once, call.completed, its open recording made ready), a ringing one NO_ANSWER. A provider
@@ -215,7 +216,7 @@ async def end(
 
 
 async def connect(
-    conn: Any,
+    conn: Connection,
     row: Any,
     verdict: dict[str, Any] | AnswerError,
     *,
@@ -246,7 +247,7 @@ async def connect(
     return await ring(conn, row, now, next_step_at)
 
 
-async def refusal(conn: Any, row: Any, prices: dict[str, Any]) -> str | None:
+async def refusal(conn: Connection, row: Any, prices: dict[str, Any]) -> str | None:
     """Why a leg about to ring (its plan names the target) must not: its phone destination is
     blocked, or the balances that pay for it cannot afford one minute. None: it may ring."""
     target = row["plan"].get("target") or {}
@@ -293,11 +294,11 @@ def rate_micros(row: Any, prices: dict[str, Any]) -> int:
     return price_micros(prices, "voice", region, None)
 
 
-async def _customer(conn: Any, row: Any) -> Any:
+async def _customer(conn: Connection, row: Any) -> Any:
     return await customers.get(conn, row["customer_id"])
 
 
-async def affordable_seconds(conn: Any, row: Any, prices: dict[str, Any]) -> int | None:
+async def affordable_seconds(conn: Connection, row: Any, prices: dict[str, Any]) -> int | None:
     """How long the call may run on the balances that pay for it (None: it costs nothing)."""
     rate = rate_micros(row, prices)
     if rate == 0:
@@ -310,7 +311,7 @@ async def affordable_seconds(conn: Any, row: Any, prices: dict[str, Any]) -> int
     return (total // rate) * 60
 
 
-async def debit(conn: Any, row: Any, amount: int) -> None:
+async def debit(conn: Connection, row: Any, amount: int) -> None:
     """Take the price from the first paying balance that covers it (a profile's own balance
     first, per its billing model); when none does — it was spent elsewhere during the call —
     whatever the first one holds."""
@@ -325,7 +326,7 @@ async def debit(conn: Any, row: Any, amount: int) -> None:
         await _apply(conn, scopes[0], -held, row)
 
 
-async def _apply(conn: Any, scope: Scope, amount: int, row: Any) -> Any:
+async def _apply(conn: Connection, scope: Scope, amount: int, row: Any) -> Any:
     current = await balances.get(conn, scope)
     currency = current["currency"] if current else "USD"
     return await balances.apply(
@@ -341,14 +342,16 @@ async def _apply(conn: Any, scope: Scope, amount: int, row: Any) -> Any:
 # --- recordings ---------------------------------------------------------------------------------
 
 
-async def start_recording(conn: Any, row: Any, now: datetime) -> Any:
+async def start_recording(conn: Connection, row: Any, now: datetime) -> Any:
     if row["recording"]:
         return row
     await repo.start_recording(conn, new_id(), row["id"], secrets.token_urlsafe(24), now)
     return await repo.update(conn, row["id"], {"recording": True, "record_started_at": now})
 
 
-async def stop_recording(conn: Any, row: Any, now: datetime, *, emit_ready: bool = True) -> Any:
+async def stop_recording(
+    conn: Connection, row: Any, now: datetime, *, emit_ready: bool = True
+) -> Any:
     """Close the open recording; the simulator has it ready at once (call.recording_ready)."""
     for recording in await repo.open_recordings(conn, row["id"]):
         await repo.finish_recording(
@@ -366,7 +369,7 @@ async def stop_recording(conn: Any, row: Any, now: datetime, *, emit_ready: bool
 # --- commands of the API ------------------------------------------------------------------------
 
 
-async def get(conn: Any, scope: Scope, call_id: uuid.UUID, *, lock: bool = False) -> Any:
+async def get(conn: Connection, scope: Scope, call_id: uuid.UUID, *, lock: bool = False) -> Any:
     row = await repo.get(conn, scope, call_id, lock=lock)
     if row is None:
         raise not_found(call_id)
@@ -374,7 +377,7 @@ async def get(conn: Any, scope: Scope, call_id: uuid.UUID, *, lock: bool = False
 
 
 async def page(
-    conn: Any,
+    conn: Connection,
     scope: Scope,
     *,
     direction: str | None,
@@ -399,13 +402,13 @@ async def page(
     )
 
 
-async def ready_recordings(conn: Any, scope: Scope, call_id: uuid.UUID) -> list[Any]:
+async def ready_recordings(conn: Connection, scope: Scope, call_id: uuid.UUID) -> list[Any]:
     """The finished recordings of one call of `scope`."""
     await get(conn, scope, call_id)
     return await repo.ready_recordings(conn, call_id)
 
 
-async def recording(conn: Any, recording_id: uuid.UUID) -> Any:
+async def recording(conn: Connection, recording_id: uuid.UUID) -> Any:
     """A recording by id, of any customer (its pre-signed link is the permission), or None."""
     return await repo.recording(conn, recording_id)
 
@@ -418,7 +421,11 @@ def check_live_phone_call(row: Any) -> None:
 
 
 async def hangup(
-    conn: Any, principal: Principal, call_id: uuid.UUID, now: datetime, prices: dict[str, Any]
+    conn: Connection,
+    principal: Principal,
+    call_id: uuid.UUID,
+    now: datetime,
+    prices: dict[str, Any],
 ) -> Any:
     row = await get(conn, principal.scope, call_id, lock=True)
     check_live_phone_call(row)
@@ -426,7 +433,7 @@ async def hangup(
 
 
 async def record(
-    conn: Any, principal: Principal, call_id: uuid.UUID, action: str, now: datetime
+    conn: Connection, principal: Principal, call_id: uuid.UUID, action: str, now: datetime
 ) -> Any:
     row = await get(conn, principal.scope, call_id, lock=True)
     check_live_phone_call(row)
@@ -446,7 +453,7 @@ def far_party(row: Any) -> tuple[str, str | None]:
 
 
 async def conference_call(
-    conn: Any, principal: Principal, call_id: uuid.UUID, *, lock: bool = True
+    conn: Connection, principal: Principal, call_id: uuid.UUID, *, lock: bool = True
 ) -> Any:
     row = await get(conn, principal.scope, call_id, lock=lock)
     if row["status"] not in LIVE:
@@ -457,14 +464,14 @@ async def conference_call(
 
 
 async def participants(
-    conn: Any, principal: Principal, call_id: uuid.UUID, *, lock: bool = True
+    conn: Connection, principal: Principal, call_id: uuid.UUID, *, lock: bool = True
 ) -> tuple[Any, list[Any]]:
     row = await conference_call(conn, principal, call_id, lock=lock)
     return row, await repo.room(conn, principal.scope, row["conference"])
 
 
 async def participant(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     call_id: uuid.UUID,
     participant_id: uuid.UUID,
@@ -481,14 +488,18 @@ async def participant(
 
 
 async def mute(
-    conn: Any, principal: Principal, call_id: uuid.UUID, participant_id: uuid.UUID, muted: bool
+    conn: Connection,
+    principal: Principal,
+    call_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    muted: bool,
 ) -> None:
     leg = await participant(conn, principal, call_id, participant_id)
     await repo.update(conn, leg["id"], {"muted": muted})
 
 
 async def remove(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     call_id: uuid.UUID,
     participant_id: uuid.UUID,
@@ -500,7 +511,11 @@ async def remove(
 
 
 async def remove_all(
-    conn: Any, principal: Principal, call_id: uuid.UUID, now: datetime, prices: dict[str, Any]
+    conn: Connection,
+    principal: Principal,
+    call_id: uuid.UUID,
+    now: datetime,
+    prices: dict[str, Any],
 ) -> None:
     host = await conference_call(conn, principal, call_id)
     for leg in await repo.room(conn, principal.scope, host["conference"]):
@@ -510,7 +525,7 @@ async def remove_all(
 
 
 async def check_participant(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     call_id: uuid.UUID,
     *,
@@ -537,7 +552,7 @@ async def check_participant(
 
 
 async def add_participant(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     call_id: uuid.UUID,
     *,
@@ -587,7 +602,7 @@ def _leg_caller(host: Any, kind: str, shown: str) -> str:
 
 
 async def participant_can_ring(
-    conn: Any, host: Any, *, kind: str, value: str, shown: str, prices: dict[str, Any]
+    conn: Connection, host: Any, *, kind: str, value: str, shown: str, prices: dict[str, Any]
 ) -> bool:
     """Whether `add_participant` would let this leg ring (no `refusal`), judged before a
     provider is asked to dial it; a leg that may not is recorded FAILED and never dialled."""
@@ -670,7 +685,7 @@ async def place_outbound(db: Any, *, token: str, callee: tuple[str, str], now: d
 
 
 async def recording_arrived(
-    conn: Any, row: Any, provider_ref: str, media_url: str, now: datetime
+    conn: Connection, row: Any, provider_ref: str, media_url: str, now: datetime
 ) -> None:
     """A provider's recording of the call is ready (once per recording: a repeat is ignored)."""
     if await repo.recording_by_ref(conn, provider_ref) is not None:

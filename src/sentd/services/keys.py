@@ -10,6 +10,7 @@ from typing import Any
 from sentd.auth import keys as key_format
 from sentd.db.database import Database
 from sentd.db.repos import api_keys, customers, users
+from sentd.db.types import Connection
 from sentd.ids import parse_uuid
 
 
@@ -24,7 +25,7 @@ class IssuedKey:
 
 
 async def issue(
-    conn: Any,
+    conn: Connection,
     *,
     customer_id: uuid.UUID,
     user_id: uuid.UUID,

@@ -11,6 +11,7 @@ from typing import Any
 from sentd import outbound
 from sentd.auth.principal import Principal
 from sentd.db.repos import webhooks
+from sentd.db.types import Connection
 from sentd.domain.webhooks import WebhookInput
 from sentd.errors.exceptions import ApiError
 from sentd.events import sender
@@ -42,7 +43,9 @@ async def check_destination(url: str, allow_private: bool, field: str = "endpoin
         raise ApiError("VALIDATION_001", {field: [str(exc)]}) from exc
 
 
-async def get(conn: Any, principal: Principal, webhook_id: uuid.UUID, lock: bool = False) -> Any:
+async def get(
+    conn: Connection, principal: Principal, webhook_id: uuid.UUID, lock: bool = False
+) -> Any:
     row = await webhooks.get(conn, principal.scope, webhook_id, lock=lock)
     if row is None:
         raise _not_found(webhook_id)
@@ -50,7 +53,7 @@ async def get(conn: Any, principal: Principal, webhook_id: uuid.UUID, lock: bool
 
 
 async def page(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     *,
     search: str | None,
@@ -65,7 +68,7 @@ async def page(
 
 
 async def delivery_log(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     webhook_id: uuid.UUID,
     *,
@@ -90,7 +93,9 @@ def _columns(webhook: WebhookInput) -> dict[str, Any]:
     }
 
 
-async def create(conn: Any, principal: Principal, webhook: WebhookInput, now: datetime) -> Any:
+async def create(
+    conn: Connection, principal: Principal, webhook: WebhookInput, now: datetime
+) -> Any:
     """A new webhook (its destination checked beforehand: `check_destination`)."""
     await quotas.check(conn, principal, "webhooks")
     values = _columns(webhook) | {"signing_secret": new_secret()}
@@ -98,7 +103,7 @@ async def create(conn: Any, principal: Principal, webhook: WebhookInput, now: da
 
 
 async def replace(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     webhook_id: uuid.UUID,
     webhook: WebhookInput,
@@ -108,13 +113,15 @@ async def replace(
     return await webhooks.update(conn, webhook_id, _columns(webhook), now)
 
 
-async def delete(conn: Any, principal: Principal, webhook_id: uuid.UUID, now: datetime) -> None:
+async def delete(
+    conn: Connection, principal: Principal, webhook_id: uuid.UUID, now: datetime
+) -> None:
     await get(conn, principal, webhook_id, lock=True)
     await webhooks.soft_delete(conn, webhook_id, now)
 
 
 async def rotate_secret(
-    conn: Any, principal: Principal, webhook_id: uuid.UUID, now: datetime
+    conn: Connection, principal: Principal, webhook_id: uuid.UUID, now: datetime
 ) -> str:
     """A new secret, in force at once: deliveries are signed when sent, so none goes out with
     the old one after this commits."""
@@ -125,7 +132,7 @@ async def rotate_secret(
 
 
 async def set_active(
-    conn: Any, principal: Principal, webhook_id: uuid.UUID, active: bool, now: datetime
+    conn: Connection, principal: Principal, webhook_id: uuid.UUID, active: bool, now: datetime
 ) -> Any:
     await get(conn, principal, webhook_id, lock=True)
     values: dict[str, Any] = {"is_active": active}
@@ -160,7 +167,11 @@ async def send_test(
 
 
 async def retry_delivery(
-    conn: Any, principal: Principal, webhook_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
+    conn: Connection,
+    principal: Principal,
+    webhook_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+    now: datetime,
 ) -> None:
     """Send a failed delivery again (the dashboard's "retry"): the delivery loop picks it up."""
     await get(conn, principal, webhook_id, lock=True)

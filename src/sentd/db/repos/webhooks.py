@@ -318,7 +318,7 @@ async def release(conn: Connection, delivery_ids: list[uuid.UUID], lease_until: 
 
 
 async def requeue_failed(
-    conn: Any, webhook_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
+    conn: Connection, webhook_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
 ) -> Any:
     """Give a failed delivery one more round: it is due now, and the delivery loop sends it
     (with its attempt count going on). None when it is not this webhook's, or not failed."""
