@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sentd.auth.principal import Principal
+from sentd.db.database import Database
 from sentd.db.repos import balances, customers, voice_numbers
 from sentd.db.repos import calls as repo
 from sentd.db.scope import Scope
@@ -631,7 +632,7 @@ class NotAVoiceNumber(Exception):
 
 
 async def place_inbound(
-    db: Any, *, livemode: bool, to: str, caller: str | None, now: datetime
+    db: Database, *, livemode: bool, to: str, caller: str | None, now: datetime
 ) -> Any:
     """A simulated call from `caller` (None: a withheld number) to the voice number `to`; the
     engine asks the number's callback what to do with it."""
@@ -658,7 +659,9 @@ class InvalidToken(Exception):
     pass
 
 
-async def place_outbound(db: Any, *, token: str, callee: tuple[str, str], now: datetime) -> Any:
+async def place_outbound(
+    db: Database, *, token: str, callee: tuple[str, str], now: datetime
+) -> Any:
     """A simulated call placed from an app by the holder of a simulator voice token: through
     the number the token's identity is bound to, routed by that number's callback."""
     from sentd.voice.tokens import digest
