@@ -52,7 +52,7 @@ def stamp(moment: datetime) -> str:
 async def place(
     conn: Connection,
     *,
-    customer: Any,
+    customer: customers.Customer,
     livemode: bool,
     direction: str,
     caller: tuple[str, str | None],
@@ -72,8 +72,8 @@ async def place(
         conn,
         {
             "id": call_id or new_id(),
-            "customer_id": customer["id"],
-            "organization_id": customer["organization_id"] or customer["id"],
+            "customer_id": customer.id,
+            "organization_id": customer.organization,
             "livemode": livemode,
             "direction": direction,
             "status": "INITIATED",
@@ -295,8 +295,12 @@ def rate_micros(row: Any, prices: dict[str, Any]) -> int:
     return price_micros(prices, "voice", region, None)
 
 
-async def _customer(conn: Connection, row: Any) -> Any:
-    return await customers.get(conn, row["customer_id"])
+async def _customer(conn: Connection, customer_id: uuid.UUID) -> customers.Customer:
+    """The (not deleted) customer: a call's, a voice number's, a principal's."""
+    customer = await customers.get(conn, customer_id)
+    if customer is None:
+        raise LookupError(f"no customer {customer_id}")
+    return customer
 
 
 async def affordable_seconds(conn: Connection, row: Any, prices: dict[str, Any]) -> int | None:
@@ -304,7 +308,7 @@ async def affordable_seconds(conn: Connection, row: Any, prices: dict[str, Any])
     rate = rate_micros(row, prices)
     if rate == 0:
         return None
-    customer = await _customer(conn, row)
+    customer = await _customer(conn, row["customer_id"])
     total = 0
     for scope in funding_scopes(customer, row["livemode"]):
         balance = await balances.get(conn, scope)
@@ -316,7 +320,7 @@ async def debit(conn: Connection, row: Any, amount: int) -> None:
     """Take the price from the first paying balance that covers it (a profile's own balance
     first, per its billing model); when none does — it was spent elsewhere during the call —
     whatever the first one holds."""
-    customer = await _customer(conn, row)
+    customer = await _customer(conn, row["customer_id"])
     scopes = funding_scopes(customer, row["livemode"])
     for scope in scopes:
         if await _apply(conn, scope, -amount, row) is not None:
@@ -571,7 +575,7 @@ async def add_participant(
         conn, principal, call_id, kind=kind, value=value, caller_id=caller_id
     )
     scope = principal.scope
-    customer = await customers.get(conn, scope.customer_id)
+    customer = await _customer(conn, scope.customer_id)
     row = await place(
         conn,
         customer=customer,
@@ -640,7 +644,7 @@ async def place_inbound(
         line = await voice_numbers.holder(conn, livemode, to)
         if line is None or line["status"] != "ACTIVE":
             raise NotAVoiceNumber(to)
-        customer = await customers.get(conn, line["customer_id"])
+        customer = await _customer(conn, line["customer_id"])
         party: tuple[str, str | None] = ("number", caller) if caller else ("anonymous", None)
         return await place(
             conn,
@@ -673,7 +677,7 @@ async def place_outbound(
         line = await voice_numbers.holder(conn, held["livemode"], held["number"])
         if line is None or line["customer_id"] != held["customer_id"] or line["status"] != "ACTIVE":
             raise NotAVoiceNumber(held["number"])
-        customer = await customers.get(conn, held["customer_id"])
+        customer = await _customer(conn, held["customer_id"])
         return await place(
             conn,
             customer=customer,

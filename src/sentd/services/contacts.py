@@ -46,7 +46,7 @@ async def inherited_from(conn: Connection, principal: Principal) -> uuid.UUID | 
     if not principal.acts_as_profile:
         return None
     profile = await customers.get(conn, principal.customer_id)
-    settings = {**DEFAULT_SETTINGS, **(profile["settings"] or {})}
+    settings = {**DEFAULT_SETTINGS, **((profile.settings if profile else None) or {})}
     return principal.organization_id if settings["inherit_contacts"] else None
 
 

@@ -125,6 +125,8 @@ async def _place(conn: Connection, call: ArrivingCall, now: datetime) -> Any:
             return None
         direction, caller = "inbound", (call.caller.kind, call.caller.value)
     customer = await customers.get(conn, line["customer_id"])
+    if customer is None:
+        return None
     return await calls.place(
         conn,
         customer=customer,
