@@ -27,6 +27,7 @@ from sentd.services import accounts, contacts, keys, lifecycle, profiles, quotas
 from sentd.services import dashboard_reads as reads
 from sentd.services import dashboard_sessions as sessions
 from sentd.services import webhooks as webhook_service
+from sentd.services.webhooks import Webhook
 
 router = APIRouter(prefix=web.PREFIX, route_class=web.DashboardRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -291,7 +292,7 @@ async def webhooks_page(request: Request, ctx: Context = Depends(context)) -> Re
 
 async def _webhook_or_404(
     conn: Connection, ctx: Context, webhook_id: uuid.UUID, lock: bool = False
-) -> Any:
+) -> Webhook:
     try:
         return await webhook_service.get(conn, ctx.principal, webhook_id, lock=lock)
     except ApiError:

@@ -36,7 +36,7 @@ async def message_events(conn: Connection, message_id: uuid.UUID) -> list[Any]:
     return await messages.events_of(conn, message_id)
 
 
-async def webhook_list(conn: Connection, scope: Scope) -> list[Any]:
+async def webhook_list(conn: Connection, scope: Scope) -> list[webhooks.Webhook]:
     rows, _ = await webhooks.page(conn, scope, search=None, is_active=None, limit=100, offset=0)
     return rows
 

@@ -29,7 +29,7 @@ class Customer:
     description: str | None
     short_name: str | None
     status: str | None
-    settings: dict[str, Any] | None
+    settings: dict[str, Any]
     created_at: datetime
     updated_at: datetime
 
