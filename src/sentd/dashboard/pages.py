@@ -18,7 +18,7 @@ from sentd.dashboard import charts, web
 from sentd.dashboard.account import invitation_url
 from sentd.dashboard.web import Context, context
 from sentd.db.scope import Scope
-from sentd.db.types import Connection
+from sentd.db.types import Connection, Record
 from sentd.errors.exceptions import ApiError
 from sentd.events.catalog import EVENT_NAMES
 from sentd.phones import normalize_e164
@@ -261,7 +261,7 @@ def _still_changing(row: Any, events: list[Any], deliveries: list[Any], now: dat
 
 async def _visible_message(
     conn: Connection, ctx: Context, message_id: uuid.UUID, lock: bool = False
-) -> Any:
+) -> Record:
     try:
         return await lifecycle.visible(conn, ctx.principal, message_id, lock=lock)
     except ApiError:

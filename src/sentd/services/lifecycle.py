@@ -19,7 +19,7 @@ from typing import Any
 from sentd.auth.principal import Principal
 from sentd.db.repos import balances, customers, early_receipts, messages
 from sentd.db.scope import Scope
-from sentd.db.types import Connection
+from sentd.db.types import Connection, Record
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit, emit_many
 from sentd.metrics import MESSAGE_TRANSITIONS
@@ -259,7 +259,7 @@ async def apply_early_receipts_many(conn: Connection, rows: list[Any], now: date
 
 async def visible(
     conn: Connection, principal: Principal, message_id: uuid.UUID, lock: bool = False
-) -> Any:
+) -> Record:
     """The message, when it is the principal's (customer and mode); else `RESOURCE_003`."""
     row = await messages.get(conn, message_id, lock=lock)
     if (
@@ -271,7 +271,7 @@ async def visible(
     return row
 
 
-def cancellable(message: Any) -> bool:
+def cancellable(message: Record) -> bool:
     return message["status"] in UNSENT
 
 
@@ -285,6 +285,6 @@ async def cancel(conn: Connection, message: Any, now: datetime) -> Any:
     return await transition(conn, message, "CANCELLED", description="Cancelled", now=now)
 
 
-async def message(conn: Connection, message_id: uuid.UUID) -> Any:
+async def message(conn: Connection, message_id: uuid.UUID) -> Record | None:
     """A message of any customer by id (what a provider's callback names), or None."""
     return await messages.get(conn, message_id)
