@@ -34,6 +34,7 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/pytest -q -p no:cacheprovider --noconftest tests/test_architecture.py
 
 ## Benchmarks (by hand; minutes): wrk against sentd, the floor app and the pipeline.
 bench: install

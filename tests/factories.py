@@ -42,17 +42,15 @@ def make_org(
             for livemode, amount in ((True, live_micros), (False, test_micros)):
                 await balances.apply(
                     conn,
-                    Scope(org["id"], livemode),
+                    Scope(org.id, livemode),
                     amount_micros=amount,
                     currency="USD",
                     reason="test",
                     reference=None,
                 )
-            live = await keys.issue(conn, customer_id=org["id"], user_id=owner["id"], livemode=True)
-            test = await keys.issue(
-                conn, customer_id=org["id"], user_id=owner["id"], livemode=False
-            )
-        return Org(org["id"], owner["id"], live.plaintext, test.plaintext)
+            live = await keys.issue(conn, customer_id=org.id, user_id=owner["id"], livemode=True)
+            test = await keys.issue(conn, customer_id=org.id, user_id=owner["id"], livemode=False)
+        return Org(org.id, owner["id"], live.plaintext, test.plaintext)
 
     return server.run(go())
 

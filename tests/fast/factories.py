@@ -41,15 +41,15 @@ async def make_org(conn: Any, *, live_micros: int = 10_000_000, currency: str = 
     if live_micros:
         await balances.apply(
             conn,
-            Scope(org["id"], True),
+            Scope(org.id, True),
             amount_micros=live_micros,
             currency=currency,
             reason="test",
             reference=None,
         )
-    live = await keys.issue(conn, customer_id=org["id"], user_id=owner["id"], livemode=True)
-    test = await keys.issue(conn, customer_id=org["id"], user_id=owner["id"], livemode=False)
-    return Org(org["id"], owner["id"], live.plaintext, test.plaintext)
+    live = await keys.issue(conn, customer_id=org.id, user_id=owner["id"], livemode=True)
+    test = await keys.issue(conn, customer_id=org.id, user_id=owner["id"], livemode=False)
+    return Org(org.id, owner["id"], live.plaintext, test.plaintext)
 
 
 async def make_profile(conn: Any, org: Org, *, name: str = "Shop") -> Any:

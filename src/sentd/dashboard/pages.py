@@ -18,6 +18,7 @@ from sentd.dashboard import charts, web
 from sentd.dashboard.account import invitation_url
 from sentd.dashboard.web import Context, context
 from sentd.db.scope import Scope
+from sentd.db.types import Connection, Record
 from sentd.errors.exceptions import ApiError
 from sentd.events.catalog import EVENT_NAMES
 from sentd.phones import normalize_e164
@@ -26,6 +27,7 @@ from sentd.services import accounts, contacts, keys, lifecycle, profiles, quotas
 from sentd.services import dashboard_reads as reads
 from sentd.services import dashboard_sessions as sessions
 from sentd.services import webhooks as webhook_service
+from sentd.services.webhooks import Webhook
 
 router = APIRouter(prefix=web.PREFIX, route_class=web.DashboardRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -258,8 +260,8 @@ def _still_changing(row: Any, events: list[Any], deliveries: list[Any], now: dat
 
 
 async def _visible_message(
-    conn: Any, ctx: Context, message_id: uuid.UUID, lock: bool = False
-) -> Any:
+    conn: Connection, ctx: Context, message_id: uuid.UUID, lock: bool = False
+) -> Record:
     try:
         return await lifecycle.visible(conn, ctx.principal, message_id, lock=lock)
     except ApiError:
@@ -289,8 +291,8 @@ async def webhooks_page(request: Request, ctx: Context = Depends(context)) -> Re
 
 
 async def _webhook_or_404(
-    conn: Any, ctx: Context, webhook_id: uuid.UUID, lock: bool = False
-) -> Any:
+    conn: Connection, ctx: Context, webhook_id: uuid.UUID, lock: bool = False
+) -> Webhook:
     try:
         return await webhook_service.get(conn, ctx.principal, webhook_id, lock=lock)
     except ApiError:

@@ -17,6 +17,7 @@ from typing import Any
 from sentd.db.repos import calls as repo
 from sentd.db.repos import voice_numbers
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.pricing import price_list
 from sentd.services import calls
 from sentd.voice import callback, contract
@@ -95,7 +96,7 @@ async def _ask(context: WorkerContext, row: Any) -> None:
 
 async def _apply(
     context: WorkerContext,
-    conn: Any,
+    conn: Connection,
     row: Any,
     verdict: dict[str, Any] | contract.AnswerError | None,
 ) -> None:
