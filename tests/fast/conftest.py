@@ -10,6 +10,9 @@ stays with the tests that run a server. The one exception is two connections rac
 locks (the dispatcher's SKIP LOCKED claim, tests/fast/repos/test_dispatch_claim.py): that test
 commits its rows on connections of its own (`connect`) and deletes them afterwards.
 
+Inside one transaction `now()` does not move: rows a test makes share their database-made
+timestamps (`created_at`), so where order matters a test sets the times itself.
+
 Test functions may be `async def`: they run on the session's event loop, the one the connection
 lives on (no plugin needed).
 """

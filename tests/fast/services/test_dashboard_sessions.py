@@ -192,6 +192,11 @@ async def test_one_email_in_two_organizations_signs_in_by_password(
                 db_conn, organization_id=org.id, email=email, name=None, role="admin", now=NOW
             )
             await sessions.accept_invitation(db, invitation.token, password, now=NOW)
+            # One transaction's now() does not move: make this membership the newer one.
+            await db_conn.execute(
+                "UPDATE users SET created_at = created_at + interval '1 minute' WHERE id = $1",
+                invitation.user["id"],
+            )
         else:
             await set_password(db, email, password)
     assert [m.organization_id for m in await sessions.memberships(db, email)] == [
