@@ -4,6 +4,8 @@ services and repositories (so they are what the server would have made)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +14,7 @@ from sentd.auth import keys as key_format
 from sentd.auth.permissions import Role
 from sentd.auth.principal import Principal
 from sentd.config import Settings
+from sentd.db.database import Database
 from sentd.db.repos import api_keys, balances, customers, messages
 from sentd.db.scope import Scope
 from sentd.ids import new_id
@@ -19,6 +22,24 @@ from sentd.plans import effective_limits
 from sentd.services import accounts, contacts, keys
 
 REQUEST_RATES = Settings.model_construct().request_rates  # the defaults
+
+
+class OneConnection(Database):
+    """A `Database` for services that open their own connection or transaction: every one is
+    the test's connection (a transaction there is a savepoint, rolled back with the test's)."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(pool=None, dsn="")
+        self.conn = conn
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        yield self.conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        async with self.conn.transaction():
+            yield self.conn
 
 
 @dataclass(frozen=True)
