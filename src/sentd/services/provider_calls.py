@@ -67,23 +67,9 @@ async def arrive(
             return None
     if row["status"] != "INITIATED":
         return None
-    question = contract.Question(
-        call_id=row["id"],
-        account_id=row["customer_id"],
-        number=row["number"],
-        direction=row["direction"],
-        caller=contract.Party(row["from_kind"], row["from_value"]),
-        callee=contract.Party(row["to_kind"], row["to_value"]),
+    verdict = await callback.ask(
+        row, line, own, now, timeout_s=callback_timeout_s, allow_private=allow_private
     )
-    body, headers = contract.signed_question(question, line["callback_secret"], now)
-    reply = await callback.post_question(
-        line["callback_url"],
-        body,
-        headers,
-        timeout_s=callback_timeout_s,
-        allow_private=allow_private,
-    )
-    verdict = contract.judge(reply, number=row["number"], own_numbers=own)
     async with db.transaction() as conn:
         row = await repo.get_any(conn, row["id"], lock=True)
         if row["status"] != "INITIATED":

@@ -68,25 +68,14 @@ async def _ask(context: WorkerContext, row: Any) -> None:
         own = frozenset(r["number"] for r in await voice_numbers.all_of(conn, scope))
     verdict: dict[str, Any] | contract.AnswerError | None = None
     if line is not None and line["callback_url"]:
-        question = contract.Question(
-            call_id=row["id"],
-            account_id=row["customer_id"],
-            number=row["number"],
-            direction=row["direction"],
-            caller=contract.Party(row["from_kind"], row["from_value"]),
-            callee=contract.Party(row["to_kind"], row["to_value"]),
-        )
-        body, headers = contract.signed_question(
-            question, line["callback_secret"], context.clock.now()
-        )
-        reply = await callback.post_question(
-            line["callback_url"],
-            body,
-            headers,
+        verdict = await callback.ask(
+            row,
+            line,
+            own,
+            context.clock.now(),
             timeout_s=context.settings.voice_callback_timeout_s,
             allow_private=context.settings.webhook_allow_private,
         )
-        verdict = contract.judge(reply, number=row["number"], own_numbers=own)
     async with context.db.transaction() as conn:
         locked = await repo.get_any(conn, row["id"], lock=True)
         if locked["status"] != "INITIATED" or locked["plan"].get("step") != "ask":
