@@ -381,30 +381,8 @@ async def get(conn: Connection, scope: Scope, call_id: uuid.UUID, *, lock: bool 
     return row
 
 
-async def page(
-    conn: Connection,
-    scope: Scope,
-    *,
-    direction: str | None,
-    status: str | None,
-    number: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[Any], int]:
-    """A page of the calls of `scope`, newest first, and how many match."""
-    return await repo.page(
-        conn,
-        scope,
-        direction=direction,
-        status=status,
-        number=number,
-        since=since,
-        until=until,
-        limit=limit,
-        offset=offset,
-    )
+# A page of the calls of `scope`, newest first, and how many match: the repository's read as is.
+page = repo.page
 
 
 async def ready_recordings(conn: Connection, scope: Scope, call_id: uuid.UUID) -> list[Any]:

@@ -100,6 +100,8 @@ async def page(
     limit: int,
     offset: int,
 ) -> tuple[list[Any], int]:
+    """A page of the calls of `scope` (each filter None: any), newest first, and how many
+    match."""
     where = (
         f"{_MINE} AND ($3::text IS NULL OR direction = $3) AND ($4::text IS NULL OR status = $4) "
         "AND ($5::text IS NULL OR number = $5) AND ($6::timestamptz IS NULL OR started_at >= $6) "
