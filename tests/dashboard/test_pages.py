@@ -5,7 +5,6 @@ one organization's session never sees another's data."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ import sent_dm
 from tests.dashboard.helpers import Dash, add_member, give_password, owner_email, signed_in
 from tests.factories import Org, make_org
 from tests.live_server import LiveServer
+from tests.waiting import wait_until
 from tests.webhook_receiver import Behaviour, WebhookReceiver
 
 PAGES = (
@@ -42,16 +42,6 @@ def send(server: LiveServer, key: str, **extra: Any) -> str:
     assert response.status_code == 202, response.text
     message_id: str = response.json()["data"]["recipients"][0]["message_id"]
     return message_id
-
-
-def wait_until(check: Any, what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -188,20 +178,7 @@ def test_a_failing_webhook_shows_its_attempts_and_is_retried(
     ("role", "allowed", "refused"),
     [
         ("admin", PAGES, ()),
-        (
-            "developer",
-            (
-                "/overview",
-                "/keys",
-                "/messages",
-                "/webhooks",
-                "/contacts",
-                "/templates",
-                "/profiles",
-                "/users",
-            ),
-            ("/billing",),
-        ),
+        ("developer", tuple(p for p in PAGES if p != "/billing"), ("/billing",)),
         (
             "billing",
             ("/overview", "/profiles", "/users", "/billing"),
