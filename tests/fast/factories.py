@@ -19,7 +19,7 @@ from sentd.db.repos import api_keys, balances, customers, messages
 from sentd.db.scope import Scope
 from sentd.ids import new_id
 from sentd.plans import effective_limits
-from sentd.services import accounts, contacts, keys
+from sentd.services import accounts, contacts, keys, users
 
 REQUEST_RATES = Settings.model_construct().request_rates  # the defaults
 
@@ -75,6 +75,15 @@ async def make_org(conn: Any, *, live_micros: int = 10_000_000, currency: str = 
 
 async def make_profile(conn: Any, org: Org, *, name: str = "Shop") -> Any:
     return await customers.insert_profile(conn, organization_id=org.id, name=name)
+
+
+async def invite(
+    conn: Any, org: Org, email: str, role: str, *, now: datetime, name: str | None = None
+) -> users.Invitation:
+    """`users.invite` of `email` into `org` with `role`."""
+    return await users.invite(
+        conn, organization_id=org.id, email=email, name=name, role=role, now=now
+    )
 
 
 async def principal_of(conn: Any, plaintext: str) -> Principal:

@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from sentd.auth import passwords
 from sentd.services import dashboard_sessions as sessions
 from sentd.services import users
-from tests.fast.factories import OneConnection, Org, make_org
+from tests.fast.factories import OneConnection, Org, invite, make_org
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 TTL = timedelta(hours=8)
@@ -163,14 +163,7 @@ async def test_failed_sign_ins_are_counted_per_email_within_the_window(
 
 async def test_accepting_an_invitation_sets_the_password(db_conn: Any, cheap_hashing: None) -> None:
     org, db = await make_org(db_conn), OneConnection(db_conn)
-    invitation = await users.invite(
-        db_conn,
-        organization_id=org.id,
-        email="dev@example.com",
-        name=None,
-        role="developer",
-        now=NOW,
-    )
+    invitation = await invite(db_conn, org, "dev@example.com", "developer", now=NOW)
     with pytest.raises(sessions.PasswordError):
         await sessions.accept_invitation(db, invitation.token, "short", now=NOW)
     with pytest.raises(sessions.SignInRefused):  # not a member yet
@@ -189,9 +182,7 @@ async def test_one_email_in_two_organizations_signs_in_by_password(
     email = await owner_email(db_conn, first)
     for org, password in ((first, "first password"), (second, "second password")):
         if org is second:
-            invitation = await users.invite(
-                db_conn, organization_id=org.id, email=email, name=None, role="admin", now=NOW
-            )
+            invitation = await invite(db_conn, org, email, "admin", now=NOW)
             await sessions.accept_invitation(db, invitation.token, password, now=NOW)
             # One transaction's now() does not move: make this membership the newer one.
             await db_conn.execute(

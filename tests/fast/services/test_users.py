@@ -12,29 +12,20 @@ from sentd.auth import keys as key_format
 from sentd.db.repos import api_keys
 from sentd.errors.exceptions import ApiError
 from sentd.services import keys, users
-from tests.fast.factories import OneConnection, Org, make_org
+from tests.fast.factories import OneConnection, Org, invite, make_org
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 async def member(conn: Any, org: Org, email: str, role: str = "admin") -> Any:
     """An active member with `role` (invited, then accepted)."""
-    invitation = await users.invite(
-        conn, organization_id=org.id, email=email, name=None, role=role, now=NOW
-    )
+    invitation = await invite(conn, org, email, role, now=NOW)
     return await users.accept(OneConnection(conn), invitation.token, now=NOW)
 
 
 async def test_an_invitation_is_accepted_once_with_its_token(db_conn: Any) -> None:
     org = await make_org(db_conn)
-    invitation = await users.invite(
-        db_conn,
-        organization_id=org.id,
-        email="ann@example.com",
-        name="Ann",
-        role="billing",
-        now=NOW,
-    )
+    invitation = await invite(db_conn, org, "ann@example.com", "billing", now=NOW, name="Ann")
     assert invitation.token.startswith("inv_")
     assert invitation.expires_at == NOW + users.INVITATION_TTL
     assert invitation.user["status"] == "invited" and invitation.user["role"] == "billing"
@@ -52,34 +43,18 @@ async def test_an_invitation_is_accepted_once_with_its_token(db_conn: Any) -> No
         await users.accept(db, invitation.token, now=NOW)
     # An active member cannot be invited again.
     with pytest.raises(ApiError) as raised:
-        await users.invite(
-            db_conn,
-            organization_id=org.id,
-            email="ANN@example.com",
-            name=None,
-            role="admin",
-            now=NOW,
-        )
+        await invite(db_conn, org, "ANN@example.com", "admin", now=NOW)
     assert raised.value.code == "RESOURCE_007"
 
 
 async def test_an_expired_invitation_is_refused_and_a_new_one_replaces_it(db_conn: Any) -> None:
     org = await make_org(db_conn)
     db = OneConnection(db_conn)
-    first = await users.invite(
-        db_conn, organization_id=org.id, email="bo@example.com", name=None, role="admin", now=NOW
-    )
+    first = await invite(db_conn, org, "bo@example.com", "admin", now=NOW)
     with pytest.raises(users.InvitationError, match="expired"):
         await users.accept(db, first.token, now=first.expires_at)
     # Inviting again keeps the user and replaces the token (the old one stops working).
-    second = await users.invite(
-        db_conn,
-        organization_id=org.id,
-        email="bo@example.com",
-        name=None,
-        role="developer",
-        now=first.expires_at,
-    )
+    second = await invite(db_conn, org, "bo@example.com", "developer", now=first.expires_at)
     assert second.user["id"] == first.user["id"] and second.user["role"] == "developer"
     with pytest.raises(users.InvitationError):
         await users.accept(db, first.token, now=first.expires_at)
@@ -97,14 +72,7 @@ async def test_only_assignable_roles_are_given(db_conn: Any) -> None:
     org = await make_org(db_conn)
     for role in ("owner", "superuser"):
         with pytest.raises(ApiError) as raised:
-            await users.invite(
-                db_conn,
-                organization_id=org.id,
-                email="x@example.com",
-                name=None,
-                role=role,
-                now=NOW,
-            )
+            await invite(db_conn, org, "x@example.com", role, now=NOW)
         assert raised.value.code == "VALIDATION_006"
     admin = await member(db_conn, org, "a@example.com")
     with pytest.raises(ApiError) as raised:
@@ -137,9 +105,7 @@ async def test_the_last_admin_can_be_neither_demoted_nor_removed(db_conn: Any) -
         assert raised.value.code == "ACCOUNT_002"
     assert (await change(first["id"], "admin"))["role"] == "admin"  # staying admin is fine
     # An invited (not yet active) admin does not count as one.
-    await users.invite(
-        db_conn, organization_id=org.id, email="a2@example.com", name=None, role="admin", now=NOW
-    )
+    await invite(db_conn, org, "a2@example.com", "admin", now=NOW)
     with pytest.raises(ApiError) as raised:
         await change(first["id"], "billing")
     assert raised.value.code == "ACCOUNT_002"
@@ -197,7 +163,5 @@ async def test_removal_revokes_the_members_keys_and_a_new_invitation_revives(
     assert await api_keys.touch_active(db_conn, digest) is None
     assert await api_keys.touch_active(db_conn, key_format.digest(org.live_key)) is not None
     assert (await users.list_users(OneConnection(db_conn), org.id, limit=10, offset=0))[1] == 0
-    again = await users.invite(
-        db_conn, organization_id=org.id, email="dev@example.com", name=None, role="billing", now=NOW
-    )
+    again = await invite(db_conn, org, "dev@example.com", "billing", now=NOW)
     assert again.user["id"] == dev["id"] and again.user["status"] == "invited"
