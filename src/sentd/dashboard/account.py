@@ -153,11 +153,15 @@ async def switch_organization(request: Request, ctx: Context = Depends(context))
     return response
 
 
+def _set_password_page(request: Request, kind: str) -> Response:
+    """The form that sets a password with the link's token (`kind`: invitation or password)."""
+    token = request.query_params.get("token", "")
+    return _anonymous(request, "set_password.html", kind=kind, token=token)
+
+
 @router.get("/invitation")
 async def invitation_page(request: Request) -> Response:
-    return _anonymous(
-        request, "set_password.html", kind="invitation", token=request.query_params.get("token", "")
-    )
+    return _set_password_page(request, "invitation")
 
 
 @router.post("/invitation")
@@ -244,9 +248,7 @@ def invitation_url(base: str, token: str) -> str:
 
 @router.get("/password/set")
 async def set_password_page(request: Request) -> Response:
-    return _anonymous(
-        request, "set_password.html", kind="password", token=request.query_params.get("token", "")
-    )
+    return _set_password_page(request, "password")
 
 
 @router.post("/password/set")
