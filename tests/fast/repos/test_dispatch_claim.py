@@ -89,9 +89,9 @@ def committed_messages(database_url: str) -> Iterator[list[uuid.UUID]]:
         try:
             async with conn.transaction():
                 org = await customers.insert_organization(conn, name="Claims", email=None)
-                scope = Scope(org["id"], True)
+                scope = Scope(org.id, True)
                 contact = await contacts.find_or_create(conn, scope, "+14155550100")
-                return org["id"], await due(conn, scope, contact, 40, 30, 20, 10)
+                return org.id, await due(conn, scope, contact, 40, 30, 20, 10)
         finally:
             await conn.close()
 
