@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint format bench clean
+.PHONY: install run test test-fast lint format bench bench-sustained clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,12 +34,19 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/pytest -q -p no:cacheprovider --noconftest tests/test_architecture.py
 
 ## Benchmarks (by hand; minutes): wrk against sentd, the floor app and the pipeline.
 bench: install
 	@command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
+
+## Sustained end to end (accept + dispatch + webhooks; the highest rate the backlog keeps up
+## with) and the API's RSS soak: bench/sustained.py (BENCH_SUSTAINED_WINDOW_S, BENCH_SOAK_S, …).
+bench-sustained: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench.sustained
 
 format: install
 	$(BIN)/ruff format src tests bench

@@ -10,6 +10,7 @@ from typing import Any
 from sentd.db.database import Database
 from sentd.db.repos import balances, customers, users
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.services import accounts, keys
 from tests.live_server import LiveServer
 
@@ -20,6 +21,19 @@ class Org:
     owner_id: uuid.UUID
     live_key: str
     test_key: str
+
+
+# A sender profile the API accepts with the fewest fields: paid by the organization, with a
+# brand of its own (a manual review then decides it).
+SHOP_PROFILE: dict[str, Any] = {
+    "name": "Shop",
+    "short_name": "SHOP",
+    "billing_model": "organization",
+    "brand": {
+        "contact": {"name": "Ana"},
+        "compliance": {"brandRelationship": "SMALL_ACCOUNT", "vertical": "RETAIL"},
+    },
+}
 
 
 def _db(server: LiveServer) -> Database:
@@ -42,19 +56,28 @@ def make_org(
             for livemode, amount in ((True, live_micros), (False, test_micros)):
                 await balances.apply(
                     conn,
-                    Scope(org["id"], livemode),
+                    Scope(org.id, livemode),
                     amount_micros=amount,
                     currency="USD",
                     reason="test",
                     reference=None,
                 )
-            live = await keys.issue(conn, customer_id=org["id"], user_id=owner["id"], livemode=True)
-            test = await keys.issue(
-                conn, customer_id=org["id"], user_id=owner["id"], livemode=False
-            )
-        return Org(org["id"], owner["id"], live.plaintext, test.plaintext)
+            live = await keys.issue(conn, customer_id=org.id, user_id=owner["id"], livemode=True)
+            test = await keys.issue(conn, customer_id=org.id, user_id=owner["id"], livemode=False)
+        return Org(org.id, owner["id"], live.plaintext, test.plaintext)
 
     return server.run(go())
+
+
+async def insert_member(conn: Connection, org: Org, role: str, email: str | None = None) -> Any:
+    """An active user of `org` with `role` (no password; a fresh email unless one is given)."""
+    return await users.insert(
+        conn,
+        organization_id=org.id,
+        email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.com",
+        name=None,
+        role=role,
+    )
 
 
 def make_key(
@@ -72,14 +95,7 @@ def make_key(
         async with _db(server).transaction() as conn:
             user_id = org.owner_id
             if role != "owner":
-                user = await users.insert(
-                    conn,
-                    organization_id=org.id,
-                    email=f"{role}-{uuid.uuid4().hex[:8]}@example.com",
-                    name=None,
-                    role=role,
-                )
-                user_id = user["id"]
+                user_id = (await insert_member(conn, org, role))["id"]
             issued = await keys.issue(
                 conn,
                 customer_id=customer_id or org.id,

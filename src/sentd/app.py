@@ -98,6 +98,7 @@ def create_app(
             db, clock, ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s
         )
         state.providers = build_providers(settings)
+        state.call_commands = wiring.call_commands(db, settings, clock)
         state.maintenance = MaintenanceSwitch(db)
         await state.maintenance.start()
         authenticator = state.authenticator

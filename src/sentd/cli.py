@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import tempfile
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -251,7 +252,7 @@ def init(
     typer.echo(f"  Operator console: `sentd users operator grant {result.owner_email}`")
 
 
-async def _demo_password_link(db: Any, organization_id: Any) -> str | None:
+async def _demo_password_link(db: Database, organization_id: uuid.UUID) -> str | None:
     """A fresh password link for the demo owner while they have no password, else None."""
     from sentd.clock import Clock
     from sentd.services import dashboard_sessions

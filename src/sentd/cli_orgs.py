@@ -94,8 +94,8 @@ def create(
     if as_json:
         print_json(
             {
-                "organization_id": str(org["id"]),
-                "name": org["name"],
+                "organization_id": str(org.id),
+                "name": org.name,
                 "owner_email": opened.owner["email"],
                 "plan": plan or "starter",
                 "live_key": opened.live_key,
@@ -103,8 +103,8 @@ def create(
             }
         )
         return
-    typer.echo(f"Created organization {org['name']!r}.")
-    typer.echo(f"  organization  {org['id']}")
+    typer.echo(f"Created organization {org.name!r}.")
+    typer.echo(f"  organization  {org.id}")
     typer.echo(f"  owner         {opened.owner['email']}")
     typer.echo(f"  plan          {plan or 'starter'}")
     typer.echo(f"  live key      {opened.live_key}")
@@ -142,7 +142,7 @@ def show(
     organization_id = uuid_option(organization, "ID")
     assert organization_id is not None
 
-    async def work(db: Database) -> Any:
+    async def work(db: Database) -> organizations.Shown:
         try:
             return await organizations.show(db, organization_id)
         except organizations.OrganizationError as exc:
@@ -153,9 +153,7 @@ def show(
         "email": row["email"],
         "limit_overrides": dict(row["limits"] or {}),
         "balances": {mode: _balance_json(b) for mode, b in modes.items()},
-        "profile_list": [
-            {"id": str(p["id"]), "name": p["name"], "status": p["status"]} for p in profiles
-        ],
+        "profile_list": [{"id": str(p.id), "name": p.name, "status": p.status} for p in profiles],
         "updated_at": _iso(row["updated_at"]),
     }
     if as_json:

@@ -14,18 +14,10 @@ import pytest
 from tests.cli.support import run_cli
 from tests.conftest import build_app
 from tests.contract import assert_error, assert_ok
+from tests.factories import SHOP_PROFILE
 from tests.live_server import LiveServer
 from tests.receiver import Receiver
 
-PROFILE = {
-    "name": "Shop",
-    "short_name": "SHOP",
-    "billing_model": "organization",
-    "brand": {
-        "contact": {"name": "Ana"},
-        "compliance": {"brandRelationship": "SMALL_ACCOUNT", "vertical": "RETAIL"},
-    },
-}
 CAMPAIGN = {
     "name": "Alerts",
     "description": "Account alerts",
@@ -62,7 +54,9 @@ def test_campaign_review_by_hand(
     env: dict[str, str], demo: dict[str, Any], manual_http: httpx.Client
 ) -> None:
     headers = {"x-api-key": demo["live_key"]}
-    profile = assert_ok(manual_http.post("/v3/profiles", json=PROFILE, headers=headers), 201)["id"]
+    profile = assert_ok(manual_http.post("/v3/profiles", json=SHOP_PROFILE, headers=headers), 201)[
+        "id"
+    ]
     campaigns = f"/v3/profiles/{profile}/campaigns"
     campaign = assert_ok(
         manual_http.post(campaigns, json={"campaign": CAMPAIGN}, headers=headers), 201

@@ -15,6 +15,7 @@ import pytest
 
 from tests.cli.support import SENTD, free_port, run_cli, wait_healthy
 from tests.contract import assert_error, assert_ok
+from tests.factories import SHOP_PROFILE
 
 
 def test_maintenance_on_and_off(
@@ -121,16 +122,7 @@ def test_profiles_review_by_hand(
     env: dict[str, str], demo: dict[str, Any], http: httpx.Client
 ) -> None:
     headers = {"x-api-key": demo["live_key"]}
-    body = {
-        "name": "Shop",
-        "short_name": "SHOP",
-        "billing_model": "organization",
-        "brand": {
-            "contact": {"name": "Ana"},
-            "compliance": {"brandRelationship": "SMALL_ACCOUNT", "vertical": "RETAIL"},
-        },
-    }
-    profile = assert_ok(http.post("/v3/profiles", json=body, headers=headers), 201)["id"]
+    profile = assert_ok(http.post("/v3/profiles", json=SHOP_PROFILE, headers=headers), 201)["id"]
     not_yet = run_cli(env, "profiles", "review", profile, "--approve")
     assert not_yet.returncode == 1 and "not awaiting review" in not_yet.stderr
     complete = {"webHookUrl": "http://127.0.0.1:9/hook"}  # loopback and closed

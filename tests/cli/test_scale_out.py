@@ -110,10 +110,8 @@ def second_organization(db_url: str) -> tuple[str, str]:
                     owner_email=f"{suffix}@example.com",
                     currency="USD",
                 )
-                key = await keys.issue(
-                    conn, customer_id=org["id"], user_id=owner["id"], livemode=True
-                )
-            return str(org["id"]), key.plaintext
+                key = await keys.issue(conn, customer_id=org.id, user_id=owner["id"], livemode=True)
+            return str(org.id), key.plaintext
         finally:
             await db.close()
 

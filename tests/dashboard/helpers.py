@@ -11,7 +11,7 @@ import httpx
 from sentd.auth.passwords import hash_password
 from sentd.db.database import Database
 from sentd.db.repos import dashboard, users
-from tests.factories import Org
+from tests.factories import Org, insert_member
 from tests.live_server import LiveServer
 
 PASSWORD = "correct horse battery"
@@ -46,13 +46,7 @@ def add_member(server: LiveServer, org: Org, role: str) -> tuple[uuid.UUID, str]
 
     async def go() -> tuple[uuid.UUID, str]:
         async with _db(server).transaction() as conn:
-            row = await users.insert(
-                conn,
-                organization_id=org.id,
-                email=f"{role}-{uuid.uuid4().hex[:8]}@example.com",
-                name=None,
-                role=role,
-            )
+            row = await insert_member(conn, org, role)
         return row["id"], str(row["email"])
 
     user_id, email = server.run(go())

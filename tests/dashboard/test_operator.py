@@ -12,7 +12,7 @@ import pytest
 from sentd.services import dashboard_sessions
 from tests.conftest import build_app
 from tests.dashboard.helpers import add_member, give_password, owner_email, signed_in
-from tests.factories import make_key, make_org
+from tests.factories import SHOP_PROFILE, make_key, make_org
 from tests.live_server import LiveServer
 
 
@@ -105,16 +105,7 @@ def test_manual_reviews_are_decided_in_the_console(manual_server: LiveServer) ->
     key = make_key(server, customer)
     headers = {"x-api-key": key}
     with httpx.Client(base_url=server.base_url, timeout=30) as http:
-        body = {
-            "name": "Shop",
-            "short_name": "SHOP",
-            "billing_model": "organization",
-            "brand": {
-                "contact": {"name": "Ana"},
-                "compliance": {"brandRelationship": "SMALL_ACCOUNT", "vertical": "RETAIL"},
-            },
-        }
-        profile = http.post("/v3/profiles", json=body, headers=headers).json()["data"]["id"]
+        profile = http.post("/v3/profiles", json=SHOP_PROFILE, headers=headers).json()["data"]["id"]
         hook = {"webHookUrl": "http://127.0.0.1:9/hook"}  # loopback and closed
         completed = http.post(f"/v3/profiles/{profile}/complete", json=hook, headers=headers)
         assert completed.status_code == 202, completed.text

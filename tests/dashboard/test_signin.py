@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from sentd.db.repos import users
 from sentd.services import users as user_service
 from tests.dashboard.helpers import (
     PASSWORD,
@@ -15,7 +14,7 @@ from tests.dashboard.helpers import (
     owner_email,
     signed_in,
 )
-from tests.factories import Org, make_org
+from tests.factories import Org, insert_member, make_org
 from tests.live_server import LiveServer
 
 
@@ -190,9 +189,7 @@ def _membership(server: LiveServer, org: Org, email: str, role: str) -> uuid.UUI
 
     async def go() -> uuid.UUID:
         async with server.app.state.db.transaction() as conn:
-            row = await users.insert(
-                conn, organization_id=org.id, email=email, name=None, role=role
-            )
+            row = await insert_member(conn, org, role, email)
         user_id: uuid.UUID = row["id"]
         return user_id
 

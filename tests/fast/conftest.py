@@ -5,8 +5,13 @@ SENTD_TEST_DATABASE_URL's server, else an embedded PostgreSQL; the same policy a
 suite). One asyncpg connection is opened for the session; each test runs inside a transaction on
 it that is rolled back afterwards (the `db_session` pattern), so tests see an empty world, leave
 nothing behind and need no cleanup. Code under test that opens `conn.transaction()` gets a
-savepoint. What needs a commit (NOTIFY delivery, the send's final statement with its COMMIT, two
-connections racing) is not for this tier: it stays with the tests that run a server.
+savepoint. What needs a commit (NOTIFY delivery, the send's final statement with its COMMIT)
+stays with the tests that run a server. The one exception is two connections racing on row
+locks (the dispatcher's SKIP LOCKED claim, tests/fast/repos/test_dispatch_claim.py): that test
+commits its rows on connections of its own (`connect`) and deletes them afterwards.
+
+Inside one transaction `now()` does not move: rows a test makes share their database-made
+timestamps (`created_at`), so where order matters a test sets the times itself.
 
 Test functions may be `async def`: they run on the session's event loop, the one the connection
 lives on (no plugin needed).
@@ -51,7 +56,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
-async def _connect(database_url: str) -> Any:
+async def connect(database_url: str) -> Any:
     conn = await asyncpg.connect(database_url)
     for type_name in ("json", "jsonb"):  # as the pool's connections (sentd.db.pool)
         await conn.set_type_codec(
@@ -62,7 +67,7 @@ async def _connect(database_url: str) -> Any:
 
 @pytest.fixture(scope="session")
 def session_conn(database_url: str) -> Iterator[Any]:
-    conn = run(_connect(database_url))
+    conn = run(connect(database_url))
     yield conn
     run(conn.close())
 

@@ -4,6 +4,8 @@ services and repositories (so they are what the server would have made)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,13 +14,32 @@ from sentd.auth import keys as key_format
 from sentd.auth.permissions import Role
 from sentd.auth.principal import Principal
 from sentd.config import Settings
+from sentd.db.database import Database
 from sentd.db.repos import api_keys, balances, customers, messages
 from sentd.db.scope import Scope
 from sentd.ids import new_id
 from sentd.plans import effective_limits
-from sentd.services import accounts, contacts, keys
+from sentd.services import accounts, contacts, keys, users
 
 REQUEST_RATES = Settings.model_construct().request_rates  # the defaults
+
+
+class OneConnection(Database):
+    """A `Database` for services that open their own connection or transaction: every one is
+    the test's connection (a transaction there is a savepoint, rolled back with the test's)."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(pool=None, dsn="")
+        self.conn = conn
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        yield self.conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        async with self.conn.transaction():
+            yield self.conn
 
 
 @dataclass(frozen=True)
@@ -41,19 +62,28 @@ async def make_org(conn: Any, *, live_micros: int = 10_000_000, currency: str = 
     if live_micros:
         await balances.apply(
             conn,
-            Scope(org["id"], True),
+            Scope(org.id, True),
             amount_micros=live_micros,
             currency=currency,
             reason="test",
             reference=None,
         )
-    live = await keys.issue(conn, customer_id=org["id"], user_id=owner["id"], livemode=True)
-    test = await keys.issue(conn, customer_id=org["id"], user_id=owner["id"], livemode=False)
-    return Org(org["id"], owner["id"], live.plaintext, test.plaintext)
+    live = await keys.issue(conn, customer_id=org.id, user_id=owner["id"], livemode=True)
+    test = await keys.issue(conn, customer_id=org.id, user_id=owner["id"], livemode=False)
+    return Org(org.id, owner["id"], live.plaintext, test.plaintext)
 
 
 async def make_profile(conn: Any, org: Org, *, name: str = "Shop") -> Any:
     return await customers.insert_profile(conn, organization_id=org.id, name=name)
+
+
+async def invite(
+    conn: Any, org: Org, email: str, role: str, *, now: datetime, name: str | None = None
+) -> users.Invitation:
+    """`users.invite` of `email` into `org` with `role`."""
+    return await users.invite(
+        conn, organization_id=org.id, email=email, name=name, role=role, now=now
+    )
 
 
 async def principal_of(conn: Any, plaintext: str) -> Principal:

@@ -8,9 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -21,6 +19,7 @@ from tests.factories import balance_of, make_org
 from tests.fakes.twilio_voice import AUDIO, FakeTwilioVoice
 from tests.live_server import LiveServer
 from tests.voice_callback import CallbackEndpoint
+from tests.waiting import wait_until
 from tests.webhook_receiver import WebhookReceiver
 
 ACCOUNT, TOKEN = "AC" + "a" * 32, "voice-auth-token"
@@ -57,14 +56,6 @@ def server(database_url: str, fake: FakeTwilioVoice) -> Iterator[LiveServer]:
     live.app.state.settings.public_url = live.base_url  # Twilio is told where sentd listens
     yield live
     live.stop()
-
-
-def _until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return value
 
 
 def test_a_call_through_twilio(server: LiveServer, fake: FakeTwilioVoice) -> None:
@@ -156,7 +147,9 @@ def test_a_call_through_twilio(server: LiveServer, fake: FakeTwilioVoice) -> Non
         _, rejected, _ = fake.ring(line, CALLER)
         assert rejected.find("Reject") is not None
         rejected_id = endpoint.questions[-1].body["callId"]
-        assert _until(lambda: client.voice.calls.retrieve(rejected_id).data).status == "REJECTED"
+        assert (
+            wait_until(lambda: client.voice.calls.retrieve(rejected_id).data).status == "REJECTED"
+        )
 
         # The dialled number is busy, or never answers: unanswered ends, and a repeat of the
         # callback changes nothing.

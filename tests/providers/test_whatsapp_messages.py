@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any, cast
@@ -36,6 +35,7 @@ from tests.fakes.whatsapp import (
     status_update,
 )
 from tests.live_server import LiveServer
+from tests.waiting import wait_until
 
 WABA, PHONE_ID, TOKEN = "100200300", "108000000000001", "settings-token"
 OWN_PHONE_ID, OWN_TOKEN = "108000000000222", "own-token"
@@ -633,16 +633,6 @@ def test_inbound_to_a_number_no_one_has_is_acknowledged_and_dropped(wa: Setup) -
 
 
 # -- end to end: POST /v3/messages → the dispatcher → WhatsApp → Meta's webhook -------------------
-
-
-def wait_until(check: Any, what: str, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_a_live_template_message_end_to_end(database_url: str) -> None:

@@ -4,9 +4,8 @@ recording and its signed link, the call.* webhooks, the magic numbers, conferenc
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from tests.conftest import build_app
 from tests.factories import Org, _db, balance_of, make_org
 from tests.live_server import LiveServer
 from tests.voice_callback import CallbackEndpoint
+from tests.waiting import wait_until
 from tests.webhook_receiver import WebhookReceiver
 
 CALLER = "+14155550170"
@@ -38,16 +38,6 @@ def voice_server(database_url: str) -> Iterator[LiveServer]:
     ).start()
     yield live
     live.stop()
-
-
-def _until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 class Line:
@@ -86,7 +76,7 @@ class Line:
             data = self.client.voice.calls.retrieve(call_id).data
             return data if data is not None and data.status in statuses else None
 
-        return _until(read)
+        return wait_until(read)
 
 
 def _connect(kind: str, value: str, **extra: Any) -> dict[str, Any]:
@@ -370,7 +360,7 @@ def test_a_profile_call_is_paid_by_its_organization(voice_server: LiveServer) ->
             data = client.voice.calls.retrieve(call_id, x_profile_id=as_desk).data
             return data is not None and data.status == "ANSWERED"
 
-        _until(answered)
+        wait_until(answered)
         client.voice.calls.hangup(call_id, x_profile_id=as_desk)
         with pytest.raises(sent_dm.ConflictError):
             client.voice.calls.hangup(call_id, x_profile_id=as_desk)

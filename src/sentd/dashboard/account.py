@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
@@ -12,6 +12,7 @@ from sentd import mail
 from sentd.auth import passwords
 from sentd.dashboard import web
 from sentd.dashboard.web import Context, context
+from sentd.db.database import Database
 from sentd.services import dashboard_sessions as sessions
 from sentd.services import users as user_service
 
@@ -23,6 +24,13 @@ def _throttle(request: Request) -> sessions.Throttle:
     return sessions.Throttle(
         settings.dashboard_signin_failures, timedelta(seconds=settings.dashboard_signin_window_s)
     )
+
+
+def _refusal(exc: sessions.SignInRefused) -> tuple[int, dict[str, str]]:
+    """The status of a refused sign-in (429 when throttled, with its Retry-After) and headers."""
+    if exc.retry_after_s is None:
+        return 401, {}
+    return 429, {"Retry-After": str(exc.retry_after_s)}
 
 
 def _anonymous(request: Request, template: str, status: int = 200, **values: Any) -> Response:
@@ -64,18 +72,16 @@ async def sign_in(request: Request) -> Response:
             previous_token=request.cookies.get(web.SESSION_COOKIE),
         )
     except sessions.SignInRefused as exc:
-        status = 429 if exc.retry_after_s is not None else 401
-        response = _anonymous(
+        status, headers = _refusal(exc)
+        return _anonymous(
             request,
             "sign_in.html",
             status=status,
+            headers=headers,
             error=str(exc),
             email=email,
             next=web.safe_next(form.get("next")),
         )
-        if exc.retry_after_s is not None:
-            response.headers["Retry-After"] = str(exc.retry_after_s)
-        return response
     response = RedirectResponse(web.safe_next(form.get("next")), status_code=303)
     web.set_session_cookie(response, request, token)
     return response
@@ -104,7 +110,12 @@ async def organizations_page(request: Request, ctx: Context = Depends(context)) 
     return await _organizations(ctx)
 
 
-async def _organizations(ctx: Context, error: str | None = None, status: int = 200) -> Response:
+async def _organizations(
+    ctx: Context,
+    error: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     return web.render(
         ctx.request,
         "organizations.html",
@@ -113,6 +124,7 @@ async def _organizations(ctx: Context, error: str | None = None, status: int = 2
         memberships=await sessions.memberships(ctx.db, ctx.session.email),
         error=error,
         status=status,
+        headers=headers,
     )
 
 
@@ -135,40 +147,61 @@ async def switch_organization(request: Request, ctx: Context = Depends(context))
             previous_token=request.cookies.get(web.SESSION_COOKIE),
         )
     except sessions.SignInRefused as exc:
-        response = await _organizations(ctx, str(exc), 429 if exc.retry_after_s else 401)
-        if exc.retry_after_s is not None:
-            response.headers["Retry-After"] = str(exc.retry_after_s)
-        return response
+        return await _organizations(ctx, str(exc), *_refusal(exc))
     response = web.redirect("/overview", "switched")
     web.set_session_cookie(response, request, token)
     return response
 
 
+def _set_password_page(request: Request, kind: str) -> Response:
+    """The form that sets a password with the link's token (`kind`: invitation or password)."""
+    token = request.query_params.get("token", "")
+    return _anonymous(request, "set_password.html", kind=kind, token=token)
+
+
 @router.get("/invitation")
 async def invitation_page(request: Request) -> Response:
-    return _anonymous(
-        request, "set_password.html", kind="invitation", token=request.query_params.get("token", "")
-    )
+    return _set_password_page(request, "invitation")
 
 
 @router.post("/invitation")
 async def accept_invitation(request: Request) -> Response:
+    refused = await _set_password_form(
+        request,
+        "invitation",
+        sessions.accept_invitation,
+        (user_service.InvitationError, sessions.PasswordError),
+    )
+    return refused or web.redirect("/sign-in", "password")
+
+
+class _SetsPassword(Protocol):
+    async def __call__(self, db: Database, token: str, password: str, *, now: datetime) -> Any: ...
+
+
+async def _set_password_form(
+    request: Request,
+    kind: str,
+    action: _SetsPassword,
+    refusals: tuple[type[Exception], ...],
+) -> Response | None:
+    """The posted `set_password.html` form (of this `kind`) handed to `action` with its token:
+    None when done, else the form again with the problem (the passwords differ or are weak, or
+    `action` refused with one of `refusals`)."""
     form = await web.read_form(request)
     web.check_anonymous_csrf(request, form)
     token = form.get("token", "")
     error = _mismatch(form)
     if error is None:
         try:
-            await sessions.accept_invitation(
+            await action(
                 web.db_of(request), token, form.get("password", ""), now=web.now_of(request)
             )
-        except (user_service.InvitationError, sessions.PasswordError) as exc:
+        except refusals as exc:
             error = str(exc)
-    if error is not None:
-        return _anonymous(
-            request, "set_password.html", status=400, kind="invitation", token=token, error=error
-        )
-    return web.redirect("/sign-in", "password")
+    if error is None:
+        return None
+    return _anonymous(request, "set_password.html", status=400, kind=kind, token=token, error=error)
 
 
 def _mismatch(form: dict[str, str]) -> str | None:
@@ -215,28 +248,16 @@ def invitation_url(base: str, token: str) -> str:
 
 @router.get("/password/set")
 async def set_password_page(request: Request) -> Response:
-    return _anonymous(
-        request, "set_password.html", kind="password", token=request.query_params.get("token", "")
-    )
+    return _set_password_page(request, "password")
 
 
 @router.post("/password/set")
 async def set_password(request: Request) -> Response:
-    form = await web.read_form(request)
-    web.check_anonymous_csrf(request, form)
-    token = form.get("token", "")
-    error = _mismatch(form)
-    if error is None:
-        try:
-            await sessions.set_password_with_link(
-                web.db_of(request), token, form.get("password", ""), now=web.now_of(request)
-            )
-        except sessions.PasswordError as exc:
-            error = str(exc)
-    if error is not None:
-        return _anonymous(
-            request, "set_password.html", status=400, kind="password", token=token, error=error
-        )
+    refused = await _set_password_form(
+        request, "password", sessions.set_password_with_link, (sessions.PasswordError,)
+    )
+    if refused is not None:
+        return refused
     response = web.redirect("/sign-in", "password")
     web.clear_session_cookie(response, request)
     return response

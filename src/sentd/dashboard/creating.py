@@ -109,7 +109,7 @@ async def create_webhook(request: Request, ctx: Context = Depends(context)) -> R
     except ApiError as exc:
         return _webhook_form(ctx, values, forms.from_api_error(exc, WEBHOOK_FIELDS))
     # The webhook's page, with its signing secret shown this once.
-    return await webhook_detail(ctx, row["id"], secret=row["signing_secret"], created=True)
+    return await webhook_detail(ctx, row.id, secret=row.signing_secret, created=True)
 
 
 # -- templates -----------------------------------------------------------------------------

@@ -14,10 +14,12 @@ from starlette.responses import RedirectResponse, Response
 
 from sentd import mail
 from sentd.auth.permissions import Permission
+from sentd.auth.principal import Principal
 from sentd.dashboard import charts, web
 from sentd.dashboard.account import invitation_url
 from sentd.dashboard.web import Context, context
 from sentd.db.scope import Scope
+from sentd.db.types import Connection, Record
 from sentd.errors.exceptions import ApiError
 from sentd.events.catalog import EVENT_NAMES
 from sentd.phones import normalize_e164
@@ -26,6 +28,7 @@ from sentd.services import accounts, contacts, keys, lifecycle, profiles, quotas
 from sentd.services import dashboard_reads as reads
 from sentd.services import dashboard_sessions as sessions
 from sentd.services import webhooks as webhook_service
+from sentd.services.webhooks import Webhook
 
 router = APIRouter(prefix=web.PREFIX, route_class=web.DashboardRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -51,6 +54,35 @@ def _page_number(request: Request) -> int:
         return 1
 
 
+def _offset(page: int) -> int:
+    return (page - 1) * PAGE_SIZE
+
+
+def _listing(
+    ctx: Context, section: str, rows: list[Any], total: int, page: int, **values: Any
+) -> Response:
+    """A section's listing (`<section>.html`): one page of its rows, with the pager's figures."""
+    return web.render(
+        ctx.request,
+        f"{section}.html",
+        ctx=ctx,
+        section=section,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        **values,
+    )
+
+
+async def _quota_usage(conn: Connection, ctx: Context) -> list[tuple[str, int, int]]:
+    """(quota, used, limit) of each of `QUOTAS`, as the API counts them."""
+    return [
+        (q, await quotas.usage(conn, ctx.principal, q), getattr(ctx.principal.limits, q))
+        for q in QUOTAS
+    ]
+
+
 # -- overview ------------------------------------------------------------------------------
 
 
@@ -73,14 +105,7 @@ async def overview(request: Request, ctx: Context = Depends(context)) -> Respons
             chart = charts.daily_by_status(rows, today)
             sent_today = sum(r["n"] for r in rows if r["day"] == today)
             usage.append(("messages today", sent_today, ctx.principal.limits.messages_per_day))
-        for quota in QUOTAS:
-            usage.append(
-                (
-                    quota,
-                    await quotas.usage(conn, ctx.principal, quota),
-                    getattr(ctx.principal.limits, quota),
-                )
-            )
+        usage += await _quota_usage(conn, ctx)
     return web.render(
         request,
         "overview.html",
@@ -196,7 +221,7 @@ async def messages_page(request: Request, ctx: Context = Depends(context)) -> Re
             conn,
             ctx.principal.scope,
             limit=PAGE_SIZE,
-            offset=(page - 1) * PAGE_SIZE,
+            offset=_offset(page),
             status=filters["status"] if filters["status"] in STATUSES else None,
             channel=filters["channel"] if filters["channel"] in CHANNELS else None,
             since=_date(filters["from"], end=False),
@@ -204,15 +229,12 @@ async def messages_page(request: Request, ctx: Context = Depends(context)) -> Re
             phone_e164=phone,
             template_name=filters["template"] or None,
         )
-    return web.render(
-        request,
-        "messages.html",
-        ctx=ctx,
-        section="messages",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+    return _listing(
+        ctx,
+        "messages",
+        rows,
+        total,
+        page,
         filters=filters,
         statuses=STATUSES,
         channels=CHANNELS,
@@ -258,8 +280,8 @@ def _still_changing(row: Any, events: list[Any], deliveries: list[Any], now: dat
 
 
 async def _visible_message(
-    conn: Any, ctx: Context, message_id: uuid.UUID, lock: bool = False
-) -> Any:
+    conn: Connection, ctx: Context, message_id: uuid.UUID, lock: bool = False
+) -> Record:
     try:
         return await lifecycle.visible(conn, ctx.principal, message_id, lock=lock)
     except ApiError:
@@ -289,8 +311,8 @@ async def webhooks_page(request: Request, ctx: Context = Depends(context)) -> Re
 
 
 async def _webhook_or_404(
-    conn: Any, ctx: Context, webhook_id: uuid.UUID, lock: bool = False
-) -> Any:
+    conn: Connection, ctx: Context, webhook_id: uuid.UUID, lock: bool = False
+) -> Webhook:
     try:
         return await webhook_service.get(conn, ctx.principal, webhook_id, lock=lock)
     except ApiError:
@@ -405,19 +427,9 @@ async def contacts_page(request: Request, ctx: Context = Depends(context)) -> Re
             channel=None,
             phone=None,
             limit=PAGE_SIZE,
-            offset=(page - 1) * PAGE_SIZE,
+            offset=_offset(page),
         )
-    return web.render(
-        request,
-        "contacts.html",
-        ctx=ctx,
-        section="contacts",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        search=search or "",
-    )
+    return _listing(ctx, "contacts", rows, total, page, search=search or "")
 
 
 @router.get("/templates")
@@ -432,18 +444,10 @@ async def templates_page(request: Request, ctx: Context = Depends(context)) -> R
             status=None,
             category=None,
             limit=PAGE_SIZE,
-            offset=(page - 1) * PAGE_SIZE,
+            offset=_offset(page),
         )
-    return web.render(
-        request,
-        "templates.html",
-        ctx=ctx,
-        section="templates",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        review_backend=ctx.settings.template_review_backend,
+    return _listing(
+        ctx, "templates", rows, total, page, review_backend=ctx.settings.template_review_backend
     )
 
 
@@ -472,15 +476,17 @@ async def submit_template(template_id: str, ctx: Context = Depends(context)) -> 
     return web.redirect("/templates", "submitted")
 
 
+def _as_organization(ctx: Context) -> Principal:
+    """The principal of the session's organization itself, also while acting as a profile."""
+    return dataclasses.replace(ctx.session, profile_id=None).principal(ctx.settings.request_rates)
+
+
 @router.get("/profiles")
 async def profiles_page(request: Request, ctx: Context = Depends(context)) -> Response:
     ctx.require_section("profiles")
     # Every profile of the organization, also while acting as one (to switch among them).
-    as_organization = dataclasses.replace(ctx.session, profile_id=None)
     async with ctx.db.connection() as conn:
-        rows, total = await profiles.page(
-            conn, as_organization.principal(ctx.settings.request_rates), 200, 0
-        )
+        rows, total = await profiles.page(conn, _as_organization(ctx), 200, 0)
     return web.render(
         request,
         "profiles.html",
@@ -501,12 +507,9 @@ async def act_as_profile(request: Request, ctx: Context = Depends(context)) -> R
     chosen = form.get("profile_id", "").strip()
     profile_id = web.parse_id(chosen, "profile") if chosen else None
     if profile_id is not None:
-        as_organization = dataclasses.replace(ctx.session, profile_id=None)
         async with ctx.db.connection() as conn:
             try:
-                await profiles.get(
-                    conn, as_organization.principal(ctx.settings.request_rates), profile_id
-                )
+                await profiles.get(conn, _as_organization(ctx), profile_id)
             except ApiError:
                 raise web.not_found("profile") from None
     await sessions.act_as_profile(ctx.db, ctx.session, profile_id)
@@ -609,12 +612,9 @@ async def billing_page(request: Request, ctx: Context = Depends(context)) -> Res
     page = _page_number(request)
     async with ctx.db.connection() as conn:
         ledger = await reads.ledger(
-            conn, ctx.principal.scope, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            conn, ctx.principal.scope, limit=PAGE_SIZE, offset=_offset(page)
         )
-        usage = [
-            (q, await quotas.usage(conn, ctx.principal, q), getattr(ctx.principal.limits, q))
-            for q in QUOTAS
-        ]
+        usage = await _quota_usage(conn, ctx)
     return web.render(
         request,
         "billing.html",

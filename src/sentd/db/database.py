@@ -8,6 +8,7 @@ from typing import Any
 
 from sentd.config import Settings
 from sentd.db.pool import create_pool
+from sentd.db.types import Connection
 from sentd.metrics import DB_POOL_EXHAUSTED
 
 
@@ -26,7 +27,7 @@ class Database:
         return cls(await create_pool(dsn, settings), dsn, settings.db_acquire_timeout_s)
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[Any]:
+    async def connection(self) -> AsyncIterator[Connection]:
         """A connection without a transaction: for single-statement reads."""
         try:
             conn = await self.pool.acquire(timeout=self.acquire_timeout_s)
@@ -39,7 +40,7 @@ class Database:
             await self.pool.release(conn)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
+    async def transaction(self) -> AsyncIterator[Connection]:
         async with self.connection() as conn, conn.transaction():
             yield conn
 

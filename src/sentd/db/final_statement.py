@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from psycopg import sql
 
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ REFUSED = "SD001"
 class FinalStatement(Protocol):
     sql: str
 
-    async def refusal(self, conn: Any, code: str) -> ApiError:
+    async def refusal(self, conn: Connection, code: str) -> ApiError:
         """The error for a refusal with `code`; runs after the rollback, on the same
         connection."""
         ...
@@ -79,7 +80,9 @@ def literal(value: Any) -> str:
     return sql.Literal(value).as_string(None)
 
 
-async def finish(conn: Any, statement: FinalStatement | None, *, commit: bool = True) -> None:
+async def finish(
+    conn: Connection, statement: FinalStatement | None, *, commit: bool = True
+) -> None:
     """End the transaction open on `conn`: COMMIT (or ROLLBACK, for sandbox mode), with
     `statement` first in the same round trip. A refusal rolls back and raises its error."""
     ending = "COMMIT" if commit else "ROLLBACK"
@@ -100,7 +103,7 @@ class Transaction:
     """A transaction opened by `transaction`: its connection, and the final statement to send
     with its COMMIT."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.final: FinalStatement | None = None
 

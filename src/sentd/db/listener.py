@@ -50,7 +50,7 @@ class Listener:
         self._on_lost = on_lost
         self._on_restored = on_restored
         self._connect_timeout_s = connect_timeout_s
-        self._conn: Any = None
+        self._conn: asyncpg.Connection | None = None
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.reconnects = 0
@@ -84,7 +84,7 @@ class Listener:
         self._conn = conn
         self._lost.clear()
 
-    def _terminated(self, conn: Any) -> None:
+    def _terminated(self, conn: asyncpg.Connection) -> None:
         if conn is self._conn:
             self._lost.set()
 

@@ -19,14 +19,14 @@ def encode_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-async def _init_connection(conn: Any) -> None:
+async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
             type_name, encoder=encode_json, decoder=orjson.loads, schema="pg_catalog"
         )
 
 
-async def _reset_connection(conn: Any) -> None:
+async def _reset_connection(conn: asyncpg.Connection) -> None:
     """What a connection needs before it goes back to the pool. sentd keeps no session state on
     pooled connections (no SET, LISTEN, cursors or session advisory locks; LISTEN has its own
     connection), so asyncpg's default reset — a round trip per release — is only needed for a
@@ -35,7 +35,7 @@ async def _reset_connection(conn: Any) -> None:
         await conn.execute("ROLLBACK")
 
 
-async def create_pool(dsn: str, settings: Settings) -> Any:
+async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         dsn,
         min_size=settings.db_pool_min_size,

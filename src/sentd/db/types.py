@@ -10,6 +10,7 @@ their readers are (see `repos/webhooks.ClaimedDelivery`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 
@@ -37,3 +38,7 @@ class Connection(Protocol):
     async def execute(self, query: str, /, *args: Any) -> str: ...
 
     async def executemany(self, command: str, args: Iterable[Sequence[Any]], /) -> None: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+
+    def is_in_transaction(self) -> bool: ...

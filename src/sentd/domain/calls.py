@@ -59,3 +59,14 @@ class LegEnded:
     duration_s: int | None = None
     status: str = "FAILED"
     reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewParticipant:
+    """A leg the API asks to dial into a call's room: `kind` `number` (E.164 or a number as
+    typed) or `user` (an app user's identity), and the caller id to show (None: the call's
+    number)."""
+
+    kind: str
+    value: str
+    caller_id: str | None = None

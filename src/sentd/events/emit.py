@@ -10,6 +10,7 @@ from typing import Any
 
 from sentd.db.repos import events as events_repo
 from sentd.db.repos import webhooks as webhooks_repo
+from sentd.db.types import Connection
 from sentd.events.catalog import family_of, matches
 from sentd.ids import new_id
 
@@ -47,7 +48,7 @@ def prepare(
 
 
 async def emit_many(
-    conn: Any,
+    conn: Connection,
     *,
     customer_id: uuid.UUID,
     organization_id: uuid.UUID,
@@ -67,7 +68,7 @@ async def emit_many(
 
 
 async def emit(
-    conn: Any,
+    conn: Connection,
     *,
     customer_id: uuid.UUID,
     organization_id: uuid.UUID,

@@ -1,5 +1,6 @@
 """Twilio Programmable Voice: the numbers (IncomingPhoneNumbers, AvailablePhoneNumbers), the
-REST commands on a live call (hang up, record), and the TwiML sentd answers Twilio's voice
+REST commands on a live call (`sentd.providers.voice_commands.VoiceCommands`: hang up, record,
+the conference room's participants, a recording's audio), and the TwiML sentd answers Twilio's voice
 webhook with, built from the customer's answer.
 
 Twilio calls sentd back at `{SENTD_PUBLIC_URL}/providers/twilio/voice` (a call arrives at a number,
@@ -10,6 +11,7 @@ and `/voice/recording` (a recording is ready); see `sentd.api.routes.twilio_voic
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape, quoteattr
@@ -18,6 +20,7 @@ from sentd import outbound
 from sentd.config import Settings
 from sentd.providers.base import PROVIDER_BODY_LIMIT
 from sentd.providers.twilio import API_VERSION, TwilioConfig
+from sentd.providers.voice_commands import NewLeg, RoomNotStarted, VoiceCommandError
 from sentd.voice import pool
 from sentd.voice.lines import Line, NoNumberAvailable
 from sentd.voice.tokens import provider_identity
@@ -29,8 +32,14 @@ TIMEOUT_S = 10.0
 RECORDING_LIMIT = 64 * 2**20  # bytes of a recording's audio sentd fetches at most
 
 
-class TwilioVoiceError(Exception):
+class TwilioVoiceError(VoiceCommandError):
     pass
+
+
+def _room(room_ref: str | None) -> str:
+    if not room_ref:
+        raise RoomNotStarted("The conference room has not started yet")
+    return room_ref
 
 
 class TwilioVoice:
@@ -97,38 +106,45 @@ class TwilioVoice:
 
     # -- live calls ------------------------------------------------------------------------------
 
-    async def hangup(self, call_sid: str) -> None:
-        await self._call("POST", f"Calls/{call_sid}.json", data={"Status": "completed"})
+    async def hangup(self, call_ref: str) -> None:
+        await self._call("POST", f"Calls/{call_ref}.json", data={"Status": "completed"})
 
-    async def record(self, call_sid: str, action: str, callback_url: str) -> None:
+    async def record(
+        self, call_ref: str, action: str, *, base_url: str, call_id: uuid.UUID
+    ) -> None:
         if action == "start":
-            data = {"RecordingStatusCallback": callback_url}
-            await self._call("POST", f"Calls/{call_sid}/Recordings.json", data=data)
+            query = urlencode({"call_id": call_id})
+            data = {"RecordingStatusCallback": f"{base_url}{VOICE_PATH}/recording?{query}"}
+            await self._call("POST", f"Calls/{call_ref}/Recordings.json", data=data)
         else:
-            path = f"Calls/{call_sid}/Recordings/Twilio.CURRENT.json"
+            path = f"Calls/{call_ref}/Recordings/Twilio.CURRENT.json"
             await self._call("POST", path, data={"Status": "stopped"})
 
-    async def add_participant(
-        self, conference_sid: str, caller: str, callee: str, callback_url: str
-    ) -> str:
-        """Dial `callee` (E.164, or `client:<identity>`) into the room; the new leg's CallSid."""
+    async def add_participant(self, room_ref: str | None, leg: NewLeg, *, base_url: str) -> str:
+        """Dial the leg (a number, or `client:<namespaced identity>`) into the room; the new
+        leg's CallSid. Its status callbacks name the id sentd records it under."""
+        callee = leg.value
+        if leg.kind == "user":
+            callee = "client:" + provider_identity(leg.customer_id, leg.livemode, leg.value)
+        query = urlencode({"call_id": leg.id})
         data = {
-            "From": caller,
+            "From": leg.caller,
             "To": callee,
-            "StatusCallback": callback_url,
+            "StatusCallback": f"{base_url}{VOICE_PATH}/participant?{query}",
             "StatusCallbackEvent": "answered completed",
         }
         placed = await self._call(
-            "POST", f"Conferences/{conference_sid}/Participants.json", data=data
+            "POST", f"Conferences/{_room(room_ref)}/Participants.json", data=data
         )
         return str(placed["call_sid"])
 
-    async def mute(self, conference_sid: str, call_sid: str, muted: bool) -> None:
-        path = f"Conferences/{conference_sid}/Participants/{call_sid}.json"
+    async def mute(self, room_ref: str | None, call_ref: str, muted: bool) -> None:
+        path = f"Conferences/{_room(room_ref)}/Participants/{call_ref}.json"
         await self._call("POST", path, data={"Muted": "true" if muted else "false"})
 
-    async def kick(self, conference_sid: str, call_sid: str) -> None:
-        await self._call("DELETE", f"Conferences/{conference_sid}/Participants/{call_sid}.json")
+    async def kick(self, room_ref: str | None, call_ref: str) -> None:
+        path = f"Conferences/{_room(room_ref)}/Participants/{call_ref}.json"
+        await self._call("DELETE", path)
 
     async def recording_audio(self, media_url: str) -> bytes:
         answer = await self._request("GET", f"{media_url}.mp3", RECORDING_LIMIT)

@@ -10,6 +10,7 @@ from sentd.auth.permissions import Role
 from sentd.db.database import Database
 from sentd.db.repos import balances, customers, users
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 from sentd.money import micros_to_units
 from sentd.services import keys
@@ -29,17 +30,17 @@ class Bootstrap:
 
 
 async def create_organization(
-    conn: Any, *, name: str, owner_email: str, owner_name: str | None = None, currency: str
-) -> tuple[Any, Any]:
+    conn: Connection, *, name: str, owner_email: str, owner_name: str | None = None, currency: str
+) -> tuple[customers.Customer, Any]:
     """An organization, its owner, and an empty balance in each mode (caller's transaction)."""
     org = await customers.insert_organization(conn, name=name, email=owner_email)
     owner = await users.insert(
-        conn, organization_id=org["id"], email=owner_email, name=owner_name, role=Role.OWNER
+        conn, organization_id=org.id, email=owner_email, name=owner_name, role=Role.OWNER
     )
     for livemode in (True, False):
         await balances.apply(
             conn,
-            Scope(org["id"], livemode),
+            Scope(org.id, livemode),
             amount_micros=0,
             currency=currency,
             reason="open",
@@ -50,14 +51,14 @@ async def create_organization(
 
 @dataclass(frozen=True, slots=True)
 class OpenedOrganization:
-    organization: Any
+    organization: customers.Customer
     owner: Any
     live_key: str
     test_key: str
 
 
 async def open_organization(
-    conn: Any,
+    conn: Connection,
     *,
     name: str,
     owner_email: str,
@@ -75,19 +76,19 @@ async def open_organization(
         conn, name=name, owner_email=owner_email, owner_name=owner_name, currency=currency
     )
     if plan is not None:
-        org = await customers.set_plan(conn, org["id"], plan)
+        org = await customers.set_plan(conn, org.id, plan) or org
     for livemode, micros in credit_micros.items():
         if micros > 0:
             await balances.apply(
                 conn,
-                Scope(org["id"], livemode),
+                Scope(org.id, livemode),
                 amount_micros=micros,
                 currency=currency,
                 reason=credit_reason,
                 reference=reference,
             )
-    live = await keys.issue(conn, customer_id=org["id"], user_id=owner["id"], livemode=True)
-    test = await keys.issue(conn, customer_id=org["id"], user_id=owner["id"], livemode=False)
+    live = await keys.issue(conn, customer_id=org.id, user_id=owner["id"], livemode=True)
+    test = await keys.issue(conn, customer_id=org.id, user_id=owner["id"], livemode=False)
     return OpenedOrganization(org, owner, live.plaintext, test.plaintext)
 
 
@@ -113,7 +114,7 @@ async def bootstrap_demo(
                 credit_reason="demo_credit",
                 reference="sentd init",
             )
-            org_id, owner = opened.organization["id"], opened.owner
+            org_id, owner = opened.organization.id, opened.owner
             return Bootstrap(org_id, owner["email"], True, opened.live_key, opened.test_key)
         org_id = existing["id"]
         owner = await users.get_owner(conn, org_id)
@@ -124,8 +125,8 @@ async def bootstrap_demo(
         return Bootstrap(org_id, owner["email"], False, live.plaintext, test.plaintext)
 
 
-def _settings_view(customer: Any) -> dict[str, Any]:
-    settings = {**DEFAULT_SETTINGS, **(customer["settings"] or {})}
+def _settings_view(customer: customers.Customer) -> dict[str, Any]:
+    settings = {**DEFAULT_SETTINGS, **(customer.settings or {})}
     return {name: settings[name] for name in ("billing_model", *SETTING_FLAGS)}
 
 
@@ -138,16 +139,16 @@ def _channels_view() -> dict[str, Any]:
     }
 
 
-def _profile_summary(profile: Any, role: str) -> dict[str, Any]:
+def _profile_summary(profile: customers.Customer, role: str) -> dict[str, Any]:
     return {
-        "id": str(profile["id"]),
-        "name": profile["name"],
-        "short_name": profile["short_name"],
-        "description": profile["description"],
-        "icon": profile["icon"],
+        "id": str(profile.id),
+        "name": profile.name,
+        "short_name": profile.short_name,
+        "description": profile.description,
+        "icon": profile.icon,
         "role": role,
-        "status": profile["status"],
-        "created_at": profile["created_at"],
+        "status": profile.status,
+        "created_at": profile.created_at,
         "settings": _settings_view(profile),
     }
 
@@ -161,19 +162,19 @@ async def account_view(db: Database, scope: Scope, *, role: str) -> dict[str, An
             raise ApiError("AUTH_002")
         balance = await balances.get(conn, scope)
         profiles = (
-            await customers.list_profiles(conn, customer["id"])
-            if customer["kind"] == "organization"
+            await customers.list_profiles(conn, customer.id)
+            if customer.kind == "organization"
             else []
         )
-    is_profile = customer["kind"] == "profile"
+    is_profile = customer.kind == "profile"
     view: dict[str, Any] = {
-        "id": str(customer["id"]),
-        "type": customer["kind"],
-        "name": customer["name"],
-        "email": customer["email"],
-        "icon": customer["icon"],
-        "description": customer["description"],
-        "created_at": customer["created_at"],
+        "id": str(customer.id),
+        "type": customer.kind,
+        "name": customer.name,
+        "email": customer.email,
+        "icon": customer.icon,
+        "description": customer.description,
+        "created_at": customer.created_at,
         "profiles": [_profile_summary(p, role) for p in profiles],
         "channels": _channels_view(),
         "sending_phone_number": None,
@@ -185,9 +186,9 @@ async def account_view(db: Database, scope: Scope, *, role: str) -> dict[str, An
     }
     if is_profile:
         view |= {
-            "organization_id": str(customer["organization_id"]),
-            "short_name": customer["short_name"],
-            "status": customer["status"],
+            "organization_id": str(customer.organization_id),
+            "short_name": customer.short_name,
+            "status": customer.status,
             "settings": _settings_view(customer),
         }
     return view
@@ -209,19 +210,19 @@ async def organization_view(
     profile sees its parent but never its siblings)."""
     async with db.connection() as conn:
         org = await customers.get(conn, organization_id)
-        if org is None or org["kind"] != "organization":
+        if org is None or org.kind != "organization":
             return None
         profiles = await customers.list_profiles(conn, organization_id)
     if only is not None:
-        profiles = [p for p in profiles if p["id"] == only]
+        profiles = [p for p in profiles if p.id == only]
     return {
-        "id": str(org["id"]),
+        "id": str(org.id),
         "type": "organization",
-        "name": org["name"],
-        "email": org["email"],
-        "icon": org["icon"],
-        "description": org["description"],
-        "created_at": org["created_at"],
-        "updated_at": org["updated_at"],
+        "name": org.name,
+        "email": org.email,
+        "icon": org.icon,
+        "description": org.description,
+        "created_at": org.created_at,
+        "updated_at": org.updated_at,
         "profiles": [_profile_summary(p, role) for p in profiles],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sentd.db.database import Database
@@ -29,15 +30,25 @@ async def credit(
         )
 
 
-def funding_scopes(customer: Any, livemode: bool) -> list[Scope]:
+def funding_scopes(customer: customers.Customer | Mapping[str, Any], livemode: bool) -> list[Scope]:
     """Whose balances pay for a customer's messages, in the order to draw on them: an
     organization pays for itself; a profile by its billing model — `profile` (its own balance),
     `organization` (its organization's), `profile_and_organization` (its own first, then the
-    organization's)."""
-    if customer["kind"] == "organization":
-        return [Scope(customer["id"], livemode)]
-    own, parent = Scope(customer["id"], livemode), Scope(customer["organization_id"], livemode)
-    model = (customer["settings"] or {}).get("billing_model", "profile")
+    organization's). The send path passes the columns it read itself as a mapping."""
+    if not isinstance(customer, customers.Customer):
+        kind, id_, organization_id, settings = (
+            customer["kind"],
+            customer["id"],
+            customer["organization_id"],
+            customer["settings"],
+        )
+    else:
+        kind, id_, organization_id = customer.kind, customer.id, customer.organization_id
+        settings = customer.settings
+    if kind == "organization" or organization_id is None:
+        return [Scope(id_, livemode)]
+    own, parent = Scope(id_, livemode), Scope(organization_id, livemode)
+    model = (settings or {}).get("billing_model", "profile")
     if model == "organization":
         return [parent]
     if model == "profile_and_organization":

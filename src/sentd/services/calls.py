@@ -15,9 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sentd.auth.principal import Principal
+from sentd.db.database import Database
 from sentd.db.repos import balances, customers, voice_numbers
 from sentd.db.repos import calls as repo
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit
 from sentd.ids import new_id
@@ -48,9 +50,9 @@ def stamp(moment: datetime) -> str:
 
 
 async def place(
-    conn: Any,
+    conn: Connection,
     *,
-    customer: Any,
+    customer: customers.Customer,
     livemode: bool,
     direction: str,
     caller: tuple[str, str | None],
@@ -70,8 +72,8 @@ async def place(
         conn,
         {
             "id": call_id or new_id(),
-            "customer_id": customer["id"],
-            "organization_id": customer["organization_id"] or customer["id"],
+            "customer_id": customer.id,
+            "organization_id": customer.organization,
             "livemode": livemode,
             "direction": direction,
             "status": "INITIATED",
@@ -94,7 +96,7 @@ async def place(
     return row
 
 
-async def _event(conn: Any, row: Any, event_type: str, now: datetime, **extra: Any) -> None:
+async def _event(conn: Connection, row: Any, event_type: str, now: datetime, **extra: Any) -> None:
     payload: dict[str, Any] = {
         "call_id": str(row["id"]),
         "account_id": str(row["customer_id"]),
@@ -119,7 +121,7 @@ def _timeline(row: Any, status: str, now: datetime) -> list[dict[str, Any]]:
     return [*row["timeline"], {"status": status, "timestamp": stamp(now)}]
 
 
-async def ring(conn: Any, row: Any, now: datetime, next_step_at: datetime | None) -> Any:
+async def ring(conn: Connection, row: Any, now: datetime, next_step_at: datetime | None) -> Any:
     return await repo.update(
         conn,
         row["id"],
@@ -132,7 +134,7 @@ async def ring(conn: Any, row: Any, now: datetime, next_step_at: datetime | None
     )
 
 
-async def answer(conn: Any, row: Any, now: datetime, ends_at: datetime | None) -> Any:
+async def answer(conn: Connection, row: Any, now: datetime, ends_at: datetime | None) -> Any:
     """ANSWERED (call.answered); recording starts now when the answer asked for it."""
     row = await repo.update(
         conn,
@@ -152,7 +154,7 @@ async def answer(conn: Any, row: Any, now: datetime, ends_at: datetime | None) -
     return row
 
 
-async def fail(conn: Any, row: Any, status: str, reason: str | None, now: datetime) -> Any:
+async def fail(conn: Connection, row: Any, status: str, reason: str | None, now: datetime) -> Any:
     """An unanswered end: FAILED, NO_ANSWER or REJECTED, with call.failed."""
     assert status in FAILED_STATUSES
     row = await repo.update(
@@ -173,7 +175,7 @@ async def fail(conn: Any, row: Any, status: str, reason: str | None, now: dateti
 
 
 async def end(
-    conn: Any, row: Any, now: datetime, prices: dict[str, Any], duration_s: int | None = None
+    conn: Connection, row: Any, now: datetime, prices: dict[str, Any], duration_s: int | None = None
 ) -> Any:
     """End a live call the way a disconnect does: an answered call COMPLETED (priced, debited
     once, call.completed, its open recording made ready), a ringing one NO_ANSWER. A provider
@@ -215,7 +217,7 @@ async def end(
 
 
 async def connect(
-    conn: Any,
+    conn: Connection,
     row: Any,
     verdict: dict[str, Any] | AnswerError,
     *,
@@ -246,7 +248,7 @@ async def connect(
     return await ring(conn, row, now, next_step_at)
 
 
-async def refusal(conn: Any, row: Any, prices: dict[str, Any]) -> str | None:
+async def refusal(conn: Connection, row: Any, prices: dict[str, Any]) -> str | None:
     """Why a leg about to ring (its plan names the target) must not: its phone destination is
     blocked, or the balances that pay for it cannot afford one minute. None: it may ring."""
     target = row["plan"].get("target") or {}
@@ -293,16 +295,20 @@ def rate_micros(row: Any, prices: dict[str, Any]) -> int:
     return price_micros(prices, "voice", region, None)
 
 
-async def _customer(conn: Any, row: Any) -> Any:
-    return await customers.get(conn, row["customer_id"])
+async def _customer(conn: Connection, customer_id: uuid.UUID) -> customers.Customer:
+    """The (not deleted) customer: a call's, a voice number's, a principal's."""
+    customer = await customers.get(conn, customer_id)
+    if customer is None:
+        raise LookupError(f"no customer {customer_id}")
+    return customer
 
 
-async def affordable_seconds(conn: Any, row: Any, prices: dict[str, Any]) -> int | None:
+async def affordable_seconds(conn: Connection, row: Any, prices: dict[str, Any]) -> int | None:
     """How long the call may run on the balances that pay for it (None: it costs nothing)."""
     rate = rate_micros(row, prices)
     if rate == 0:
         return None
-    customer = await _customer(conn, row)
+    customer = await _customer(conn, row["customer_id"])
     total = 0
     for scope in funding_scopes(customer, row["livemode"]):
         balance = await balances.get(conn, scope)
@@ -310,11 +316,11 @@ async def affordable_seconds(conn: Any, row: Any, prices: dict[str, Any]) -> int
     return (total // rate) * 60
 
 
-async def debit(conn: Any, row: Any, amount: int) -> None:
+async def debit(conn: Connection, row: Any, amount: int) -> None:
     """Take the price from the first paying balance that covers it (a profile's own balance
     first, per its billing model); when none does — it was spent elsewhere during the call —
     whatever the first one holds."""
-    customer = await _customer(conn, row)
+    customer = await _customer(conn, row["customer_id"])
     scopes = funding_scopes(customer, row["livemode"])
     for scope in scopes:
         if await _apply(conn, scope, -amount, row) is not None:
@@ -325,7 +331,7 @@ async def debit(conn: Any, row: Any, amount: int) -> None:
         await _apply(conn, scopes[0], -held, row)
 
 
-async def _apply(conn: Any, scope: Scope, amount: int, row: Any) -> Any:
+async def _apply(conn: Connection, scope: Scope, amount: int, row: Any) -> Any:
     current = await balances.get(conn, scope)
     currency = current["currency"] if current else "USD"
     return await balances.apply(
@@ -341,14 +347,16 @@ async def _apply(conn: Any, scope: Scope, amount: int, row: Any) -> Any:
 # --- recordings ---------------------------------------------------------------------------------
 
 
-async def start_recording(conn: Any, row: Any, now: datetime) -> Any:
+async def start_recording(conn: Connection, row: Any, now: datetime) -> Any:
     if row["recording"]:
         return row
     await repo.start_recording(conn, new_id(), row["id"], secrets.token_urlsafe(24), now)
     return await repo.update(conn, row["id"], {"recording": True, "record_started_at": now})
 
 
-async def stop_recording(conn: Any, row: Any, now: datetime, *, emit_ready: bool = True) -> Any:
+async def stop_recording(
+    conn: Connection, row: Any, now: datetime, *, emit_ready: bool = True
+) -> Any:
     """Close the open recording; the simulator has it ready at once (call.recording_ready)."""
     for recording in await repo.open_recordings(conn, row["id"]):
         await repo.finish_recording(
@@ -366,46 +374,24 @@ async def stop_recording(conn: Any, row: Any, now: datetime, *, emit_ready: bool
 # --- commands of the API ------------------------------------------------------------------------
 
 
-async def get(conn: Any, scope: Scope, call_id: uuid.UUID, *, lock: bool = False) -> Any:
+async def get(conn: Connection, scope: Scope, call_id: uuid.UUID, *, lock: bool = False) -> Any:
     row = await repo.get(conn, scope, call_id, lock=lock)
     if row is None:
         raise not_found(call_id)
     return row
 
 
-async def page(
-    conn: Any,
-    scope: Scope,
-    *,
-    direction: str | None,
-    status: str | None,
-    number: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[Any], int]:
-    """A page of the calls of `scope`, newest first, and how many match."""
-    return await repo.page(
-        conn,
-        scope,
-        direction=direction,
-        status=status,
-        number=number,
-        since=since,
-        until=until,
-        limit=limit,
-        offset=offset,
-    )
+# A page of the calls of `scope`, newest first, and how many match: the repository's read as is.
+page = repo.page
 
 
-async def ready_recordings(conn: Any, scope: Scope, call_id: uuid.UUID) -> list[Any]:
+async def ready_recordings(conn: Connection, scope: Scope, call_id: uuid.UUID) -> list[Any]:
     """The finished recordings of one call of `scope`."""
     await get(conn, scope, call_id)
     return await repo.ready_recordings(conn, call_id)
 
 
-async def recording(conn: Any, recording_id: uuid.UUID) -> Any:
+async def recording(conn: Connection, recording_id: uuid.UUID) -> Any:
     """A recording by id, of any customer (its pre-signed link is the permission), or None."""
     return await repo.recording(conn, recording_id)
 
@@ -418,7 +404,11 @@ def check_live_phone_call(row: Any) -> None:
 
 
 async def hangup(
-    conn: Any, principal: Principal, call_id: uuid.UUID, now: datetime, prices: dict[str, Any]
+    conn: Connection,
+    principal: Principal,
+    call_id: uuid.UUID,
+    now: datetime,
+    prices: dict[str, Any],
 ) -> Any:
     row = await get(conn, principal.scope, call_id, lock=True)
     check_live_phone_call(row)
@@ -426,7 +416,7 @@ async def hangup(
 
 
 async def record(
-    conn: Any, principal: Principal, call_id: uuid.UUID, action: str, now: datetime
+    conn: Connection, principal: Principal, call_id: uuid.UUID, action: str, now: datetime
 ) -> Any:
     row = await get(conn, principal.scope, call_id, lock=True)
     check_live_phone_call(row)
@@ -446,7 +436,7 @@ def far_party(row: Any) -> tuple[str, str | None]:
 
 
 async def conference_call(
-    conn: Any, principal: Principal, call_id: uuid.UUID, *, lock: bool = True
+    conn: Connection, principal: Principal, call_id: uuid.UUID, *, lock: bool = True
 ) -> Any:
     row = await get(conn, principal.scope, call_id, lock=lock)
     if row["status"] not in LIVE:
@@ -457,14 +447,14 @@ async def conference_call(
 
 
 async def participants(
-    conn: Any, principal: Principal, call_id: uuid.UUID, *, lock: bool = True
+    conn: Connection, principal: Principal, call_id: uuid.UUID, *, lock: bool = True
 ) -> tuple[Any, list[Any]]:
     row = await conference_call(conn, principal, call_id, lock=lock)
     return row, await repo.room(conn, principal.scope, row["conference"])
 
 
 async def participant(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     call_id: uuid.UUID,
     participant_id: uuid.UUID,
@@ -481,14 +471,18 @@ async def participant(
 
 
 async def mute(
-    conn: Any, principal: Principal, call_id: uuid.UUID, participant_id: uuid.UUID, muted: bool
+    conn: Connection,
+    principal: Principal,
+    call_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    muted: bool,
 ) -> None:
     leg = await participant(conn, principal, call_id, participant_id)
     await repo.update(conn, leg["id"], {"muted": muted})
 
 
 async def remove(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     call_id: uuid.UUID,
     participant_id: uuid.UUID,
@@ -500,7 +494,11 @@ async def remove(
 
 
 async def remove_all(
-    conn: Any, principal: Principal, call_id: uuid.UUID, now: datetime, prices: dict[str, Any]
+    conn: Connection,
+    principal: Principal,
+    call_id: uuid.UUID,
+    now: datetime,
+    prices: dict[str, Any],
 ) -> None:
     host = await conference_call(conn, principal, call_id)
     for leg in await repo.room(conn, principal.scope, host["conference"]):
@@ -510,7 +508,7 @@ async def remove_all(
 
 
 async def check_participant(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     call_id: uuid.UUID,
     *,
@@ -537,7 +535,7 @@ async def check_participant(
 
 
 async def add_participant(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     call_id: uuid.UUID,
     *,
@@ -555,7 +553,7 @@ async def add_participant(
         conn, principal, call_id, kind=kind, value=value, caller_id=caller_id
     )
     scope = principal.scope
-    customer = await customers.get(conn, scope.customer_id)
+    customer = await _customer(conn, scope.customer_id)
     row = await place(
         conn,
         customer=customer,
@@ -587,7 +585,7 @@ def _leg_caller(host: Any, kind: str, shown: str) -> str:
 
 
 async def participant_can_ring(
-    conn: Any, host: Any, *, kind: str, value: str, shown: str, prices: dict[str, Any]
+    conn: Connection, host: Any, *, kind: str, value: str, shown: str, prices: dict[str, Any]
 ) -> bool:
     """Whether `add_participant` would let this leg ring (no `refusal`), judged before a
     provider is asked to dial it; a leg that may not is recorded FAILED and never dialled."""
@@ -616,7 +614,7 @@ class NotAVoiceNumber(Exception):
 
 
 async def place_inbound(
-    db: Any, *, livemode: bool, to: str, caller: str | None, now: datetime
+    db: Database, *, livemode: bool, to: str, caller: str | None, now: datetime
 ) -> Any:
     """A simulated call from `caller` (None: a withheld number) to the voice number `to`; the
     engine asks the number's callback what to do with it."""
@@ -624,7 +622,7 @@ async def place_inbound(
         line = await voice_numbers.holder(conn, livemode, to)
         if line is None or line["status"] != "ACTIVE":
             raise NotAVoiceNumber(to)
-        customer = await customers.get(conn, line["customer_id"])
+        customer = await _customer(conn, line["customer_id"])
         party: tuple[str, str | None] = ("number", caller) if caller else ("anonymous", None)
         return await place(
             conn,
@@ -643,7 +641,9 @@ class InvalidToken(Exception):
     pass
 
 
-async def place_outbound(db: Any, *, token: str, callee: tuple[str, str], now: datetime) -> Any:
+async def place_outbound(
+    db: Database, *, token: str, callee: tuple[str, str], now: datetime
+) -> Any:
     """A simulated call placed from an app by the holder of a simulator voice token: through
     the number the token's identity is bound to, routed by that number's callback."""
     from sentd.voice.tokens import digest
@@ -655,7 +655,7 @@ async def place_outbound(db: Any, *, token: str, callee: tuple[str, str], now: d
         line = await voice_numbers.holder(conn, held["livemode"], held["number"])
         if line is None or line["customer_id"] != held["customer_id"] or line["status"] != "ACTIVE":
             raise NotAVoiceNumber(held["number"])
-        customer = await customers.get(conn, held["customer_id"])
+        customer = await _customer(conn, held["customer_id"])
         return await place(
             conn,
             customer=customer,
@@ -670,7 +670,7 @@ async def place_outbound(db: Any, *, token: str, callee: tuple[str, str], now: d
 
 
 async def recording_arrived(
-    conn: Any, row: Any, provider_ref: str, media_url: str, now: datetime
+    conn: Connection, row: Any, provider_ref: str, media_url: str, now: datetime
 ) -> None:
     """A provider's recording of the call is ready (once per recording: a repeat is ignored)."""
     if await repo.recording_by_ref(conn, provider_ref) is not None:

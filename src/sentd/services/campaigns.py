@@ -19,6 +19,7 @@ from sentd.auth.principal import Principal
 from sentd.db.database import Database
 from sentd.db.repos import campaigns
 from sentd.db.repos import profiles as profile_rows
+from sentd.db.types import Connection
 from sentd.domain.campaigns import CampaignInput
 from sentd.errors.exceptions import ApiError
 from sentd.services import profiles
@@ -38,7 +39,7 @@ def _profile_not_found(profile_id: uuid.UUID) -> ApiError:
     return ApiError("RESOURCE_004", {"profile_id": [f"No profile {profile_id}"]})
 
 
-async def _profile_to_manage(conn: Any, principal: Principal, profile_id: uuid.UUID) -> Any:
+async def _profile_to_manage(conn: Connection, principal: Principal, profile_id: uuid.UUID) -> Any:
     """The profile, locked, for a change to its campaigns: organization level, owner or admin
     (the role is checked by the route's permission)."""
     profiles.require_organization_key(principal)
@@ -106,7 +107,7 @@ def _check_brand(profile: Any) -> None:
 
 
 async def list_for_profile(
-    conn: Any, principal: Principal, profile_id: uuid.UUID
+    conn: Connection, principal: Principal, profile_id: uuid.UUID
 ) -> tuple[Any, list[Any]]:
     """The profile and its campaigns, oldest first. Acting as a profile, only its own."""
     profile = await profiles.get(conn, principal, profile_id)
@@ -114,7 +115,11 @@ async def list_for_profile(
 
 
 async def create(
-    conn: Any, principal: Principal, profile_id: uuid.UUID, data: CampaignInput, now: datetime
+    conn: Connection,
+    principal: Principal,
+    profile_id: uuid.UUID,
+    data: CampaignInput,
+    now: datetime,
 ) -> tuple[Any, Any]:
     profile = await _profile_to_manage(conn, principal, profile_id)
     _check_brand(profile)
@@ -123,7 +128,7 @@ async def create(
 
 
 async def update(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     profile_id: uuid.UUID,
     campaign_id: uuid.UUID,
@@ -151,7 +156,11 @@ async def update(
 
 
 async def delete(
-    conn: Any, principal: Principal, profile_id: uuid.UUID, campaign_id: uuid.UUID, now: datetime
+    conn: Connection,
+    principal: Principal,
+    profile_id: uuid.UUID,
+    campaign_id: uuid.UUID,
+    now: datetime,
 ) -> None:
     """Remove the campaign, whatever its state (a review in progress is withdrawn)."""
     await _profile_to_manage(conn, principal, profile_id)
@@ -176,14 +185,16 @@ def simulated_decision(row: Any) -> tuple[bool, str | None]:
     return True, None
 
 
-async def submit_ready(conn: Any, now: datetime, due_at: datetime | None, limit: int) -> list[Any]:
+async def submit_ready(
+    conn: Connection, now: datetime, due_at: datetime | None, limit: int
+) -> list[Any]:
     """Submit the draft campaigns of approved profiles; `due_at` is when the simulator decides
     (None: an operator does)."""
     return await campaigns.submit_ready(conn, now, due_at, limit)
 
 
 async def decide(
-    conn: Any, campaign_id: uuid.UUID, *, approved: bool, reason: str | None, now: datetime
+    conn: Connection, campaign_id: uuid.UUID, *, approved: bool, reason: str | None, now: datetime
 ) -> Any:
     """Record the registry's decision; None unless the campaign awaits review."""
     if approved:

@@ -12,6 +12,7 @@ from sentd.channels import available_channels
 from sentd.db.repos import contacts, customers
 from sentd.db.repos import messages as messages_repo
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit
 from sentd.events.specimens import contact_payload
@@ -40,12 +41,12 @@ def _not_found(contact_id: uuid.UUID) -> ApiError:
     return ApiError("RESOURCE_001", {"id": [f"No contact {contact_id}"]})
 
 
-async def inherited_from(conn: Any, principal: Principal) -> uuid.UUID | None:
+async def inherited_from(conn: Connection, principal: Principal) -> uuid.UUID | None:
     """The organization whose contacts a profile also sees (when it inherits them)."""
     if not principal.acts_as_profile:
         return None
     profile = await customers.get(conn, principal.customer_id)
-    settings = {**DEFAULT_SETTINGS, **(profile["settings"] or {})}
+    settings = {**DEFAULT_SETTINGS, **((profile.settings if profile else None) or {})}
     return principal.organization_id if settings["inherit_contacts"] else None
 
 
@@ -56,7 +57,7 @@ def parse_phone(value: str, field: str) -> Any:
         raise ApiError("VALIDATION_002", {field: [str(exc)]}) from exc
 
 
-async def create(conn: Any, principal: Principal, phone_number: str) -> Visible:
+async def create(conn: Connection, principal: Principal, phone_number: str) -> Visible:
     info = parse_phone(phone_number, "phone_number")
     await quotas.check(conn, principal, "contacts")
     channels = available_channels(info, livemode=principal.livemode)
@@ -68,7 +69,7 @@ async def create(conn: Any, principal: Principal, phone_number: str) -> Visible:
     return Visible(row, inherited=False)
 
 
-async def find_or_create(conn: Any, scope: Scope, e164: str) -> Any:
+async def find_or_create(conn: Connection, scope: Scope, e164: str) -> Any:
     """The scope's contact for a number, created when new (sends create contacts this way)."""
     existing = await contacts.get_by_phone(conn, scope, e164)
     if existing is not None:
@@ -79,7 +80,7 @@ async def find_or_create(conn: Any, scope: Scope, e164: str) -> Any:
     return row if row is not None else await contacts.get_by_phone(conn, scope, e164)
 
 
-async def get(conn: Any, principal: Principal, contact_id: uuid.UUID) -> Visible:
+async def get(conn: Connection, principal: Principal, contact_id: uuid.UUID) -> Visible:
     parent = await inherited_from(conn, principal)
     row = await contacts.get_visible(conn, principal.scope, parent, contact_id)
     if row is None:
@@ -87,7 +88,7 @@ async def get(conn: Any, principal: Principal, contact_id: uuid.UUID) -> Visible
     return Visible(row, inherited=row["customer_id"] != principal.customer_id)
 
 
-async def _own(conn: Any, principal: Principal, contact_id: uuid.UUID) -> Visible:
+async def _own(conn: Connection, principal: Principal, contact_id: uuid.UUID) -> Visible:
     visible = await get(conn, principal, contact_id)
     if visible.inherited:
         raise ApiError(
@@ -98,7 +99,7 @@ async def _own(conn: Any, principal: Principal, contact_id: uuid.UUID) -> Visibl
 
 
 async def update(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     contact_id: uuid.UUID,
     *,
@@ -138,13 +139,15 @@ async def update(
     return Change(Visible(row, inherited=False), opt_out_changed=changed)
 
 
-async def delete(conn: Any, principal: Principal, contact_id: uuid.UUID, now: datetime) -> None:
+async def delete(
+    conn: Connection, principal: Principal, contact_id: uuid.UUID, now: datetime
+) -> None:
     await _own(conn, principal, contact_id)
     await contacts.soft_delete(conn, contact_id, now)
 
 
 async def page(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     *,
     search: str | None,
@@ -167,7 +170,9 @@ async def page(
     return [Visible(r, inherited=r["customer_id"] != principal.customer_id) for r in rows], total
 
 
-async def message_summary(conn: Any, principal: Principal, contact_id: uuid.UUID) -> dict[str, Any]:
+async def message_summary(
+    conn: Connection, principal: Principal, contact_id: uuid.UUID
+) -> dict[str, Any]:
     """Counts of the contact's messages, and per channel the share that succeeded (sent,
     delivered, read or received) and failed, as percentages."""
     await get(conn, principal, contact_id)

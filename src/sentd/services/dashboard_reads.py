@@ -9,44 +9,45 @@ from typing import Any
 
 from sentd.db.repos import dashboard, messages, webhooks
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 
 
-async def daily_counts(conn: Any, scope: Scope, since: datetime) -> list[Any]:
+async def daily_counts(conn: Connection, scope: Scope, since: datetime) -> list[Any]:
     return await dashboard.daily_final_counts(conn, scope, since)
 
 
-async def ledger(conn: Any, scope: Scope, *, limit: int, offset: int) -> list[Any]:
+async def ledger(conn: Connection, scope: Scope, *, limit: int, offset: int) -> list[Any]:
     return await dashboard.ledger_page(conn, scope, limit=limit, offset=offset)
 
 
-async def attempts(conn: Any, delivery_ids: list[uuid.UUID]) -> list[Any]:
+async def attempts(conn: Connection, delivery_ids: list[uuid.UUID]) -> list[Any]:
     return await dashboard.attempts_of(conn, delivery_ids)
 
 
-async def deliveries_of_message(conn: Any, scope: Scope, message_id: uuid.UUID) -> list[Any]:
+async def deliveries_of_message(conn: Connection, scope: Scope, message_id: uuid.UUID) -> list[Any]:
     return await dashboard.deliveries_of_message(conn, scope, message_id)
 
 
-async def message_page(conn: Any, scope: Scope, **filters: Any) -> tuple[list[Any], int]:
+async def message_page(conn: Connection, scope: Scope, **filters: Any) -> tuple[list[Any], int]:
     return await messages.page(conn, scope.customer_id, scope.livemode, **filters)
 
 
-async def message_events(conn: Any, message_id: uuid.UUID) -> list[Any]:
+async def message_events(conn: Connection, message_id: uuid.UUID) -> list[Any]:
     return await messages.events_of(conn, message_id)
 
 
-async def webhook_list(conn: Any, scope: Scope) -> list[Any]:
+async def webhook_list(conn: Connection, scope: Scope) -> list[webhooks.Webhook]:
     rows, _ = await webhooks.page(conn, scope, search=None, is_active=None, limit=100, offset=0)
     return rows
 
 
 async def delivery_log(
-    conn: Any, webhook_id: uuid.UUID, *, limit: int, offset: int
+    conn: Connection, webhook_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[Any], int]:
     return await webhooks.delivery_log(conn, webhook_id, search=None, limit=limit, offset=offset)
 
 
-async def awaiting_review(conn: Any, limit: int = 200) -> tuple[list[Any], list[Any]]:
+async def awaiting_review(conn: Connection, limit: int = 200) -> tuple[list[Any], list[Any]]:
     """What waits for an operator's review decision: templates, sender profiles."""
     return (
         await dashboard.templates_awaiting_operator(conn, limit),

@@ -10,6 +10,7 @@ from typing import Any
 from sentd.auth import keys as key_format
 from sentd.db.database import Database
 from sentd.db.repos import api_keys, customers, users
+from sentd.db.types import Connection
 from sentd.ids import parse_uuid
 
 
@@ -24,7 +25,7 @@ class IssuedKey:
 
 
 async def issue(
-    conn: Any,
+    conn: Connection,
     *,
     customer_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -64,12 +65,12 @@ async def create(
                 raise KeyIssueError(
                     f"there are {len(organizations)} organizations; name one with --customer"
                 )
-            customer = organizations[0]
+            customer: customers.Customer | None = organizations[0]
         else:
             customer = await customers.get(conn, customer_id)
-            if customer is None:
-                raise KeyIssueError(f"no customer {customer_id}")
-        organization_id = customer["organization_id"] or customer["id"]
+        if customer is None:
+            raise KeyIssueError(f"no customer {customer_id}")
+        organization_id = customer.organization
         user = (
             await users.get_by_email(conn, organization_id, user_email)
             if user_email
@@ -88,7 +89,7 @@ async def create(
             )
         return await issue(
             conn,
-            customer_id=customer["id"],
+            customer_id=customer.id,
             user_id=user["id"],
             livemode=livemode,
             name=name,

@@ -19,7 +19,7 @@ from typing import Any
 from sentd.auth.principal import Principal
 from sentd.db.repos import balances, customers, early_receipts, messages
 from sentd.db.scope import Scope
-from sentd.db.types import Connection
+from sentd.db.types import Connection, Record
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit, emit_many
 from sentd.metrics import MESSAGE_TRANSITIONS
@@ -258,8 +258,8 @@ async def apply_early_receipts_many(conn: Connection, rows: list[Any], now: date
 
 
 async def visible(
-    conn: Any, principal: Principal, message_id: uuid.UUID, lock: bool = False
-) -> Any:
+    conn: Connection, principal: Principal, message_id: uuid.UUID, lock: bool = False
+) -> Record:
     """The message, when it is the principal's (customer and mode); else `RESOURCE_003`."""
     row = await messages.get(conn, message_id, lock=lock)
     if (
@@ -271,11 +271,11 @@ async def visible(
     return row
 
 
-def cancellable(message: Any) -> bool:
+def cancellable(message: Record) -> bool:
     return message["status"] in UNSENT
 
 
-async def cancel(conn: Any, message: Any, now: datetime) -> Any:
+async def cancel(conn: Connection, message: Any, now: datetime) -> Any:
     """Cancel a message not yet handed to a provider (the row locked by the caller);
     `BUSINESS_006` once it is past that point."""
     if not cancellable(message):
@@ -285,6 +285,6 @@ async def cancel(conn: Any, message: Any, now: datetime) -> Any:
     return await transition(conn, message, "CANCELLED", description="Cancelled", now=now)
 
 
-async def message(conn: Any, message_id: uuid.UUID) -> Any:
+async def message(conn: Connection, message_id: uuid.UUID) -> Record | None:
     """A message of any customer by id (what a provider's callback names), or None."""
     return await messages.get(conn, message_id)

@@ -22,6 +22,7 @@ from sentd.channels import available_channels
 from sentd.db.final_statement import Unit
 from sentd.db.repos import balances, contacts, messages, sends
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.domain.messages import SendRequest, TemplateRef
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import prepare
@@ -171,7 +172,7 @@ def _no_provider(providers: Providers, channels: set[str]) -> ApiError:
 
 
 async def plan(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     body: SendRequest,
     *,
@@ -278,7 +279,7 @@ def _over_quota(limit: int, sent_today: int, adding: int) -> ApiError:
     )
 
 
-async def _largest_balance(conn: Any, funding: list[Scope]) -> int:
+async def _largest_balance(conn: Connection, funding: list[Scope]) -> int:
     amounts = [await balances.get(conn, scope) for scope in funding]
     return max((row["amount_micros"] for row in amounts if row), default=0)
 
@@ -295,7 +296,7 @@ class Charge:
     messages: int
     total_micros: int
 
-    async def refusal(self, conn: Any, code: str) -> ApiError:
+    async def refusal(self, conn: Connection, code: str) -> ApiError:
         if code == "BUSINESS_008":
             return _over_quota(
                 self.principal.limits.messages_per_day,
@@ -317,7 +318,7 @@ class Charge:
 
 
 async def accept(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     body: SendRequest,
     template: Any,
@@ -440,7 +441,7 @@ async def accept(
 
 
 async def send(
-    conn: Any,
+    conn: Connection,
     unit: Unit,
     principal: Principal,
     request: SendRequest,
@@ -466,7 +467,7 @@ async def send(
 
 
 async def modify(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     message: Any,
     *,
@@ -511,7 +512,9 @@ async def modify(
     return row
 
 
-async def cancel(conn: Any, principal: Principal, message_id: uuid.UUID, *, now: datetime) -> Any:
+async def cancel(
+    conn: Connection, principal: Principal, message_id: uuid.UUID, *, now: datetime
+) -> Any:
     """Cancel a message that has not been sent (404 `RESOURCE_003` for one the principal cannot
     see, 422 `BUSINESS_006` once it was sent); returns the cancelled row."""
     row = await lifecycle.visible(conn, principal, message_id, lock=True)
@@ -523,7 +526,7 @@ visible = lifecycle.visible
 
 
 async def page(
-    conn: Any, principal: Principal, *, limit: int, offset: int, **filters: Any
+    conn: Connection, principal: Principal, *, limit: int, offset: int, **filters: Any
 ) -> tuple[list[tuple[Any, list[Any]]], int]:
     """A page of the principal's messages, newest first, each with its status events; and the
     total the filters match."""
@@ -534,12 +537,12 @@ async def page(
     return [(r, events[r["id"]]) for r in rows], total
 
 
-async def events_of(conn: Any, message_id: uuid.UUID) -> list[Any]:
+async def events_of(conn: Connection, message_id: uuid.UUID) -> list[Any]:
     """A message's status events, oldest first."""
     return list(await messages.events_of(conn, message_id))
 
 
-async def check_contact(conn: Any, principal: Principal, contact_id: uuid.UUID) -> None:
+async def check_contact(conn: Connection, principal: Principal, contact_id: uuid.UUID) -> None:
     """404 `RESOURCE_001` unless the principal sees the contact."""
     if await contacts.get_visible(conn, principal.scope, None, contact_id) is None:
         raise ApiError("RESOURCE_001", {"id": [f"No contact {contact_id}"]})

@@ -15,6 +15,7 @@ from typing import Any
 from sentd.db.database import Database
 from sentd.db.repos import api_keys, balances, customers
 from sentd.db.scope import Scope
+from sentd.db.types import Record
 from sentd.services.accounts import OpenedOrganization, open_organization
 
 
@@ -60,7 +61,11 @@ async def list_organizations(db: Database) -> list[Any]:
         return await customers.organization_summaries(conn)
 
 
-async def show(db: Database, organization_id: uuid.UUID) -> tuple[Any, list[Any], dict[str, Any]]:
+# An organization's summary (`customers.organization_summaries`), its profiles, its balances.
+Shown = tuple[Record, list[customers.Customer], dict[str, Any]]
+
+
+async def show(db: Database, organization_id: uuid.UUID) -> Shown:
     """The organization's summary, its profiles, and its balance in each mode."""
     async with db.connection() as conn:
         rows = await customers.organization_summaries(conn, organization_id)
@@ -83,10 +88,10 @@ async def set_suspended(db: Database, organization_id: uuid.UUID, suspended: boo
         row = await customers.set_suspended(conn, organization_id, suspended)
         if row is None:
             profile = await customers.get(conn, organization_id)
-            if profile is not None and profile["kind"] == "profile":
+            if profile is not None and profile.kind == "profile":
                 raise OrganizationError(
                     f"{organization_id} is a profile; suspend its organization "
-                    f"{profile['organization_id']}"
+                    f"{profile.organization_id}"
                 )
             raise OrganizationError(f"no organization {organization_id}")
         digests = await api_keys.active_digests_of_organization(conn, organization_id)

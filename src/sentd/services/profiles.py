@@ -10,6 +10,7 @@ from sentd.auth.principal import Principal
 from sentd.db.database import Database
 from sentd.db.repos import api_keys, balances, profiles
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.domain.profiles import Brand, ProfileChanges, ProfileInput, ProfileSettings
 from sentd.errors.exceptions import ApiError
 from sentd.services import quotas, sending_numbers
@@ -51,7 +52,7 @@ def require_organization_key(principal: Principal) -> None:
 # -- reading ------------------------------------------------------------------------------
 
 
-async def get(conn: Any, principal: Principal, profile_id: uuid.UUID) -> Any:
+async def get(conn: Connection, principal: Principal, profile_id: uuid.UUID) -> Any:
     """A profile the principal may see: any of its organization's at the organization level,
     only itself when acting as a profile (its own key, or `x-profile-id`)."""
     if principal.acts_as_profile and profile_id != principal.customer_id:
@@ -62,7 +63,9 @@ async def get(conn: Any, principal: Principal, profile_id: uuid.UUID) -> Any:
     return row
 
 
-async def page(conn: Any, principal: Principal, limit: int, offset: int) -> tuple[list[Any], int]:
+async def page(
+    conn: Connection, principal: Principal, limit: int, offset: int
+) -> tuple[list[Any], int]:
     only = principal.customer_id if principal.acts_as_profile else None
     return await profiles.page(conn, principal.organization_id, only, limit, offset)
 
@@ -121,7 +124,7 @@ def _payment_card(given: ProfileSettings) -> dict[str, str] | None:
     return {"last4": digits[-4:], "expiry": given.payment_details.expiry}
 
 
-async def create(conn: Any, principal: Principal, given: ProfileInput, now: datetime) -> Any:
+async def create(conn: Connection, principal: Principal, given: ProfileInput, now: datetime) -> Any:
     require_organization_key(principal)
     settings = _settings_from(given, {})
     _check_billing(settings, given.billing_contact, given.payment_details is not None)
@@ -152,7 +155,11 @@ async def create(conn: Any, principal: Principal, given: ProfileInput, now: date
 
 
 async def update(
-    conn: Any, principal: Principal, profile_id: uuid.UUID, given: ProfileChanges, now: datetime
+    conn: Connection,
+    principal: Principal,
+    profile_id: uuid.UUID,
+    given: ProfileChanges,
+    now: datetime,
 ) -> Any:
     """A partial update: fields left out stay as they are; `null` leaves a required field (`name`)
     unchanged and clears an optional one."""
@@ -191,7 +198,7 @@ async def update(
     return await profiles.update(conn, profile_id, values)
 
 
-async def delete(conn: Any, principal: Principal, profile_id: uuid.UUID) -> list[bytes]:
+async def delete(conn: Connection, principal: Principal, profile_id: uuid.UUID) -> list[bytes]:
     """Soft-delete the profile and revoke its keys; returns their digests (to notify)."""
     require_organization_key(principal)
     if await profiles.get_for_update(conn, principal.organization_id, profile_id) is None:
@@ -220,7 +227,7 @@ def unmet_prerequisites(row: Any) -> dict[str, list[str]]:
 
 
 async def complete(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     profile_id: uuid.UUID,
     webhook_url: str,
@@ -268,12 +275,12 @@ async def record_review(
         return await profiles.decide(conn, profile_id, approved=approved, reason=reason, now=now)
 
 
-async def callback_secret(conn: Any, principal: Principal) -> str:
+async def callback_secret(conn: Connection, principal: Principal) -> str:
     """The secret that signs the organization's profile-completion callbacks."""
     return await profiles.callback_secret(conn, principal.organization_id)
 
 
-async def rotate_callback_secret(conn: Any, principal: Principal) -> str:
+async def rotate_callback_secret(conn: Connection, principal: Principal) -> str:
     """A new callback secret, in force at once (callbacks are signed when sent)."""
     secret = new_secret()
     await profiles.set_callback_secret(conn, principal.organization_id, secret)

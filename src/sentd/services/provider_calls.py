@@ -18,6 +18,7 @@ from sentd.db.database import Database
 from sentd.db.repos import calls as repo
 from sentd.db.repos import customers, voice_numbers
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.domain.calls import AppCaller, ArrivingCall, LegAnswered, LegEnded
 from sentd.services import calls
 from sentd.voice import callback, contract
@@ -66,23 +67,9 @@ async def arrive(
             return None
     if row["status"] != "INITIATED":
         return None
-    question = contract.Question(
-        call_id=row["id"],
-        account_id=row["customer_id"],
-        number=row["number"],
-        direction=row["direction"],
-        caller=contract.Party(row["from_kind"], row["from_value"]),
-        callee=contract.Party(row["to_kind"], row["to_value"]),
+    verdict = await callback.ask(
+        row, line, own, now, timeout_s=callback_timeout_s, allow_private=allow_private
     )
-    body, headers = contract.signed_question(question, line["callback_secret"], now)
-    reply = await callback.post_question(
-        line["callback_url"],
-        body,
-        headers,
-        timeout_s=callback_timeout_s,
-        allow_private=allow_private,
-    )
-    verdict = contract.judge(reply, number=row["number"], own_numbers=own)
     async with db.transaction() as conn:
         row = await repo.get_any(conn, row["id"], lock=True)
         if row["status"] != "INITIATED":
@@ -102,7 +89,7 @@ async def arrive(
     return Dial(row["id"], row["customer_id"], row["livemode"], verdict)
 
 
-async def _place(conn: Any, call: ArrivingCall, now: datetime) -> Any:
+async def _place(conn: Connection, call: ArrivingCall, now: datetime) -> Any:
     """The call record for a new provider call, or None when sentd does not route it: an app
     user's call goes out through the active number its identity is bound to; any other call
     must ring an active voice number (live)."""
@@ -124,6 +111,8 @@ async def _place(conn: Any, call: ArrivingCall, now: datetime) -> Any:
             return None
         direction, caller = "inbound", (call.caller.kind, call.caller.value)
     customer = await customers.get(conn, line["customer_id"])
+    if customer is None:
+        return None
     return await calls.place(
         conn,
         customer=customer,

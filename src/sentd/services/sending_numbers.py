@@ -15,13 +15,14 @@ import uuid
 from typing import Any
 
 from sentd.db.repos import sending_numbers
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 
 FIELDS = ("sending_phone_number", "whatsapp_phone_number")
 
 
 async def claim_for(
-    conn: Any, customer_id: uuid.UUID, current: Any, changes: dict[str, str | None]
+    conn: Connection, customer_id: uuid.UUID, current: Any, changes: dict[str, str | None]
 ) -> None:
     """Claim the numbers `changes` sets (fields of `FIELDS`) and release those it drops; raises
     `RESOURCE_007` when another customer holds one (the caller's transaction then rolls back)."""
@@ -41,10 +42,10 @@ async def claim_for(
         raise ApiError("RESOURCE_007", taken)
 
 
-async def release_all(conn: Any, customer_id: uuid.UUID) -> None:
+async def release_all(conn: Connection, customer_id: uuid.UUID) -> None:
     await sending_numbers.release_others(conn, customer_id, [])
 
 
-async def owner_of(conn: Any, number: str) -> Any:
+async def owner_of(conn: Connection, number: str) -> Any:
     """The customer that claimed `number` (`id`, `organization_id`), or None."""
     return await sending_numbers.owner(conn, number)

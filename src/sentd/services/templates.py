@@ -22,6 +22,7 @@ from sentd.auth.principal import Principal
 from sentd.config import Settings
 from sentd.db.database import Database
 from sentd.db.repos import templates as repo
+from sentd.db.types import Connection
 from sentd.domain.templates import DEFAULT_LANGUAGE, TemplateChanges, TemplateInput
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import emit
@@ -170,7 +171,7 @@ def validate_definition(raw: Any) -> Definition:
 # -- reading ------------------------------------------------------------------------------
 
 
-async def get(conn: Any, principal: Principal, template_id: uuid.UUID) -> Template:
+async def get(conn: Connection, principal: Principal, template_id: uuid.UUID) -> Template:
     """A template the principal sees: its own, or its organization's when it inherits them."""
     row = await repo.get_visible(conn, principal.scope, principal.organization_id, template_id)
     if row is None:
@@ -179,7 +180,7 @@ async def get(conn: Any, principal: Principal, template_id: uuid.UUID) -> Templa
 
 
 async def find_visible(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     *,
     template_id: uuid.UUID | None = None,
@@ -199,7 +200,7 @@ async def find_visible(
 
 
 async def page(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     *,
     search: str | None,
@@ -224,7 +225,7 @@ async def page(
 # -- writing ------------------------------------------------------------------------------
 
 
-async def _unique_name(conn: Any, principal: Principal, base: str) -> str:
+async def _unique_name(conn: Connection, principal: Principal, base: str) -> str:
     taken = await repo.names_starting(conn, principal.scope, base)
     if base not in taken:
         return base
@@ -235,7 +236,7 @@ async def _unique_name(conn: Any, principal: Principal, base: str) -> str:
 
 
 async def _check_name_free(
-    conn: Any, principal: Principal, name: str, exclude: uuid.UUID | None = None
+    conn: Connection, principal: Principal, name: str, exclude: uuid.UUID | None = None
 ) -> None:
     if await repo.name_taken(conn, principal.scope, name, exclude):
         raise ApiError("RESOURCE_007", {"name": [f"A template named {name!r} already exists"]})
@@ -248,7 +249,11 @@ def _check_category(definition: Definition, category: str) -> None:
 
 
 async def create(
-    conn: Any, principal: Principal, given: TemplateInput, policy: ReviewPolicy, now: datetime
+    conn: Connection,
+    principal: Principal,
+    given: TemplateInput,
+    policy: ReviewPolicy,
+    now: datetime,
 ) -> Template:
     definition = validate_definition(given.definition)
     category = given.category or detect_category(definition)
@@ -289,7 +294,7 @@ async def create(
     return _template(row)
 
 
-async def _own_for_update(conn: Any, principal: Principal, template_id: uuid.UUID) -> Any:
+async def _own_for_update(conn: Connection, principal: Principal, template_id: uuid.UUID) -> Any:
     """The principal's own template, locked; TEMPLATE_001 for an inherited one."""
     row = await repo.get_own_for_update(conn, principal.scope, template_id)
     if row is not None:
@@ -304,7 +309,7 @@ _UNDER_REVIEW += "are frozen until the verdict; only the name may change"
 
 
 async def update(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     template_id: uuid.UUID,
     changes: TemplateChanges,
@@ -356,7 +361,7 @@ async def update(
 
 
 async def delete(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     template_id: uuid.UUID,
     *,
@@ -374,7 +379,7 @@ async def delete(
 
 
 async def change_status(
-    conn: Any,
+    conn: Connection,
     template: Any,
     new_status: str,
     reason: str | None = None,
@@ -428,7 +433,9 @@ async def change_status(
     return row
 
 
-async def _changed(conn: Any, row: Any, status: str, reason: str | None, now: datetime) -> Any:
+async def _changed(
+    conn: Connection, row: Any, status: str, reason: str | None, now: datetime
+) -> Any:
     """`change_status` on a row this transaction holds locked: it cannot have moved."""
     updated = await change_status(conn, row, status, reason, now=now)
     if updated is None:
@@ -436,7 +443,7 @@ async def _changed(conn: Any, row: Any, status: str, reason: str | None, now: da
     return updated
 
 
-async def _submit(conn: Any, row: Any, policy: ReviewPolicy, now: datetime) -> Any:
+async def _submit(conn: Connection, row: Any, policy: ReviewPolicy, now: datetime) -> Any:
     plan = plan_review(policy, row["livemode"], now)
     updated = await change_status(conn, row, "PENDING", now=now, review=plan)
     if updated is None:
@@ -456,7 +463,9 @@ def simulated_decision(row: Any) -> tuple[bool, str | None]:
     return True, None
 
 
-async def decide(conn: Any, row: Any, *, approved: bool, reason: str | None, now: datetime) -> Any:
+async def decide(
+    conn: Connection, row: Any, *, approved: bool, reason: str | None, now: datetime
+) -> Any:
     """Record a verdict on a PENDING template (None when it is no longer PENDING)."""
     if approved:
         return await change_status(conn, row, "APPROVED", now=now)
@@ -485,7 +494,7 @@ WHATSAPP_EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 async def apply_whatsapp_status(
-    conn: Any,
+    conn: Connection,
     *,
     whatsapp_template_id: str,
     event: str,

@@ -17,6 +17,7 @@ from typing import Any
 from sentd.auth.permissions import Role
 from sentd.db.database import Database
 from sentd.db.repos import api_keys, dashboard, users
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 
 INVITATION_TTL = timedelta(days=7)
@@ -83,7 +84,7 @@ async def get_user(db: Database, organization_id: uuid.UUID, user_id: uuid.UUID)
 
 
 async def invite(
-    conn: Any,
+    conn: Connection,
     *,
     organization_id: uuid.UUID,
     email: str,
@@ -126,7 +127,7 @@ async def invite(
 
 
 async def _guard_membership_change(
-    conn: Any,
+    conn: Connection,
     *,
     organization_id: uuid.UUID,
     actor_user_id: uuid.UUID,
@@ -158,7 +159,7 @@ async def _guard_membership_change(
 
 
 async def update_role(
-    conn: Any,
+    conn: Connection,
     *,
     organization_id: uuid.UUID,
     actor_user_id: uuid.UUID,
@@ -181,7 +182,7 @@ async def update_role(
 
 
 async def remove(
-    conn: Any, *, organization_id: uuid.UUID, actor_user_id: uuid.UUID, user_id: uuid.UUID
+    conn: Connection, *, organization_id: uuid.UUID, actor_user_id: uuid.UUID, user_id: uuid.UUID
 ) -> list[bytes]:
     """Soft-remove a member and revoke every API key issued to them; return the keys' digests."""
     await _guard_membership_change(

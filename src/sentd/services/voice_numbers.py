@@ -12,6 +12,7 @@ from sentd.auth.principal import Principal
 from sentd.config import Settings
 from sentd.db.repos import voice_numbers as repo
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.domain.voice_numbers import VoiceNumberChanges
 from sentd.errors.exceptions import ApiError
 from sentd.phones import InvalidPhoneNumber, normalize_e164
@@ -52,14 +53,14 @@ async def check_destination(url: str, allow_private: bool) -> None:
     await webhooks.check_destination(url, allow_private, field="callback_url")
 
 
-async def get(conn: Any, scope: Scope, number: str, *, lock: bool = False) -> Any:
+async def get(conn: Connection, scope: Scope, number: str, *, lock: bool = False) -> Any:
     row = await repo.get(conn, scope, number, lock=lock)
     if row is None:
         raise not_found(number)
     return row
 
 
-async def all_of(conn: Any, scope: Scope) -> list[Any]:
+async def all_of(conn: Connection, scope: Scope) -> list[Any]:
     """Every number voice is turned on for, in `scope`."""
     rows: list[Any] = await repo.all_of(conn, scope)
     return rows
@@ -99,7 +100,7 @@ async def provision(
 
 
 async def enable(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     *,
     callback_url: str,
@@ -142,7 +143,7 @@ async def enable(
 
 
 async def update(
-    conn: Any, principal: Principal, number: str, changes: VoiceNumberChanges, now: datetime
+    conn: Connection, principal: Principal, number: str, changes: VoiceNumberChanges, now: datetime
 ) -> Any:
     """Change what `changes` names. Making a number the default for app calls needs it ACTIVE;
     the default cannot go INACTIVE while another number could take it over; an ACTIVE number
@@ -199,7 +200,7 @@ async def update(
     return row
 
 
-async def rotate_secret(conn: Any, principal: Principal, number: str, now: datetime) -> str:
+async def rotate_secret(conn: Connection, principal: Principal, number: str, now: datetime) -> str:
     """A new secret, in force at once: questions are signed when sent."""
     await get(conn, principal.scope, number, lock=True)
     secret = new_secret()

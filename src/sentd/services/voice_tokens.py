@@ -8,6 +8,7 @@ from typing import Any
 from sentd.auth.principal import Principal
 from sentd.config import Settings
 from sentd.db.repos import voice_numbers as repo
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 from sentd.services.voice_numbers import not_found, parse_number
 from sentd.voice import tokens
@@ -30,7 +31,7 @@ def twilio_key(settings: Settings) -> tokens.TwilioKey | None:
 
 
 async def mint(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     *,
     identity: str,

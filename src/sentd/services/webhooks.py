@@ -11,6 +11,8 @@ from typing import Any
 from sentd import outbound
 from sentd.auth.principal import Principal
 from sentd.db.repos import webhooks
+from sentd.db.repos.webhooks import Webhook as Webhook  # what the callers get
+from sentd.db.types import Connection
 from sentd.domain.webhooks import WebhookInput
 from sentd.errors.exceptions import ApiError
 from sentd.events import sender
@@ -42,7 +44,9 @@ async def check_destination(url: str, allow_private: bool, field: str = "endpoin
         raise ApiError("VALIDATION_001", {field: [str(exc)]}) from exc
 
 
-async def get(conn: Any, principal: Principal, webhook_id: uuid.UUID, lock: bool = False) -> Any:
+async def get(
+    conn: Connection, principal: Principal, webhook_id: uuid.UUID, lock: bool = False
+) -> Webhook:
     row = await webhooks.get(conn, principal.scope, webhook_id, lock=lock)
     if row is None:
         raise _not_found(webhook_id)
@@ -50,14 +54,14 @@ async def get(conn: Any, principal: Principal, webhook_id: uuid.UUID, lock: bool
 
 
 async def page(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     *,
     search: str | None,
     is_active: bool | None,
     limit: int,
     offset: int,
-) -> tuple[list[Any], int]:
+) -> tuple[list[Webhook], int]:
     """The principal's webhooks (name or URL matching `search`), and how many match."""
     return await webhooks.page(
         conn, principal.scope, search=search, is_active=is_active, limit=limit, offset=offset
@@ -65,7 +69,7 @@ async def page(
 
 
 async def delivery_log(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     webhook_id: uuid.UUID,
     *,
@@ -90,7 +94,9 @@ def _columns(webhook: WebhookInput) -> dict[str, Any]:
     }
 
 
-async def create(conn: Any, principal: Principal, webhook: WebhookInput, now: datetime) -> Any:
+async def create(
+    conn: Connection, principal: Principal, webhook: WebhookInput, now: datetime
+) -> Webhook:
     """A new webhook (its destination checked beforehand: `check_destination`)."""
     await quotas.check(conn, principal, "webhooks")
     values = _columns(webhook) | {"signing_secret": new_secret()}
@@ -98,23 +104,25 @@ async def create(conn: Any, principal: Principal, webhook: WebhookInput, now: da
 
 
 async def replace(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     webhook_id: uuid.UUID,
     webhook: WebhookInput,
     now: datetime,
-) -> Any:
+) -> Webhook:
     await get(conn, principal, webhook_id, lock=True)
-    return await webhooks.update(conn, webhook_id, _columns(webhook), now)
+    return _locked(await webhooks.update(conn, webhook_id, _columns(webhook), now))
 
 
-async def delete(conn: Any, principal: Principal, webhook_id: uuid.UUID, now: datetime) -> None:
+async def delete(
+    conn: Connection, principal: Principal, webhook_id: uuid.UUID, now: datetime
+) -> None:
     await get(conn, principal, webhook_id, lock=True)
     await webhooks.soft_delete(conn, webhook_id, now)
 
 
 async def rotate_secret(
-    conn: Any, principal: Principal, webhook_id: uuid.UUID, now: datetime
+    conn: Connection, principal: Principal, webhook_id: uuid.UUID, now: datetime
 ) -> str:
     """A new secret, in force at once: deliveries are signed when sent, so none goes out with
     the old one after this commits."""
@@ -125,26 +133,32 @@ async def rotate_secret(
 
 
 async def set_active(
-    conn: Any, principal: Principal, webhook_id: uuid.UUID, active: bool, now: datetime
-) -> Any:
+    conn: Connection, principal: Principal, webhook_id: uuid.UUID, active: bool, now: datetime
+) -> Webhook:
     await get(conn, principal, webhook_id, lock=True)
     values: dict[str, Any] = {"is_active": active}
     if active:  # re-enabling forgives past failures
         values |= {"consecutive_failures": 0, "disabled_reason": None}
-    return await webhooks.update(conn, webhook_id, values, now)
+    return _locked(await webhooks.update(conn, webhook_id, values, now))
+
+
+def _locked(updated: Webhook | None) -> Webhook:
+    """An update of a webhook this transaction holds locked (`get(lock=True)`): it is there."""
+    assert updated is not None
+    return updated
 
 
 async def send_test(
-    webhook: Any, event_type: str, now: datetime, allow_private: bool
+    webhook: Webhook, event_type: str, now: datetime, allow_private: bool
 ) -> sender.Outcome:
     """One signed specimen event, sent now, once, without retries."""
     canonical = normalize_subscription(event_type)
     if canonical is None or ("." not in canonical and canonical != "templates"):
         raise ApiError("VALIDATION_006", {"event_type": [f"Not an event type: {event_type}"]})
-    _, payload = specimen(canonical, webhook["customer_id"], now)
+    _, payload = specimen(canonical, webhook.customer_id, now)
     body, headers = sender.signed_request(
-        secret=webhook["signing_secret"],
-        webhook_id=webhook["id"],
+        secret=webhook.signing_secret,
+        webhook_id=webhook.id,
         event_id=new_id(),
         event_type=canonical,
         envelope=envelope(canonical, payload, now),
@@ -152,15 +166,19 @@ async def send_test(
     )
     return await sender.send(
         outbound.for_customers(allow_private),
-        url=webhook["endpoint_url"],
+        url=webhook.endpoint_url,
         body=body,
         headers=headers,
-        timeout_s=webhook["timeout_seconds"],
+        timeout_s=webhook.timeout_seconds,
     )
 
 
 async def retry_delivery(
-    conn: Any, principal: Principal, webhook_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
+    conn: Connection,
+    principal: Principal,
+    webhook_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+    now: datetime,
 ) -> None:
     """Send a failed delivery again (the dashboard's "retry"): the delivery loop picks it up."""
     await get(conn, principal, webhook_id, lock=True)

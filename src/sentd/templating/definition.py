@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any, ClassVar, Literal, Required, Self, get_args
+from typing import Annotated, Any, ClassVar, Literal, Required, Self, TypeVar, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -123,6 +123,7 @@ class DefinitionError(ValueError):
 # -- reporting ------------------------------------------------------------------------------
 
 Loc = tuple[str | int, ...]
+T = TypeVar("T")
 
 # pydantic's own failures, in the words of the API (the rules below speak for themselves).
 _MESSAGES = {
@@ -174,6 +175,35 @@ class _Issues:
     def raise_any(self, title: str) -> None:
         if self.errors:
             raise ValidationError.from_exception_data(title, self.errors)
+
+
+def _whole_list(value: Any, handler: ValidatorFunctionWrapHandler) -> tuple[Any, ...]:
+    """`value` checked by `handler` as a whole; `()` when it is a list with an invalid item (then
+    `_valid_items` checks the items one by one, so the checks across items see the valid ones)."""
+    try:
+        checked: tuple[Any, ...] = handler(value)
+    except ValidationError:
+        if not isinstance(value, list):
+            raise
+        return ()
+    return checked
+
+
+def _valid_items(
+    checked: tuple[T, ...], value: Any, item: TypeAdapter[T], issues: _Issues
+) -> Iterator[tuple[int, T]]:
+    """The items of a list with their index: those of `checked`, or when it is empty those of
+    `value` that `item` accepts (an issue for each it refuses, at its index)."""
+    if checked:
+        yield from enumerate(checked)
+        return
+    for i, raw in enumerate(value):
+        try:
+            valid = item.validate_python(raw)
+        except ValidationError as exc:
+            issues.extend(exc, (i,))
+            continue
+        yield i, valid
 
 
 def _raise(title: str, loc: Loc, *messages: str) -> None:
@@ -364,24 +394,11 @@ _VARIABLE = TypeAdapter(Variable)
 
 def _unique_variables(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     """Each variable on its own, then unique ids and names among the valid ones."""
-    try:
-        variables: tuple[Variable, ...] = handler(value)
-    except ValidationError:
-        if not isinstance(value, list):
-            raise
-        variables = ()  # one by one below, to check the valid ones too
+    variables: tuple[Variable, ...] = _whole_list(value, handler)
     issues = _Issues()
     ids: set[int] = set()
     names: set[str] = set()
-    for i, item in enumerate(variables or value):
-        if variables:
-            variable = item
-        else:
-            try:
-                variable = _VARIABLE.validate_python(item)
-            except ValidationError as exc:
-                issues.extend(exc, (i,))
-                continue
+    for i, variable in _valid_items(variables, value, _VARIABLE, issues):
         if variable.id in ids:
             issues.add((i, "id"), f"Variables must have unique ids ({variable.id} repeats)")
         elif variable.name in names:
@@ -892,26 +909,13 @@ _BUTTON = TypeAdapter(Button)
 
 def _buttons(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     """Each button on its own, then the count, unique ids and counts per type of the valid."""
-    try:
-        buttons: tuple[Button, ...] = handler(value)
-    except ValidationError:
-        if not isinstance(value, list):
-            raise
-        buttons = ()  # one by one below, to check the valid ones too
+    buttons: tuple[Button, ...] = _whole_list(value, handler)
     issues = _Issues()
     if len(value) > MAX_BUTTONS:
         issues.add((), f"At most {MAX_BUTTONS} buttons")
     ids: set[int] = set()
     per_type: dict[str, int] = {}
-    for i, item in enumerate(buttons or value):
-        if buttons:
-            button = item
-        else:
-            try:
-                button = _BUTTON.validate_python(item)
-            except ValidationError as exc:
-                issues.extend(exc, (i,))
-                continue
+    for i, button in _valid_items(buttons, value, _BUTTON, issues):
         if button.id in ids:
             issues.add((i, "id"), f"Button ids must be unique ({button.id} repeats)")
             continue

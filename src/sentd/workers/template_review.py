@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sentd import outbound
 from sentd.backoff import backoff
 from sentd.db.repos import templates as repo
+from sentd.db.types import Connection
 from sentd.providers.whatsapp_templates import (
     WhatsAppConfig,
     WhatsAppRefused,
@@ -128,7 +129,7 @@ async def _submit(
         reason = f"WhatsApp refused the template: {exc.reason}"
         return _verdict(context, row, approved=False, reason=reason)
 
-    async def record(conn: Any) -> None:
+    async def record(conn: Connection) -> None:
         current = await repo.get_for_update(conn, row["id"])
         if not _still_submitting(current):
             if current is not None and not current["whatsapp_template_id"]:
@@ -166,7 +167,7 @@ def _still_submitting(row: Any) -> bool:
 def _verdict(
     context: WorkerContext, row: Any, *, approved: bool, reason: str
 ) -> Callable[[Any], Awaitable[None]]:
-    async def record(conn: Any) -> None:
+    async def record(conn: Connection) -> None:
         current = await repo.get_for_update(conn, row["id"])
         if _still_submitting(current):
             now = context.clock.now()
@@ -193,7 +194,7 @@ async def _remove(
         except WhatsAppRefused as exc:
             log.warning("template %s: WhatsApp refused its removal: %s", row["id"], exc.reason)
 
-    async def record(conn: Any) -> None:
+    async def record(conn: Connection) -> None:
         await repo.finish_removal(conn, row["id"])
 
     return record

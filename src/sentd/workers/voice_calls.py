@@ -17,6 +17,7 @@ from typing import Any
 from sentd.db.repos import calls as repo
 from sentd.db.repos import voice_numbers
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.pricing import price_list
 from sentd.services import calls
 from sentd.voice import callback, contract
@@ -67,25 +68,14 @@ async def _ask(context: WorkerContext, row: Any) -> None:
         own = frozenset(r["number"] for r in await voice_numbers.all_of(conn, scope))
     verdict: dict[str, Any] | contract.AnswerError | None = None
     if line is not None and line["callback_url"]:
-        question = contract.Question(
-            call_id=row["id"],
-            account_id=row["customer_id"],
-            number=row["number"],
-            direction=row["direction"],
-            caller=contract.Party(row["from_kind"], row["from_value"]),
-            callee=contract.Party(row["to_kind"], row["to_value"]),
-        )
-        body, headers = contract.signed_question(
-            question, line["callback_secret"], context.clock.now()
-        )
-        reply = await callback.post_question(
-            line["callback_url"],
-            body,
-            headers,
+        verdict = await callback.ask(
+            row,
+            line,
+            own,
+            context.clock.now(),
             timeout_s=context.settings.voice_callback_timeout_s,
             allow_private=context.settings.webhook_allow_private,
         )
-        verdict = contract.judge(reply, number=row["number"], own_numbers=own)
     async with context.db.transaction() as conn:
         locked = await repo.get_any(conn, row["id"], lock=True)
         if locked["status"] != "INITIATED" or locked["plan"].get("step") != "ask":
@@ -95,7 +85,7 @@ async def _ask(context: WorkerContext, row: Any) -> None:
 
 async def _apply(
     context: WorkerContext,
-    conn: Any,
+    conn: Connection,
     row: Any,
     verdict: dict[str, Any] | contract.AnswerError | None,
 ) -> None:

@@ -36,6 +36,7 @@ from starlette.responses import Response
 
 from sentd.api.envelope import ok
 from sentd.db.database import Database
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 from sentd.phones import InvalidPhoneNumber, normalize_e164
 from sentd.services import inbound, lifecycle
@@ -183,7 +184,7 @@ async def status_callback(request: Request) -> Response:
     return ok(request, {"recorded": recorded})
 
 
-async def _note_foreign_sid(conn: Any, sid: str, reference: str | None) -> None:
+async def _note_foreign_sid(conn: Connection, sid: str, reference: str | None) -> None:
     """Log when a callback's SID is not the one stored for the sentd message its URL names: the
     trace of a message Twilio accepted twice (see `providers.twilio`), or of a callback that
     overtook the commit of its SID."""

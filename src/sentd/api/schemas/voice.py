@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from sentd.api.schemas.bounds import Identifier
+from sentd.domain.calls import NewParticipant
 from sentd.domain.voice_numbers import VoiceNumberChanges
 from sentd.outbound.urls import URL_NOT_NORMALIZABLE, InvalidUrl, NotHttpUrl, normalize_url
 
@@ -83,6 +84,9 @@ class ParticipantTarget(BaseModel):
 class ParticipantAdd(Body):
     to: ParticipantTarget
     caller_id: Identifier | None = None
+
+    def to_input(self) -> NewParticipant:
+        return NewParticipant(kind=self.to.kind, value=self.to.value, caller_id=self.caller_id)
 
 
 class ParticipantUpdate(Body):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sentd.db.repos.webhooks import Webhook
 from sentd.events.catalog import FAMILIES
 
 
@@ -11,24 +12,24 @@ def mask(secret: str) -> str:
     return f"whsec_…{secret[-4:]}"
 
 
-def webhook(row: Any, *, reveal_secret: bool = False) -> dict[str, Any]:
-    secret = row["signing_secret"]
+def webhook(row: Webhook, *, reveal_secret: bool = False) -> dict[str, Any]:
+    secret = row.signing_secret
     return {
-        "id": str(row["id"]),
-        "customer_id": str(row["customer_id"]),
-        "display_name": row["display_name"],
-        "endpoint_url": row["endpoint_url"],
-        "event_types": list(row["event_types"]),
-        "event_filters": row["event_filters"],
-        "is_active": row["is_active"],
+        "id": str(row.id),
+        "customer_id": str(row.customer_id),
+        "display_name": row.display_name,
+        "endpoint_url": row.endpoint_url,
+        "event_types": list(row.event_types),
+        "event_filters": row.event_filters,
+        "is_active": row.is_active,
         "signing_secret": secret if reveal_secret else mask(secret),
-        "retry_count": row["retry_count"],
-        "timeout_seconds": row["timeout_seconds"],
-        "consecutive_failures": row["consecutive_failures"],
-        "last_delivery_attempt_at": row["last_delivery_attempt_at"],
-        "last_successful_delivery_at": row["last_successful_delivery_at"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
+        "retry_count": row.retry_count,
+        "timeout_seconds": row.timeout_seconds,
+        "consecutive_failures": row.consecutive_failures,
+        "last_delivery_attempt_at": row.last_delivery_attempt_at,
+        "last_successful_delivery_at": row.last_successful_delivery_at,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
     }
 
 

@@ -100,6 +100,8 @@ async def page(
     limit: int,
     offset: int,
 ) -> tuple[list[Any], int]:
+    """A page of the calls of `scope` (each filter None: any), newest first, and how many
+    match."""
     where = (
         f"{_MINE} AND ($3::text IS NULL OR direction = $3) AND ($4::text IS NULL OR status = $4) "
         "AND ($5::text IS NULL OR number = $5) AND ($6::timestamptz IS NULL OR started_at >= $6) "
@@ -231,3 +233,9 @@ async def unready_recording(conn: Connection, call_id: uuid.UUID) -> Any:
         "AND ready_at IS NULL ORDER BY started_at, id LIMIT 1 FOR UPDATE",
         call_id,
     )
+
+
+async def provider_of(conn: Connection, call_id: uuid.UUID) -> str | None:
+    """The provider that carries (or carried) a call, of any customer."""
+    provider: str | None = await conn.fetchval("SELECT provider FROM calls WHERE id = $1", call_id)
+    return provider

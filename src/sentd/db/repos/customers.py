@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sentd.db.types import Connection
+from sentd.db.types import Connection, Record
 from sentd.ids import new_id
 
 _COLUMNS = (
@@ -15,14 +16,47 @@ _COLUMNS = (
 )
 
 
-async def insert_organization(conn: Connection, *, name: str, email: str | None) -> Any:
-    return await conn.fetchrow(
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """An organization or a sender profile (`kind`), as its lookups return it (`_COLUMNS`)."""
+
+    id: uuid.UUID
+    kind: str  # 'organization' | 'profile'
+    organization_id: uuid.UUID | None  # None for an organization
+    name: str
+    email: str | None
+    icon: str | None
+    description: str | None
+    short_name: str | None
+    status: str | None
+    settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_organization(self) -> bool:
+        return self.kind == "organization"
+
+    @property
+    def organization(self) -> uuid.UUID:
+        """The organization it belongs to: itself for an organization."""
+        return self.organization_id or self.id
+
+
+def _customer(row: Record | None) -> Customer | None:
+    return None if row is None else Customer(**dict(row.items()))
+
+
+async def insert_organization(conn: Connection, *, name: str, email: str | None) -> Customer:
+    row = await conn.fetchrow(
         f"INSERT INTO customers (id, kind, name, email) VALUES ($1, 'organization', $2, $3) "
         f"RETURNING {_COLUMNS}",
         new_id(),
         name,
         email,
     )
+    assert row is not None
+    return Customer(**dict(row.items()))
 
 
 async def insert_profile(
@@ -47,45 +81,52 @@ async def insert_profile(
     )
 
 
-async def get(conn: Connection, customer_id: uuid.UUID) -> Any:
-    return await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM customers WHERE id = $1 AND deleted_at IS NULL", customer_id
+async def get(conn: Connection, customer_id: uuid.UUID) -> Customer | None:
+    return _customer(
+        await conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM customers WHERE id = $1 AND deleted_at IS NULL", customer_id
+        )
     )
 
 
 async def get_profile_of(
     conn: Connection, organization_id: uuid.UUID, profile_id: uuid.UUID
-) -> Any:
-    return await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM customers WHERE id = $1 AND organization_id = $2 "
-        f"AND kind = 'profile' AND deleted_at IS NULL",
-        profile_id,
-        organization_id,
+) -> Customer | None:
+    return _customer(
+        await conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM customers WHERE id = $1 AND organization_id = $2 "
+            f"AND kind = 'profile' AND deleted_at IS NULL",
+            profile_id,
+            organization_id,
+        )
     )
 
 
-async def list_profiles(conn: Connection, organization_id: uuid.UUID) -> list[Any]:
-    rows: list[Any] = await conn.fetch(
+async def list_profiles(conn: Connection, organization_id: uuid.UUID) -> list[Customer]:
+    rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM customers WHERE organization_id = $1 AND kind = 'profile' "
         f"AND deleted_at IS NULL ORDER BY created_at, id",
         organization_id,
     )
-    return rows
+    return [Customer(**dict(row.items())) for row in rows]
 
 
-async def list_organizations(conn: Connection) -> list[Any]:
-    rows: list[Any] = await conn.fetch(
+async def list_organizations(conn: Connection) -> list[Customer]:
+    rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM customers WHERE kind = 'organization' AND deleted_at IS NULL "
         f"ORDER BY created_at, id"
     )
-    return rows
+    return [Customer(**dict(row.items())) for row in rows]
 
 
-async def set_plan(conn: Connection, organization_id: uuid.UUID, plan: str) -> Any:
-    return await conn.fetchrow(
-        f"UPDATE customers SET plan = $2, updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
-        organization_id,
-        plan,
+async def set_plan(conn: Connection, organization_id: uuid.UUID, plan: str) -> Customer | None:
+    return _customer(
+        await conn.fetchrow(
+            f"UPDATE customers SET plan = $2, updated_at = now() WHERE id = $1 "
+            f"RETURNING {_COLUMNS}",
+            organization_id,
+            plan,
+        )
     )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 # What a session's request needs, in one query: the session, its user and the organization.
@@ -27,12 +28,12 @@ _SESSION = """
 """
 
 
-async def session_by_token(conn: Any, token_hash: bytes, now: datetime) -> Any:
+async def session_by_token(conn: Connection, token_hash: bytes, now: datetime) -> Any:
     return await conn.fetchrow(_SESSION, token_hash, now)
 
 
 async def insert_session(
-    conn: Any,
+    conn: Connection,
     *,
     token_hash: bytes,
     user_id: uuid.UUID,
@@ -56,33 +57,33 @@ async def insert_session(
     return session_id
 
 
-async def delete_session(conn: Any, token_hash: bytes) -> None:
+async def delete_session(conn: Connection, token_hash: bytes) -> None:
     await conn.execute("DELETE FROM dashboard_sessions WHERE token_hash = $1", token_hash)
 
 
-async def delete_sessions_of_user(conn: Any, user_id: uuid.UUID) -> None:
+async def delete_sessions_of_user(conn: Connection, user_id: uuid.UUID) -> None:
     await conn.execute("DELETE FROM dashboard_sessions WHERE user_id = $1", user_id)
 
 
-async def delete_expired_sessions(conn: Any, now: datetime) -> None:
+async def delete_expired_sessions(conn: Connection, now: datetime) -> None:
     await conn.execute("DELETE FROM dashboard_sessions WHERE expires_at <= $1", now)
 
 
-async def set_session_mode(conn: Any, session_id: uuid.UUID, livemode: bool) -> None:
+async def set_session_mode(conn: Connection, session_id: uuid.UUID, livemode: bool) -> None:
     await conn.execute(
         "UPDATE dashboard_sessions SET livemode = $2 WHERE id = $1", session_id, livemode
     )
 
 
 async def set_session_profile(
-    conn: Any, session_id: uuid.UUID, profile_id: uuid.UUID | None
+    conn: Connection, session_id: uuid.UUID, profile_id: uuid.UUID | None
 ) -> None:
     await conn.execute(
         "UPDATE dashboard_sessions SET profile_id = $2 WHERE id = $1", session_id, profile_id
     )
 
 
-async def active_users_by_email(conn: Any, email: str) -> list[Any]:
+async def active_users_by_email(conn: Connection, email: str) -> list[Any]:
     """Every active user with this email (any case), oldest first, with their password hash."""
     rows: list[Any] = await conn.fetch(
         "SELECT u.id, u.organization_id, u.email, u.password_hash FROM users u "
@@ -94,11 +95,11 @@ async def active_users_by_email(conn: Any, email: str) -> list[Any]:
     return rows
 
 
-async def stamp_login(conn: Any, user_id: uuid.UUID, now: datetime) -> None:
+async def stamp_login(conn: Connection, user_id: uuid.UUID, now: datetime) -> None:
     await conn.execute("UPDATE users SET last_login_at = $2 WHERE id = $1", user_id, now)
 
 
-async def set_password(conn: Any, user_id: uuid.UUID, password_hash: str) -> None:
+async def set_password(conn: Connection, user_id: uuid.UUID, password_hash: str) -> None:
     """Set the password; any pending password-set link dies with it."""
     await conn.execute(
         "UPDATE users SET password_hash = $2, password_token_hash = NULL, "
@@ -109,7 +110,7 @@ async def set_password(conn: Any, user_id: uuid.UUID, password_hash: str) -> Non
 
 
 async def set_password_token(
-    conn: Any, user_id: uuid.UUID, token_hash: bytes, expires_at: datetime
+    conn: Connection, user_id: uuid.UUID, token_hash: bytes, expires_at: datetime
 ) -> None:
     await conn.execute(
         "UPDATE users SET password_token_hash = $2, password_token_expires_at = $3 WHERE id = $1",
@@ -119,7 +120,7 @@ async def set_password_token(
     )
 
 
-async def user_by_password_token(conn: Any, token_hash: bytes) -> Any:
+async def user_by_password_token(conn: Connection, token_hash: bytes) -> Any:
     return await conn.fetchrow(
         "SELECT id, organization_id, email, status, removed_at, password_token_expires_at "
         "FROM users WHERE password_token_hash = $1 FOR UPDATE",
@@ -127,7 +128,9 @@ async def user_by_password_token(conn: Any, token_hash: bytes) -> Any:
     )
 
 
-async def user_by_email_in(conn: Any, organization_id: uuid.UUID | None, email: str) -> list[Any]:
+async def user_by_email_in(
+    conn: Connection, organization_id: uuid.UUID | None, email: str
+) -> list[Any]:
     """Users (not removed) with this email, in one organization or all of them."""
     rows: list[Any] = await conn.fetch(
         "SELECT id, organization_id, email, role, status, password_hash, operator FROM users "
@@ -139,13 +142,13 @@ async def user_by_email_in(conn: Any, organization_id: uuid.UUID | None, email: 
     return rows
 
 
-async def set_operator(conn: Any, user_id: uuid.UUID, operator: bool) -> None:
+async def set_operator(conn: Connection, user_id: uuid.UUID, operator: bool) -> None:
     await conn.execute(
         "UPDATE users SET operator = $2, updated_at = now() WHERE id = $1", user_id, operator
     )
 
 
-async def operators(conn: Any) -> list[Any]:
+async def operators(conn: Connection) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         "SELECT id, organization_id, email FROM users WHERE operator AND removed_at IS NULL "
         "ORDER BY email"
@@ -156,7 +159,7 @@ async def operators(conn: Any) -> list[Any]:
 # -- the sign-in throttle -------------------------------------------------------------------
 
 
-async def recent_failures(conn: Any, email: str, since: datetime) -> list[datetime]:
+async def recent_failures(conn: Connection, email: str, since: datetime) -> list[datetime]:
     rows = await conn.fetch(
         "SELECT failed_at FROM dashboard_signin_failures WHERE email = $1 AND failed_at > $2 "
         "ORDER BY failed_at",
@@ -166,7 +169,9 @@ async def recent_failures(conn: Any, email: str, since: datetime) -> list[dateti
     return [r["failed_at"] for r in rows]
 
 
-async def record_failure(conn: Any, email: str, now: datetime, forget_before: datetime) -> None:
+async def record_failure(
+    conn: Connection, email: str, now: datetime, forget_before: datetime
+) -> None:
     await conn.execute(
         "DELETE FROM dashboard_signin_failures WHERE email = $1 AND failed_at <= $2",
         email,
@@ -177,14 +182,14 @@ async def record_failure(conn: Any, email: str, now: datetime, forget_before: da
     )
 
 
-async def forget_failures(conn: Any, email: str) -> None:
+async def forget_failures(conn: Connection, email: str) -> None:
     await conn.execute("DELETE FROM dashboard_signin_failures WHERE email = $1", email)
 
 
 # -- reads for the pages ---------------------------------------------------------------------
 
 
-async def daily_final_counts(conn: Any, scope: Scope, since: datetime) -> list[Any]:
+async def daily_final_counts(conn: Connection, scope: Scope, since: datetime) -> list[Any]:
     """Messages created since `since`, per UTC day and status."""
     rows: list[Any] = await conn.fetch(
         "SELECT (created_at AT TIME ZONE 'UTC')::date AS day, status, count(*) AS n "
@@ -197,7 +202,7 @@ async def daily_final_counts(conn: Any, scope: Scope, since: datetime) -> list[A
     return rows
 
 
-async def ledger_page(conn: Any, scope: Scope, *, limit: int, offset: int) -> list[Any]:
+async def ledger_page(conn: Connection, scope: Scope, *, limit: int, offset: int) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         "SELECT * FROM ledger_entries WHERE customer_id = $1 AND livemode = $2 "
         "ORDER BY created_at DESC LIMIT $3 OFFSET $4",
@@ -209,7 +214,7 @@ async def ledger_page(conn: Any, scope: Scope, *, limit: int, offset: int) -> li
     return rows
 
 
-async def attempts_of(conn: Any, delivery_ids: list[uuid.UUID]) -> list[Any]:
+async def attempts_of(conn: Connection, delivery_ids: list[uuid.UUID]) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         "SELECT delivery_id, attempt, started_at, finished_at, http_status, response_body, error "
         "FROM webhook_attempts WHERE delivery_id = ANY($1::uuid[]) ORDER BY delivery_id, attempt",
@@ -218,7 +223,7 @@ async def attempts_of(conn: Any, delivery_ids: list[uuid.UUID]) -> list[Any]:
     return rows
 
 
-async def deliveries_of_message(conn: Any, scope: Scope, message_id: uuid.UUID) -> list[Any]:
+async def deliveries_of_message(conn: Connection, scope: Scope, message_id: uuid.UUID) -> list[Any]:
     """Webhook deliveries of the events about one message (the event payload names it)."""
     rows: list[Any] = await conn.fetch(
         "SELECT d.id, d.webhook_id, d.event_type, d.state, d.attempts, d.http_status_code, "
@@ -233,7 +238,7 @@ async def deliveries_of_message(conn: Any, scope: Scope, message_id: uuid.UUID) 
     return rows
 
 
-async def templates_awaiting_operator(conn: Any, limit: int) -> list[Any]:
+async def templates_awaiting_operator(conn: Connection, limit: int) -> list[Any]:
     """Templates under manual review (every organization), the longest waiting first."""
     rows: list[Any] = await conn.fetch(
         "SELECT t.id, t.name, t.category, t.language, t.livemode, t.definition, t.submitted_at, "
@@ -246,7 +251,7 @@ async def templates_awaiting_operator(conn: Any, limit: int) -> list[Any]:
     return rows
 
 
-async def profiles_awaiting_review(conn: Any, limit: int) -> list[Any]:
+async def profiles_awaiting_review(conn: Connection, limit: int) -> list[Any]:
     """Sender profiles awaiting a review decision (every organization), oldest change first."""
     rows: list[Any] = await conn.fetch(
         "SELECT p.id, p.name, p.updated_at, p.organization_id, o.name AS organization_name "
@@ -258,7 +263,7 @@ async def profiles_awaiting_review(conn: Any, limit: int) -> list[Any]:
     return rows
 
 
-async def memberships(conn: Any, email: str) -> list[Any]:
+async def memberships(conn: Connection, email: str) -> list[Any]:
     """The organizations an email belongs to (active users with it, any case), oldest first."""
     rows: list[Any] = await conn.fetch(
         "SELECT u.id AS user_id, u.organization_id, u.role, "

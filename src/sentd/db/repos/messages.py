@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sentd.db.types import Connection
+from sentd.db.types import Connection, Record
 
 COLUMNS = (
     "id, customer_id, livemode, contact_id, direction, channel, status, phone_e164, "
@@ -42,14 +42,16 @@ async def add_events(conn: Connection, events: Sequence[EventRow]) -> None:
     )
 
 
-async def get(conn: Connection, message_id: uuid.UUID, *, lock: bool = False) -> Any:
+async def get(conn: Connection, message_id: uuid.UUID, *, lock: bool = False) -> Record | None:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM messages WHERE id = $1" + (" FOR UPDATE" if lock else ""),
         message_id,
     )
 
 
-async def get_by_provider_id(conn: Connection, provider: str, provider_message_id: str) -> Any:
+async def get_by_provider_id(
+    conn: Connection, provider: str, provider_message_id: str
+) -> Record | None:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM messages WHERE provider = $1 AND provider_message_id = $2 "
         f"FOR UPDATE",
@@ -60,7 +62,7 @@ async def get_by_provider_id(conn: Connection, provider: str, provider_message_i
 
 async def set_status(
     conn: Connection, message_id: uuid.UUID, expected: str, status: str, values: dict[str, Any]
-) -> Any:
+) -> Record | None:
     """Move a message from `expected` to `status` (and set `values`); None if it had moved."""
     assignments = "".join(f", {name} = ${i}" for i, name in enumerate(values, start=4))
     return await conn.fetchrow(
@@ -74,6 +76,7 @@ async def set_status(
 
 
 async def update(conn: Connection, message_id: uuid.UUID, values: dict[str, Any]) -> Any:
+    # Any, not `Record | None`: the send path's modify (services/messages.py) reads it unchecked.
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
     return await conn.fetchrow(
         f"UPDATE messages SET {assignments} WHERE id = $1 RETURNING {COLUMNS}",

@@ -19,6 +19,7 @@ from sentd.db.params import Params
 from sentd.db.pool import encode_json
 from sentd.db.repos import contacts, events
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.ids import new_id
 from sentd.phones import PhoneInfo
 
@@ -91,7 +92,7 @@ _INSERT = _insert_sql(_PARAMS)
 
 
 async def insert_messages(
-    conn: Any,
+    conn: Connection,
     shared: dict[str, Any],
     messages: list[dict[str, Any]],
     descriptions: list[str],
@@ -133,7 +134,7 @@ _CONTEXT = """
 
 
 async def context(
-    conn: Any,
+    conn: Connection,
     customer_id: uuid.UUID,
     organization_id: uuid.UUID,
     livemode: bool,
@@ -144,6 +145,7 @@ async def context(
     `numbers` by E.164 (`id`, `phone_e164`, `available_channels`, `default_channel`,
     `opt_out`)."""
     row = await conn.fetchrow(_CONTEXT, customer_id, organization_id, livemode, numbers)
+    assert row is not None  # one row, the customer's or NULLs
     customer = (
         {
             "id": row["customer_id"],
@@ -195,7 +197,9 @@ def charge_sql(
     return f"SELECT sentd_charge({', '.join(literal(v) for v in values)})"
 
 
-async def sent_today(conn: Any, organization_id: uuid.UUID, livemode: bool, day: date) -> int:
+async def sent_today(
+    conn: Connection, organization_id: uuid.UUID, livemode: bool, day: date
+) -> int:
     """The organization's count of messages for `day` (what a quota refusal reports)."""
     count = await conn.fetchval(
         "SELECT count FROM daily_message_counts WHERE organization_id = $1 AND livemode = $2 "

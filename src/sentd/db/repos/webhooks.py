@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sentd.db.scope import Scope
-from sentd.db.types import Connection
+from sentd.db.types import Connection, Record
 from sentd.ids import new_id
 
 COLUMNS = (
@@ -20,8 +20,36 @@ COLUMNS = (
 _MINE = "customer_id = $1 AND livemode = $2 AND deleted_at IS NULL"
 
 
-async def insert(conn: Connection, scope: Scope, values: dict[str, Any], now: datetime) -> Any:
-    return await conn.fetchrow(
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A webhook as its lookups return it (`COLUMNS`)."""
+
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    livemode: bool
+    display_name: str
+    endpoint_url: str
+    event_types: list[str]
+    event_filters: dict[str, Any] | None
+    sender_profile: dict[str, Any] | None  # rules for the profiles' events
+    signing_secret: str
+    is_active: bool
+    disabled_reason: str | None
+    retry_count: int
+    timeout_seconds: int
+    consecutive_failures: int
+    last_delivery_attempt_at: datetime | None
+    last_successful_delivery_at: datetime | None
+    created_at: datetime
+    updated_at: datetime | None
+
+
+def _webhook(row: Record | None) -> Webhook | None:
+    return None if row is None else Webhook(**dict(row.items()))
+
+
+async def insert(conn: Connection, scope: Scope, values: dict[str, Any], now: datetime) -> Webhook:
+    row = await conn.fetchrow(
         f"""
         INSERT INTO webhooks (id, customer_id, livemode, display_name, endpoint_url, event_types,
             event_filters, sender_profile, signing_secret, retry_count, timeout_seconds,
@@ -41,21 +69,27 @@ async def insert(conn: Connection, scope: Scope, values: dict[str, Any], now: da
         values["timeout_seconds"],
         now,
     )
+    assert row is not None
+    return Webhook(**dict(row.items()))
 
 
-async def get(conn: Connection, scope: Scope, webhook_id: uuid.UUID, *, lock: bool = False) -> Any:
-    return await conn.fetchrow(
+async def get(
+    conn: Connection, scope: Scope, webhook_id: uuid.UUID, *, lock: bool = False
+) -> Webhook | None:
+    row = await conn.fetchrow(
         f"SELECT {COLUMNS} FROM webhooks WHERE {_MINE} AND id = $3"
         + (" FOR UPDATE" if lock else ""),
         *scope.params(),
         webhook_id,
     )
+    return _webhook(row)
 
 
-async def get_any(conn: Connection, webhook_id: uuid.UUID) -> Any:
-    return await conn.fetchrow(
+async def get_any(conn: Connection, webhook_id: uuid.UUID) -> Webhook | None:
+    row = await conn.fetchrow(
         f"SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND deleted_at IS NULL", webhook_id
     )
+    return _webhook(row)
 
 
 async def page(
@@ -66,13 +100,13 @@ async def page(
     is_active: bool | None,
     limit: int,
     offset: int,
-) -> tuple[list[Any], int]:
+) -> tuple[list[Webhook], int]:
     where = (
         f"{_MINE} AND ($3::text IS NULL OR display_name ILIKE $3 OR endpoint_url ILIKE $3) "
         "AND ($4::boolean IS NULL OR is_active = $4)"
     )
     pattern = f"%{search}%" if search else None
-    rows: list[Any] = await conn.fetch(
+    rows = await conn.fetch(
         f"SELECT {COLUMNS} FROM webhooks WHERE {where} ORDER BY created_at, id LIMIT $5 OFFSET $6",
         *scope.params(),
         pattern,
@@ -83,19 +117,20 @@ async def page(
     total: int = await conn.fetchval(
         f"SELECT count(*) FROM webhooks WHERE {where}", *scope.params(), pattern, is_active
     )
-    return rows, total
+    return [Webhook(**dict(row.items())) for row in rows], total
 
 
 async def update(
     conn: Connection, webhook_id: uuid.UUID, values: dict[str, Any], now: datetime
-) -> Any:
+) -> Webhook | None:
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=3))
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"UPDATE webhooks SET {assignments}, updated_at = $2 WHERE id = $1 RETURNING {COLUMNS}",
         webhook_id,
         now,
         *values.values(),
     )
+    return _webhook(row)
 
 
 async def soft_delete(conn: Connection, webhook_id: uuid.UUID, now: datetime) -> None:
@@ -318,7 +353,7 @@ async def release(conn: Connection, delivery_ids: list[uuid.UUID], lease_until: 
 
 
 async def requeue_failed(
-    conn: Any, webhook_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
+    conn: Connection, webhook_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
 ) -> Any:
     """Give a failed delivery one more round: it is due now, and the delivery loop sends it
     (with its attempt count going on). None when it is not this webhook's, or not failed."""
