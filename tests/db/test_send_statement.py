@@ -61,7 +61,7 @@ async def organization(db: Database, micros: int) -> Principal:
         )
         await balances.apply(
             conn,
-            Scope(org["id"], False),
+            Scope(org.id, False),
             amount_micros=micros,
             currency="USD",
             reason="test",
@@ -72,10 +72,10 @@ async def organization(db: Database, micros: int) -> Principal:
         user_id=owner["id"],
         role=Role.OWNER,
         livemode=False,
-        key_customer_id=org["id"],
+        key_customer_id=org.id,
         key_customer_kind="organization",
-        organization_id=org["id"],
-        customer_id=org["id"],
+        organization_id=org.id,
+        customer_id=org.id,
         plan="starter",
         limits=LIMITS,
     )
