@@ -98,7 +98,7 @@ async def subscribe(db: Database, principal: Principal, statuses: list[str]) -> 
             },
             datetime.now(UTC),
         )
-    webhook_id: uuid.UUID = row["id"]
+    webhook_id: uuid.UUID = row.id
     return webhook_id
 
 
