@@ -14,10 +14,17 @@ import httpx
 import pytest
 
 from tests.api.test_profiles import BILLING
-from tests.api.test_templates import created, wait_for_status
+from tests.api.test_templates import created, definition, put, wait_for_status
 from tests.conftest import build_app
 from tests.contract import assert_error, assert_ok
-from tests.factories import balance_of, credit, customer_counts, make_org, set_limits
+from tests.factories import (
+    balance_of,
+    credit,
+    customer_counts,
+    make_key,
+    make_org,
+    set_limits,
+)
 from tests.live_server import LiveServer
 from tests.webhook_receiver import WebhookReceiver
 
@@ -192,6 +199,61 @@ def test_template_errors(live: LiveServer, http: httpx.Client) -> None:
         http.post("/v3/messages", json=draft_on_whatsapp, headers=headers), "BUSINESS_005"
     )
     assert "to[0]" in error["details"]
+
+
+def test_a_send_finds_its_template_by_name_and_renders_its_latest_definition(
+    live: LiveServer, http: httpx.Client
+) -> None:
+    org = make_org(live)
+
+    async def add_profile() -> Any:
+        from sentd.db.repos import customers
+
+        async with live.app.state.db.transaction() as conn:
+            return await customers.insert_profile(
+                conn, organization_id=org.id, name="Shop", settings={}
+            )
+
+    profile = live.run(add_profile())["id"]
+    credit(live, profile, 10 * SMS_PRICE, livemode=False)
+    profile_key = make_key(live, org, customer_id=profile, livemode=False)
+    params = {"name": "Ada", "order_id": "A-1"}
+
+    def worded(prefix: str) -> dict[str, Any]:
+        return definition(prefix + ": hi {{0:name}}, order {{1:order_id}} ships today.")
+
+    created(http, org.test_key, name="Welcome", definition=worded("Org"))
+    created(http, org.test_key, name="Receipt", definition=worded("Receipt"))
+    own = created(http, profile_key, name="Welcome", definition=worded("Own"))
+
+    def body_of(key: str, template: dict[str, Any]) -> str:
+        sent = {"to": ["+14155550140"], "channel": ["sms"], "template": template}
+        data = assert_ok(http.post("/v3/messages", json=sent, headers={"x-api-key": key}), 202)
+        text: str = data["recipients"][0]["body"]
+        return text
+
+    # By name: the profile's own template before its organization's of the same name.
+    assert (
+        body_of(profile_key, {"name": "Welcome", "parameters": params})
+        == "Own: hi Ada, order A-1 ships today."
+    )
+    assert (
+        body_of(profile_key, {"name": "Receipt", "parameters": params})
+        == "Receipt: hi Ada, order A-1 ships today."
+    )
+    assert (
+        body_of(org.test_key, {"name": "Welcome", "parameters": params})
+        == "Org: hi Ada, order A-1 ships today."
+    )
+    unknown = {"to": ["+14155550140"], "template": {"name": "Nope"}}
+    response = http.post("/v3/messages", json=unknown, headers={"x-api-key": profile_key})
+    assert "name" in assert_error(response, "RESOURCE_002")["details"]
+    # A process keeps the definitions it parsed; a changed one is rendered at once.
+    by_id = {"id": own["id"], "parameters": params}
+    assert body_of(profile_key, by_id) == "Own: hi Ada, order A-1 ships today."
+    changed = {"definition": worded("Changed")}
+    assert_ok(put(http, profile_key, own["id"], changed))
+    assert body_of(profile_key, by_id) == "Changed: hi Ada, order A-1 ships today."
 
 
 def test_gates_reject_the_whole_request_and_change_nothing(

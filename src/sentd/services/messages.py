@@ -182,17 +182,29 @@ async def plan(
 ) -> tuple[Any, list[Planned], tuple[Any, list[Any]]]:
     """Validate and gate the whole request; nothing is written. Returns the template, the
     messages to create, and what accepting them needs of the customer (its row, the webhooks
-    that may take its events), read with the recipients' contacts.
+    that may take its events), read with the recipients' contacts and the template in one
+    query.
 
     A channel without a live provider refuses the whole request with `PROVIDER_003`, before any
     recipient is judged: a channel the request names, or SMS when auto-detection ("sent") falls
     back to it. Auto-detection only picks a channel that has a provider."""
     _check_shape(body, now)
+    recipients = _unique(body.to)
+    named_template = body.template
+    customer, subscribers, known, template_row = await sends.context(
+        conn,
+        principal.customer_id,
+        principal.organization_id,
+        principal.livemode,
+        [n for _, n in recipients],
+        template_id=named_template.id if named_template else None,
+        template_name=named_template.name if named_template else None,
+    )
     template = None
-    if body.template is not None:
-        template = await templates.find_visible(
-            conn, principal, template_id=body.template.id, name=body.template.name
-        )
+    if named_template is not None:
+        if template_row is None:
+            raise templates.not_visible(template_id=named_template.id, name=named_template.name)
+        template = templates.from_row(template_row)
     parameters = (body.template.parameters if body.template else None) or {}
     requested = body.channel or ["sent"]
     named: set[str] = {c for c in requested if c != "sent"}
@@ -206,14 +218,6 @@ async def plan(
     opted_out: dict[str, list[str]] = {}
     unavailable: dict[str, list[str]] = {}
     not_approved: dict[str, list[str]] = {}
-    recipients = _unique(body.to)
-    customer, subscribers, known = await sends.context(
-        conn,
-        principal.customer_id,
-        principal.organization_id,
-        principal.livemode,
-        [n for _, n in recipients],
-    )
     for index, number in recipients:
         info = describe(number)
         contact = known.get(info.e164)

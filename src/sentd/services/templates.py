@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
+
 from sentd.auth.principal import Principal
 from sentd.config import Settings
 from sentd.db.database import Database
@@ -98,6 +100,28 @@ class Template:
 
 def _template(row: Any) -> Template:
     return Template(row, parse_definition(row["definition"]))
+
+
+# Definitions this process has parsed, by template and definition text. A send reads its
+# template's row and definition text in its one context query (`sends.context`); the text is
+# the key, so a changed definition is parsed afresh and nothing needs invalidating. Bounded:
+# emptied when full.
+_PARSED: dict[tuple[uuid.UUID, str], Definition] = {}
+_PARSED_MAX = 1024
+
+
+def from_row(row: Mapping[str, Any]) -> Template:
+    """The template of a row whose `definition` is JSON text (`sends.context`), its definition
+    parsed once per process and text."""
+    text: str = row["definition"]
+    key = (row["id"], text)
+    definition = _PARSED.get(key)
+    if definition is None:
+        definition = parse_definition(orjson.loads(text))
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = definition
+    return Template({k: v for k, v in row.items() if k != "definition"}, definition)
 
 
 def variables_of(template: Template) -> list[str]:
@@ -195,8 +219,16 @@ async def find_visible(
     assert name is not None
     row = await repo.find_visible_by_name(conn, principal.scope, principal.organization_id, name)
     if row is None:
-        raise ApiError("RESOURCE_002", {"name": [f"No template named {name!r}"]})
+        raise not_visible(name=name)
     return _template(row)
+
+
+def not_visible(*, template_id: uuid.UUID | None = None, name: str | None = None) -> ApiError:
+    """404 RESOURCE_002 for a send whose template, by id or by name, the principal does not
+    see."""
+    if template_id is not None:
+        return _not_found(template_id)
+    return ApiError("RESOURCE_002", {"name": [f"No template named {name!r}"]})
 
 
 async def page(

@@ -1,11 +1,11 @@
 """The statements of an accepted send, each one whatever the number of recipients.
 
-`context` reads the customer, its webhooks and the recipients' contacts; `insert_messages`
-writes new contacts, the messages, their first status events and the webhook events;
-`charge_sql` counts the messages against today's quota and debits the payer. The charge touches
-the two rows every send of an organization shares (today's counter, the balance), so it is the
-transaction's final statement, sent with the COMMIT: their locks are held only while PostgreSQL
-runs the two.
+`context` reads the customer, its webhooks, the recipients' contacts and the template;
+`insert_messages` writes new contacts, the messages, their first status events and the webhook
+events; `charge_sql` counts the messages against today's quota and debits the payer. The charge
+touches the two rows every send of an organization shares (today's counter, the balance), so it
+is the transaction's final statement, sent with the COMMIT: their locks are held only while
+PostgreSQL runs the two.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from sentd.db.final_statement import literal
 from sentd.db.params import Params
 from sentd.db.pool import encode_json
-from sentd.db.repos import contacts, events
+from sentd.db.repos import contacts, events, templates
 from sentd.db.scope import Scope
 from sentd.db.types import Connection
 from sentd.ids import new_id
@@ -114,23 +114,50 @@ async def insert_messages(
     await conn.execute(_INSERT, *_PARAMS.bind(values))
 
 
+# $1 the customer, $2 the mode, $3 its organization (the numbering of `templates.VISIBLE`),
+# $4 the recipients' numbers, $5 the template's id or name when the send names one.
 _CONTEXT = """
     SELECT c.id AS customer_id, c.kind, c.organization_id, c.settings,
         (SELECT coalesce(jsonb_agg(jsonb_build_object('id', w.id, 'customer_id', w.customer_id,
                 'event_types', w.event_types, 'event_filters', w.event_filters,
                 'sender_profile', w.sender_profile)), '[]')
             FROM webhooks w
-            WHERE w.livemode = $3 AND w.is_active AND w.deleted_at IS NULL
-                AND (w.customer_id = $1 OR w.customer_id = $2)) AS webhooks,
+            WHERE w.livemode = $2 AND w.is_active AND w.deleted_at IS NULL
+                AND (w.customer_id = $1 OR w.customer_id = $3)) AS webhooks,
         (SELECT coalesce(jsonb_agg(jsonb_build_object('id', k.id, 'phone_e164', k.phone_e164,
                 'available_channels', k.available_channels, 'default_channel', k.default_channel,
                 'opt_out', k.opt_out)), '[]')
             FROM contacts k
-            WHERE k.customer_id = $1 AND k.livemode = $3 AND k.phone_e164 = ANY($4::text[])
+            WHERE k.customer_id = $1 AND k.livemode = $2 AND k.phone_e164 = ANY($4::text[])
                 AND k.deleted_at IS NULL) AS contacts
+        {template_columns}
     FROM (VALUES (1)) AS one (n)
     LEFT JOIN customers c ON c.id = $1 AND c.deleted_at IS NULL
+    {template_join}
 """
+# The template travels with its definition as text: a process parses a definition once
+# (`services.templates.from_row`), so a send that finds it known does not decode it either.
+_TEMPLATE_COLUMNS = ", ".join(
+    f"{column} AS tpl_{column.removeprefix('t.')}"
+    for column in templates.T_COLUMNS.split(", ")
+    if column != "t.definition"
+)
+_TEMPLATE = f"""
+    LEFT JOIN LATERAL (
+        SELECT {_TEMPLATE_COLUMNS}, t.definition::text AS tpl_definition,
+            t.customer_id <> $1 AS tpl_is_inherited
+        FROM templates t
+        WHERE {{match}} AND {templates.VISIBLE}
+        ORDER BY t.customer_id <> $1 LIMIT 1
+    ) tpl ON true
+"""
+_CONTEXT_PLAIN = _CONTEXT.format(template_columns="", template_join="")
+_CONTEXT_BY_ID = _CONTEXT.format(
+    template_columns=", tpl.*", template_join=_TEMPLATE.format(match="t.id = $5::uuid")
+)
+_CONTEXT_BY_NAME = _CONTEXT.format(
+    template_columns=", tpl.*", template_join=_TEMPLATE.format(match="t.name = $5::text")
+)
 
 
 async def context(
@@ -139,12 +166,27 @@ async def context(
     organization_id: uuid.UUID,
     livemode: bool,
     numbers: list[str],
-) -> tuple[Any, list[Any], dict[str, Any]]:
+    *,
+    template_id: uuid.UUID | None = None,
+    template_name: str | None = None,
+) -> tuple[Any, list[Any], dict[str, Any], dict[str, Any] | None]:
     """What accepting needs to know, in one query: the customer's row (for who pays) or None,
-    the webhooks that may take its events (`webhooks.subscribers`), and its contacts among
+    the webhooks that may take its events (`webhooks.subscribers`), its contacts among
     `numbers` by E.164 (`id`, `phone_e164`, `available_channels`, `default_channel`,
-    `opt_out`)."""
-    row = await conn.fetchrow(_CONTEXT, customer_id, organization_id, livemode, numbers)
+    `opt_out`), and — given `template_id` or `template_name` — the template the customer sees
+    by that id or name (its own before its organization's: `templates.find_visible_by_name`),
+    as the columns of `templates.COLUMNS` with `is_inherited` and `definition` as JSON text, or
+    None."""
+    if template_id is not None:
+        row = await conn.fetchrow(
+            _CONTEXT_BY_ID, customer_id, livemode, organization_id, numbers, template_id
+        )
+    elif template_name is not None:
+        row = await conn.fetchrow(
+            _CONTEXT_BY_NAME, customer_id, livemode, organization_id, numbers, template_name
+        )
+    else:
+        row = await conn.fetchrow(_CONTEXT_PLAIN, customer_id, livemode, organization_id, numbers)
     assert row is not None  # one row, the customer's or NULLs
     customer = (
         {
@@ -161,7 +203,10 @@ async def context(
         for w in row["webhooks"]
     ]
     known = {k["phone_e164"]: k | {"id": uuid.UUID(k["id"])} for k in row["contacts"]}
-    return customer, subscribers, known
+    template = None
+    if (template_id is not None or template_name is not None) and row["tpl_id"] is not None:
+        template = {key[4:]: value for key, value in row.items() if key.startswith("tpl_")}
+    return customer, subscribers, known, template
 
 
 def charge_sql(

@@ -41,6 +41,12 @@ _VISIBLE = """
     )
 """
 
+# For statements of other repositories that read a template the principal sees (the send's
+# context, `sends.context`): the columns with alias `t`, and the rule with $1 the acting
+# customer, $2 the mode, $3 its organization.
+T_COLUMNS = _T_COLUMNS
+VISIBLE = _VISIBLE
+
 # Columns a content update may set.
 UPDATABLE = frozenset({"name", "category", "language", "definition", "channels", "variables"})
 
