@@ -39,22 +39,14 @@ QUERY_METHODS = frozenset(
     }
 )
 
-KNOWN: dict[str, int] = {
-    "api/mutation.py": 5,  # the send path's idempotency and final statement (#15, #16)
-}
+KNOWN: dict[str, int] = {}
 
 # `conn: Any` / `db: Any` parameters left, per module (#15). Only lower counts are accepted.
 UNTYPED_CONNECTIONS: dict[str, int] = {
-    # The send path (h4's files, #16): typed when that work lands.
-    "api/mutation.py": 1,
-    "api/routes/messages.py": 1,
-    "db/final_statement.py": 1,
     "db/repos/api_keys.py": 10,
     "db/repos/balances.py": 2,
     "db/repos/idempotency_keys.py": 5,
-    "db/repos/sends.py": 3,
     "guards/idempotency.py": 1,
-    "services/messages.py": 5,
     # Providers may not import sentd.db (contract providers-no-db): the connection they hand
     # back to the inbound actions is opaque to them.
     "providers/inbound.py": 3,

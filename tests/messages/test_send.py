@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -393,6 +394,66 @@ def test_concurrent_sends_never_overdraw(live: LiveServer) -> None:
     assert accepted == 10 and statuses.count(422) == 10
     with httpx.Client(base_url=live.base_url) as client:
         assert balance(client, org.test_key) == 0
+
+
+def _race(live: LiveServer, key: str, count: int) -> list[httpx.Response]:
+    """`count` single sends at once (to different numbers, none a simulator magic number),
+    over 16 connections (more would only wait for the pool, and be shed)."""
+
+    async def go() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=16)
+        async with httpx.AsyncClient(base_url=live.base_url, timeout=60, limits=limits) as c:
+            return await asyncio.gather(
+                *(
+                    c.post(
+                        "/v3/messages",
+                        json={"to": [f"+1415557{n + 1000:04d}"], "text": "race"},
+                        headers={"x-api-key": key},
+                    )
+                    for n in range(count)
+                )
+            )
+
+    return asyncio.run(go())
+
+
+def test_200_concurrent_sends_against_a_balance_for_150_accept_exactly_150(
+    live: LiveServer,
+) -> None:
+    org = make_org(live, test_micros=150 * SMS_PRICE)
+    set_limits(
+        live, org, requests_per_minute=100_000, requests_burst=100_000, messages_per_minute=100_000
+    )
+    responses = _race(live, org.test_key, 200)
+    codes = [r.status_code for r in responses]
+    assert codes.count(202) == 150 and codes.count(422) == 50, sorted(set(codes))
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 422} == {
+        "BUSINESS_003"
+    }
+    assert balance_of(live, org.id, livemode=False) == 0
+    assert customer_counts(live, org.id)["messages"] == 150
+
+
+def test_200_concurrent_sends_against_a_daily_quota_of_150_accept_exactly_150(
+    live: LiveServer,
+) -> None:
+    org = make_org(live, test_micros=1000 * SMS_PRICE)
+    set_limits(
+        live,
+        org,
+        requests_per_minute=100_000,
+        requests_burst=100_000,
+        messages_per_minute=100_000,
+        messages_per_day=150,
+    )
+    responses = _race(live, org.test_key, 200)
+    codes = [r.status_code for r in responses]
+    assert codes.count(202) == 150 and codes.count(422) == 50, sorted(set(codes))
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 422} == {
+        "BUSINESS_008"
+    }
+    assert balance_of(live, org.id, livemode=False) == 850 * SMS_PRICE
+    assert customer_counts(live, org.id)["messages"] == 150
 
 
 def test_the_organization_pays_when_the_profile_balance_is_short(

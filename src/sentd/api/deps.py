@@ -34,6 +34,19 @@ async def authenticate(request: Request) -> Principal:
     api_key = request.headers.get("x-api-key")
     if not api_key:
         raise ApiError("AUTH_001", {"x-api-key": ["The x-api-key header is missing"]})
+    # A key valid moments ago (cached) has no failures to throttle: no counter is asked.
+    principal: Principal | None = state.authenticator.cached(api_key)
+    if principal is None:
+        principal = await _authenticate_key(request, api_key)
+    profile_header = request.headers.get(PROFILE_HEADER)
+    if profile_header is not None:
+        principal = await _act_as_profile(request, principal, profile_header)
+    request.state.principal = principal
+    return principal
+
+
+async def _authenticate_key(request: Request, api_key: str) -> Principal:
+    state = request.app.state
     presented = presented_digest(api_key)
     retry_after = await state.auth_throttle.key_retry_after(presented)
     if retry_after is not None:
@@ -53,10 +66,6 @@ async def authenticate(request: Request) -> Principal:
         if retry_after is not None:
             raise _throttled("Too many different failing keys from this address", retry_after)
         raise ApiError("AUTH_002")
-    profile_header = request.headers.get(PROFILE_HEADER)
-    if profile_header is not None:
-        principal = await _act_as_profile(request, principal, profile_header)
-    request.state.principal = principal
     return principal
 
 

@@ -25,7 +25,7 @@ from sentd.api.responses import PrebuiltResponse
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
-from sentd.db.final_statement import FinalStatement, refusal_code
+from sentd.db.final_statement import FinalStatement, Transaction, transaction
 from sentd.db.scope import Scope
 from sentd.errors.exceptions import ApiError
 from sentd.guards.idempotency import (
@@ -55,8 +55,8 @@ class Mutation:
             Claim(principal.scope, key, request_id_of(request)) if key is not None else None
         )
         self._conn: Any = None
+        self._unit: Transaction | None = None
         self._response: Response | None = None
-        self._final: FinalStatement | None = None
 
     @property
     def scope(self) -> Scope:
@@ -72,16 +72,10 @@ class Mutation:
             if stored is not None:
                 raise PrebuiltResponse(_replay(stored))
         try:
-            async with self._db.connection() as conn:
-                await conn.execute("BEGIN")
-                self._conn = conn
-                try:
-                    yield conn
-                    await self._end(conn)
-                except BaseException:
-                    if conn.is_in_transaction():
-                        await conn.execute("ROLLBACK")
-                    raise
+            async with transaction(self._db, commit=not self.sandbox) as unit:
+                self._unit = unit
+                self._conn = unit.conn
+                yield unit.conn
         except ApiError as error:
             if claim is not None and should_store(error.status):
                 response = error_response(error, request_id_of(self.request), _base(self.request))
@@ -96,6 +90,7 @@ class Mutation:
             raise
         finally:
             self._conn = None
+            self._unit = None
         if claim is not None and self.sandbox and self._response is not None:
             await self._complete_or_release(claim, self._response)
 
@@ -109,24 +104,12 @@ class Mutation:
             raise
 
     def commit_with(self, statement: FinalStatement) -> None:
-        """Send `statement` in the same round trip as the COMMIT (see `sentd.db.final_statement`);
-        its refusal becomes the operation's error. In sandbox mode it runs, then rolls back."""
-        self._final = statement
-
-    async def _end(self, conn: Any) -> None:
-        final = self._final
-        ending = "ROLLBACK" if self.sandbox else "COMMIT"
-        if final is None:
-            await conn.execute(ending)
-            return
-        try:
-            await conn.execute(f"{final.sql};\n{ending}")
-        except Exception as error:
-            code = refusal_code(error)
-            if code is None:
-                raise
-            await conn.execute("ROLLBACK")
-            raise await final.refusal(conn, code) from None
+        """Send `statement` in the same round trip as the COMMIT (`sentd.db.final_statement`
+        runs it; a `Mutation` is a `Unit`); its refusal becomes the operation's error. In
+        sandbox mode it runs, then rolls back."""
+        if self._unit is None:
+            raise RuntimeError("commit_with() belongs inside `async with mutation.transaction()`")
+        self._unit.commit_with(statement)
 
     async def respond(self, data: Any, status: int = 200) -> Response:
         """The success response; with an idempotency key it is stored in this transaction."""

@@ -45,6 +45,20 @@ class Authenticator:
         self._caching = True
         self._generation = 0  # bumped on every invalidation: a read from before is not cached
 
+    def cached(self, plaintext: str) -> Principal | None:
+        """The principal of a key this process authenticated moments ago and was told nothing
+        since (revocation, plan change, suspension), without asking the database; None when it
+        must be asked."""
+        if not key_format.is_well_formed(plaintext):
+            return None
+        entry = self._cache.get(key_format.digest(plaintext))
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        _, principal, expires_at = entry
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            return None
+        return principal
+
     async def authenticate(self, plaintext: str) -> Principal | None:
         if not key_format.is_well_formed(plaintext):
             return None

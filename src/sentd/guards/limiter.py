@@ -47,6 +47,17 @@ class LimiterStorage:
     def shared(self) -> bool:
         return self._pool is not None
 
+    def script(self, source: str) -> Any:
+        """A Lua script on the shared counters (run through `call`), or None without Redis."""
+        if self._pool is None:
+            return None
+        return redis.asyncio.Redis(connection_pool=self._pool).register_script(source)
+
+    def key(self, key: str) -> str:
+        """`key` as the `limits` library stores it in Redis (its prefix)."""
+        prefixed: str = self.storage.bridge.prefixed_key(key)  # type: ignore[attr-defined]
+        return prefixed
+
     async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
         """Run `operation` (a few counter commands) within the timeout; CountersUnavailable when
         it fails, times out, or the breaker is open."""

@@ -9,6 +9,9 @@ once as too large rather than told to wait.
 A refusal describes the window that refused (its limit, nothing remaining, its reset); an
 allowed request describes the sustained window. When the shared counters cannot be used (Redis
 down, or its circuit breaker open) requests are let through: the limits fail open.
+
+With Redis, all the windows of one check are counted and described by one script (`_HIT`), in
+one round trip, on the lists the `limits` library keeps (so its readers see the same counts).
 """
 
 from __future__ import annotations
@@ -54,6 +57,62 @@ class Verdict:
         }
 
 
+# Moving windows, as `limits` keeps them: a list per window of the timestamps of its hits,
+# newest first, at most `limit` long. KEYS are the windows' lists, shortest window first; ARGV:
+# now, the index (1-based) of the window to describe when every window admits, then (limit,
+# expiry seconds, cost) per window. Each window in turn takes `cost` hits unless it holds `limit`
+# hits younger than its expiry; the first that refuses stops the count (the earlier ones keep
+# theirs). Returns {refusing window's index or 0, oldest hit in the described window, its count}.
+_HIT = """
+local now = tonumber(ARGV[1])
+local function stats(key, limit, expiry)
+    local low, high, found = 0, limit - 1, nil
+    while low <= high do
+        local mid = math.floor((low + high) / 2)
+        local value = tonumber(redis.call('lindex', key, mid))
+        if value and value >= now - expiry then
+            found = mid
+            low = mid + 1
+        else
+            high = mid - 1
+        end
+    end
+    if found == nil then
+        return {tostring(now), 0}
+    end
+    return {redis.call('lindex', key, found), found + 1}
+end
+for i, key in ipairs(KEYS) do
+    local base = 3 + (i - 1) * 3
+    local limit = tonumber(ARGV[base])
+    local expiry = tonumber(ARGV[base + 1])
+    local cost = tonumber(ARGV[base + 2])
+    local refused = cost > limit
+    if not refused then
+        local entry = redis.call('lindex', key, limit - cost)
+        refused = entry and tonumber(entry) >= now - expiry
+    end
+    if refused then
+        local s = stats(key, limit, expiry)
+        return {i, s[1], s[2]}
+    end
+    for n = 1, cost, 5000 do
+        local entries = {}
+        for j = n, math.min(n + 4999, cost) do
+            entries[#entries + 1] = ARGV[1]
+        end
+        redis.call('lpush', key, unpack(entries))
+    end
+    redis.call('ltrim', key, 0, limit - 1)
+    redis.call('expire', key, expiry)
+end
+local d = tonumber(ARGV[2])
+local base = 3 + (d - 1) * 3
+local s = stats(KEYS[d], tonumber(ARGV[base]), tonumber(ARGV[base + 1]))
+return {0, s[1], s[2]}
+"""
+
+
 def _window_name(item: RateLimitItem) -> str:
     return "second" if item.get_expiry() <= 1 else "minute"
 
@@ -63,6 +122,7 @@ class RateLimiter:
         self._counters = counters
         self._limiter = MovingWindowRateLimiter(counters.storage)
         self._namespace = namespace
+        self._script = counters.script(_HIT)
 
     def _items(self, principal: Principal, rate_class: RateClass) -> tuple[RateLimitItem, ...]:
         limits = principal.limits
@@ -123,6 +183,8 @@ class RateLimiter:
         """One atomic check-and-count per window, the shortest window first: a request the
         burst refuses is not counted in the minute's window; one the minute's window refuses
         stays counted in the burst's second."""
+        if self._script is not None:
+            return await self._count_in_one_script(items, keys, cost)
         for item in sorted(items, key=lambda i: i.get_expiry()):
             if not await self._limiter.hit(item, *keys, cost=cost):
                 return await self._refusal(item, keys)
@@ -134,6 +196,36 @@ class RateLimiter:
             reset_at=math.ceil(stats.reset_time),
             retry_after=None,
             window=_window_name(sustained),
+        )
+
+    async def _count_in_one_script(
+        self, items: tuple[RateLimitItem, ...], keys: tuple[str, ...], cost: int
+    ) -> Verdict:
+        ordered = sorted(items, key=lambda i: i.get_expiry())
+        now = time.time()
+        args: list[float | int] = [now, ordered.index(items[0]) + 1]
+        for item in ordered:
+            args += [item.amount, item.get_expiry(), cost]
+        refusing, oldest, count = await self._script(
+            keys=[self._counters.key(item.key_for(*keys)) for item in ordered], args=args
+        )
+        described = ordered[refusing - 1] if refusing else items[0]
+        reset_time = float(oldest) + described.get_expiry()
+        if not refusing:
+            return Verdict(
+                limit=described.amount,
+                remaining=max(0, described.amount - int(count)),
+                reset_at=math.ceil(reset_time),
+                retry_after=None,
+                window=_window_name(described),
+            )
+        reset_time = max(reset_time, now)
+        return Verdict(
+            limit=described.amount,
+            remaining=0,
+            reset_at=math.ceil(reset_time),
+            retry_after=max(1, math.ceil(reset_time - now)),
+            window=_window_name(described),
         )
 
     async def _refusal(self, blocked_by: RateLimitItem, keys: tuple[str, ...]) -> Verdict:

@@ -1,23 +1,29 @@
-"""Sending: validate, gate, price and accept a request in one transaction.
+"""The domain actions on messages: `send`, `modify`, `cancel`. Routes, the CLI and workers call
+them alike, each in one transaction they are given.
 
-Everything that can refuse a request is checked for the whole request before anything is
-written, and a refusal names each offending recipient. Accepting writes, in the request's
-transaction: contacts for new numbers, one message per recipient × channel (QUEUED, or SCHEDULED),
-each message's first status event and `message.queued|scheduled` event, and — sent with the
-COMMIT — today's count and the debit.
+Sending validates, gates, prices and accepts a `SendRequest`. Everything that can refuse it is
+checked for the whole request before anything is written, and a refusal names each offending
+recipient. Accepting writes, in the caller's transaction: contacts for new numbers, one message
+per recipient × channel (QUEUED, or SCHEDULED), each message's first status event and
+`message.queued|scheduled` event, and — the transaction's final statement, sent with its COMMIT
+by the database layer (`sentd.db.final_statement`) — today's count and the debit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sentd.api.schemas.messages import SendBody
 from sentd.auth.principal import Principal
 from sentd.channels import available_channels
+from sentd.db.final_statement import Unit
 from sentd.db.repos import balances, contacts, messages, sends
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
+from sentd.domain.messages import SendRequest, TemplateRef
 from sentd.errors.exceptions import ApiError
 from sentd.events.emit import prepare
 from sentd.ids import new_id
@@ -27,8 +33,25 @@ from sentd.providers.registry import Providers
 from sentd.services import lifecycle, templates
 from sentd.services.billing import funding_scopes
 
+__all__ = ["Environment", "SendRequest", "TemplateRef", "cancel", "modify", "send"]
+
 MIN_SCHEDULE = timedelta(minutes=1)
 MAX_SCHEDULE = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """What a send reads from its process: the clock's now, the providers, the price list."""
+
+    now: datetime
+    providers: Providers
+    prices: dict[str, Any] = field(default_factory=dict)
+
+
+# Called with the number of messages a send would create, after it is planned and before
+# anything is written: a gate of the caller's (the API's messages-per-minute window) that
+# raises to refuse.
+Admit = Callable[[int], Awaitable[None]]
 
 
 @dataclass
@@ -87,7 +110,7 @@ def _check_schedule(scheduled_at: datetime, now: datetime) -> None:
         )
 
 
-def _check_shape(body: SendBody, now: datetime) -> None:
+def _check_shape(body: SendRequest, now: datetime) -> None:
     if not body.to:
         raise ApiError("VALIDATION_004", {"to": ["At least one recipient is required"]})
     if (body.template is None) == (body.text is None):
@@ -149,16 +172,17 @@ def _no_provider(providers: Providers, channels: set[str]) -> ApiError:
 
 
 async def plan(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
-    body: SendBody,
+    body: SendRequest,
     *,
     now: datetime,
     providers: Providers,
     prices: dict[str, Any],
-) -> tuple[Any, list[Planned]]:
-    """Validate and gate the whole request; nothing is written. Returns the template and the
-    messages to create.
+) -> tuple[Any, list[Planned], tuple[Any, list[Any]]]:
+    """Validate and gate the whole request; nothing is written. Returns the template, the
+    messages to create, and what accepting them needs of the customer (its row, the webhooks
+    that may take its events), read with the recipients' contacts.
 
     A channel without a live provider refuses the whole request with `PROVIDER_003`, before any
     recipient is judged: a channel the request names, or SMS when auto-detection ("sent") falls
@@ -183,7 +207,13 @@ async def plan(
     unavailable: dict[str, list[str]] = {}
     not_approved: dict[str, list[str]] = {}
     recipients = _unique(body.to)
-    known = await contacts.get_many_by_phone(conn, principal.scope, [n for _, n in recipients])
+    customer, subscribers, known = await sends.context(
+        conn,
+        principal.customer_id,
+        principal.organization_id,
+        principal.livemode,
+        [n for _, n in recipients],
+    )
     for index, number in recipients:
         info = describe(number)
         contact = known.get(info.e164)
@@ -235,7 +265,7 @@ async def plan(
         raise ApiError("BUSINESS_005", not_approved)
     if unavailable:
         raise ApiError("BUSINESS_007", unavailable)
-    return template, planned
+    return template, planned, (customer, subscribers)
 
 
 def _over_quota(limit: int, sent_today: int, adding: int) -> ApiError:
@@ -249,7 +279,7 @@ def _over_quota(limit: int, sent_today: int, adding: int) -> ApiError:
     )
 
 
-async def _largest_balance(conn: Any, funding: list[Scope]) -> int:
+async def _largest_balance(conn: Connection, funding: list[Scope]) -> int:
     amounts = [await balances.get(conn, scope) for scope in funding]
     return max((row["amount_micros"] for row in amounts if row), default=0)
 
@@ -266,7 +296,7 @@ class Charge:
     messages: int
     total_micros: int
 
-    async def refusal(self, conn: Any, code: str) -> ApiError:
+    async def refusal(self, conn: Connection, code: str) -> ApiError:
         if code == "BUSINESS_008":
             return _over_quota(
                 self.principal.limits.messages_per_day,
@@ -288,20 +318,19 @@ class Charge:
 
 
 async def accept(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
-    body: SendBody,
+    body: SendRequest,
     template: Any,
     planned: list[Planned],
+    context: tuple[Any, list[Any]],
     *,
     now: datetime,
     request_id: str,
 ) -> tuple[dict[str, Any], Charge]:
     """Write the messages, their first events and webhook events; returns the response data and
-    the charge, for the caller to send with the COMMIT (`Mutation.commit_with`)."""
-    customer, subscribers = await sends.context(
-        conn, principal.customer_id, principal.organization_id, principal.livemode
-    )
+    the charge, the transaction's final statement."""
+    customer, subscribers = context
     funding = funding_scopes(customer, principal.livemode)
     scheduled = body.scheduled_at is not None
     status = "SCHEDULED" if scheduled else "QUEUED"
@@ -411,8 +440,34 @@ async def accept(
     return data, charge
 
 
+async def send(
+    conn: Connection,
+    unit: Unit,
+    principal: Principal,
+    request: SendRequest,
+    env: Environment,
+    *,
+    reference: str,
+    admit: Admit | None = None,
+) -> dict[str, Any]:
+    """Send `request` in the transaction open on `conn`: plan and gate it, let `admit` refuse
+    it, write it, and make the charge `unit`'s final statement (its refusal — quota, balance —
+    comes when the unit commits). Returns the answer's data. `reference` names the send on the
+    ledger (the request id)."""
+    template, planned, context = await plan(
+        conn, principal, request, now=env.now, providers=env.providers, prices=env.prices
+    )
+    if admit is not None:
+        await admit(len(planned))
+    data, charge = await accept(
+        conn, principal, request, template, planned, context, now=env.now, request_id=reference
+    )
+    unit.commit_with(charge)
+    return data
+
+
 async def modify(
-    conn: Any,
+    conn: Connection,
     principal: Principal,
     message: Any,
     *,
@@ -455,3 +510,39 @@ async def modify(
         conn, [(row["id"], row["status"], f"Modified ({changed})", None, None, now)]
     )
     return row
+
+
+async def cancel(
+    conn: Connection, principal: Principal, message_id: uuid.UUID, *, now: datetime
+) -> Any:
+    """Cancel a message that has not been sent (404 `RESOURCE_003` for one the principal cannot
+    see, 422 `BUSINESS_006` once it was sent); returns the cancelled row."""
+    row = await lifecycle.visible(conn, principal, message_id, lock=True)
+    return await lifecycle.cancel(conn, row, now)
+
+
+# The message when the principal's scope holds it, else 404 `RESOURCE_003`.
+visible = lifecycle.visible
+
+
+async def page(
+    conn: Connection, principal: Principal, *, limit: int, offset: int, **filters: Any
+) -> tuple[list[tuple[Any, list[Any]]], int]:
+    """A page of the principal's messages, newest first, each with its status events; and the
+    total the filters match."""
+    rows, total = await messages.page(
+        conn, principal.customer_id, principal.livemode, limit=limit, offset=offset, **filters
+    )
+    events = await messages.events_of_many(conn, [r["id"] for r in rows])
+    return [(r, events[r["id"]]) for r in rows], total
+
+
+async def events_of(conn: Connection, message_id: uuid.UUID) -> list[Any]:
+    """A message's status events, oldest first."""
+    return list(await messages.events_of(conn, message_id))
+
+
+async def check_contact(conn: Connection, principal: Principal, contact_id: uuid.UUID) -> None:
+    """404 `RESOURCE_001` unless the principal sees the contact."""
+    if await contacts.get_visible(conn, principal.scope, None, contact_id) is None:
+        raise ApiError("RESOURCE_001", {"id": [f"No contact {contact_id}"]})

@@ -20,12 +20,9 @@ from sentd.api.views.messages import activities, message
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
-from sentd.db.repos import contacts as contacts_repo
-from sentd.db.repos import messages as repo
 from sentd.errors.exceptions import ApiError
 from sentd.guards.rate_limits import Verdict
 from sentd.pricing import price_list
-from sentd.services import lifecycle
 from sentd.services import messages as service
 
 router = APIRouter(tags=["messages"])
@@ -55,35 +52,33 @@ class CancelBody(BaseModel):
     sandbox: bool | None = None
 
 
-async def _visible(
-    conn: Any, principal: Principal, message_id: uuid.UUID, lock: bool = False
-) -> Any:
-    return await lifecycle.visible(conn, principal, message_id, lock=lock)
-
-
 @router.post("/v3/messages")
 async def send_message(
     request: Request, body: SendBody, m: Mutation = mutation(Permission.MESSAGING)
 ) -> Response:
     state = request.app.state
-    now = state.clock.now()
-    async with m.transaction() as conn:
-        template, planned = await service.plan(
-            conn,
-            m.principal,
-            body,
-            now=now,
-            providers=state.providers,
-            prices=price_list(state.settings.pricing_file),
-        )
-        verdict = await state.rate_limiter.hit_messages(m.principal, len(planned))
+    env = service.Environment(
+        now=state.clock.now(),
+        providers=state.providers,
+        prices=price_list(state.settings.pricing_file),
+    )
+
+    async def admit(size: int) -> None:
+        verdict = await state.rate_limiter.hit_messages(m.principal, size)
         if not verdict.allowed:
             request.state.response_headers.update(verdict.headers())
-            raise _messages_refusal(verdict, len(planned))
-        data, charge = await service.accept(
-            conn, m.principal, body, template, planned, now=now, request_id=request_id_of(request)
+            raise _messages_refusal(verdict, size)
+
+    async with m.transaction() as conn:
+        data = await service.send(
+            conn,
+            m,
+            m.principal,
+            body.to_input(),
+            env,
+            reference=request_id_of(request),
+            admit=admit,
         )
-        m.commit_with(charge)
         return await m.respond(data, 202)
 
 
@@ -112,16 +107,10 @@ def _messages_refusal(verdict: Verdict, size: int) -> ApiError:
 
 async def _page(db: Database, principal: Principal, page: Any, **filters: Any) -> dict[str, Any]:
     async with db.connection() as conn:
-        rows, total = await repo.page(
-            conn,
-            principal.customer_id,
-            principal.livemode,
-            limit=page.page_size,
-            offset=page.offset,
-            **filters,
+        items, total = await service.page(
+            conn, principal, limit=page.page_size, offset=page.offset, **filters
         )
-        events = await repo.events_of_many(conn, [r["id"] for r in rows])
-    return {"messages": [message(r, events[r["id"]]) for r in rows], "pagination": page.meta(total)}
+    return {"messages": [message(r, e) for r, e in items], "pagination": page.meta(total)}
 
 
 @router.get("/v3/messages")
@@ -157,8 +146,8 @@ async def retrieve_message(
     db: Database = Depends(get_db),
 ) -> Response:
     async with db.connection() as conn:
-        row = await _visible(conn, principal, message_id)
-        return ok(request, message(row, await repo.events_of(conn, message_id)))
+        row = await service.visible(conn, principal, message_id)
+        return ok(request, message(row, await service.events_of(conn, message_id)))
 
 
 @router.get("/v3/messages/{message_id}/activities")
@@ -169,8 +158,8 @@ async def message_activities(
     db: Database = Depends(get_db),
 ) -> Response:
     async with db.connection() as conn:
-        row = await _visible(conn, principal, message_id)
-        items = activities(row, await repo.events_of(conn, message_id))
+        row = await service.visible(conn, principal, message_id)
+        items = activities(row, await service.events_of(conn, message_id))
     pagination = whole_list(len(items))
     return ok(
         request, {"message_id": str(message_id), "activities": items, "pagination": pagination}
@@ -186,7 +175,7 @@ async def modify_message(
 ) -> Response:
     now = request.app.state.clock.now()
     async with m.transaction() as conn:
-        row = await _visible(conn, m.principal, message_id, lock=True)
+        row = await service.visible(conn, m.principal, message_id, lock=True)
         row = await service.modify(
             conn,
             m.principal,
@@ -196,7 +185,7 @@ async def modify_message(
             parameters=body.parameters,
             now=now,
         )
-        return await m.respond(message(row, await repo.events_of(conn, message_id)))
+        return await m.respond(message(row, await service.events_of(conn, message_id)))
 
 
 @router.post("/v3/messages/{message_id}/cancel")
@@ -208,9 +197,8 @@ async def cancel_message(
 ) -> Response:
     now = request.app.state.clock.now()
     async with m.transaction() as conn:
-        row = await _visible(conn, m.principal, message_id, lock=True)
-        row = await lifecycle.cancel(conn, row, now)
-        return await m.respond(message(row, await repo.events_of(conn, message_id)))
+        row = await service.cancel(conn, m.principal, message_id, now=now)
+        return await m.respond(message(row, await service.events_of(conn, message_id)))
 
 
 @router.get("/v3/conversations")
@@ -233,8 +221,7 @@ async def conversation(
     db: Database = Depends(get_db),
 ) -> Response:
     async with db.connection() as conn:
-        if await contacts_repo.get_visible(conn, principal.scope, None, contact_id) is None:
-            raise ApiError("RESOURCE_001", {"id": [f"No contact {contact_id}"]})
+        await service.check_contact(conn, principal, contact_id)
     data = await _page(db, principal, page, contact_id=contact_id)
     return ok(request, data)
 

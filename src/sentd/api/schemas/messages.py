@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sentd.api.schemas.bounds import MAX_MEDIA_URLS, Name, Parameters, Url
+from sentd.domain.messages import SendRequest, TemplateRef
 from sentd.phones import E164
 
 SendChannel = Literal["sent", "sms", "whatsapp", "mms", "rcs"]
@@ -76,3 +77,17 @@ class SendBody(BaseModel):
         Annotated[dict[Annotated[str, Field(max_length=20)], Any], Field(max_length=5)] | None
     ) = None
     sandbox: bool | None = None
+
+    def to_input(self) -> SendRequest:
+        template = self.template
+        return SendRequest(
+            to=list(self.to),
+            channel=list(self.channel) if self.channel is not None else None,
+            template=TemplateRef(template.id, template.name, template.parameters)
+            if template is not None
+            else None,
+            text=self.text,
+            media_urls=self.media_urls,
+            subject=self.subject,
+            scheduled_at=self.scheduled_at,
+        )

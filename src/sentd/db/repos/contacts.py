@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sentd.db.params import Params
 from sentd.db.scope import Scope
 from sentd.db.types import Connection
 from sentd.ids import new_id
@@ -75,47 +76,60 @@ async def get_many_by_phone(conn: Connection, scope: Scope, numbers: list[str]) 
     return {r["phone_e164"]: r for r in rows}
 
 
-def insert_many_cte(first: int) -> str:
+def insert_many_cte(p: Params) -> str:
     """A common table expression, `new_contacts (id, phone_e164)`, that creates contacts for
     numbers the scope does not have yet and gives the id of each — the existing contact's when
-    a concurrent operation created it first. Its twelve parameters (`insert_many_params`) are
-    numbered from `first`."""
-    n = [f"${first + i}" for i in range(12)]
+    a concurrent operation created it first. Its values (`insert_many_values`) are named
+    `contact.*` in `p`."""
+    arrays = ", ".join(p(f"contact.{name}", f"{cast}[]") for name, cast in _NEW_CONTACT)
     return f"""
         new_contacts AS (
             INSERT INTO contacts AS c (id, customer_id, livemode, phone_number, phone_e164,
                 format_international, format_national, format_rfc, country_code, region_code,
                 line_type, carrier_name, available_channels)
-            SELECT n.id, {n[0]}::uuid, {n[1]}::boolean, n.e164, n.e164, n.international,
-                n.national, n.rfc, n.country_code, n.region_code, n.line_type, n.carrier_name,
-                n.channels
-            FROM unnest({n[2]}::uuid[], {n[3]}::text[], {n[4]}::text[], {n[5]}::text[],
-                {n[6]}::text[], {n[7]}::text[], {n[8]}::text[], {n[9]}::text[], {n[10]}::text[],
-                {n[11]}::text[])
-                AS n(id, e164, international, national, rfc, country_code, region_code,
-                    line_type, carrier_name, channels)
+            SELECT n.id, {p("contact.customer_id", "uuid")}, {p("contact.livemode", "boolean")},
+                n.e164, n.e164, n.international, n.national, n.rfc, n.country_code,
+                n.region_code, n.line_type, n.carrier_name, n.channels
+            FROM unnest({arrays})
+                AS n({", ".join(name for name, _ in _NEW_CONTACT)})
             ON CONFLICT (customer_id, livemode, phone_e164) WHERE deleted_at IS NULL
                 DO UPDATE SET updated_at = c.updated_at
             RETURNING c.id, c.phone_e164
         )"""
 
 
-def insert_many_params(
+_NEW_CONTACT = (
+    ("id", "uuid"),
+    ("e164", "text"),
+    ("international", "text"),
+    ("national", "text"),
+    ("rfc", "text"),
+    ("country_code", "text"),
+    ("region_code", "text"),
+    ("line_type", "text"),
+    ("carrier_name", "text"),
+    ("channels", "text"),
+)
+
+
+def insert_many_values(
     scope: Scope, infos: list[PhoneInfo], channels: list[list[str]]
-) -> list[Any]:
-    return [
-        *scope.params(),
-        [new_id() for _ in infos],
-        [i.e164 for i in infos],
-        [i.international for i in infos],
-        [i.national for i in infos],
-        [i.rfc3966 for i in infos],
-        [i.country_code for i in infos],
-        [i.region_code for i in infos],
-        [i.line_type for i in infos],
-        [i.carrier_name for i in infos],
-        [",".join(c) for c in channels],
-    ]
+) -> dict[str, Any]:
+    """The values of `insert_many_cte`: one new contact per number of `infos`."""
+    return {
+        "contact.customer_id": scope.customer_id,
+        "contact.livemode": scope.livemode,
+        "contact.id": [new_id() for _ in infos],
+        "contact.e164": [i.e164 for i in infos],
+        "contact.international": [i.international for i in infos],
+        "contact.national": [i.national for i in infos],
+        "contact.rfc": [i.rfc3966 for i in infos],
+        "contact.country_code": [i.country_code for i in infos],
+        "contact.region_code": [i.region_code for i in infos],
+        "contact.line_type": [i.line_type for i in infos],
+        "contact.carrier_name": [i.carrier_name for i in infos],
+        "contact.channels": [",".join(c) for c in channels],
+    }
 
 
 async def get_by_phone(conn: Connection, scope: Scope, e164: str) -> Any:

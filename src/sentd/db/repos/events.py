@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sentd.db.params import Params
 from sentd.db.types import Connection
 from sentd.ids import new_id
 
@@ -22,48 +23,51 @@ class EventBatch:
     events: list[tuple[uuid.UUID, str, dict[str, Any]]] = field(default_factory=list)
     deliveries: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)
 
-    def params(self) -> list[Any]:
-        """The nine parameters of `insert_ctes`, in order."""
-        return [
-            self.customer_id,
-            self.livemode,
-            self.now,
-            [e[0] for e in self.events],
-            [e[1] for e in self.events],
-            [e[2] for e in self.events],
-            [new_id() for _ in self.deliveries],
-            [d[0] for d in self.deliveries],
-            [d[1] for d in self.deliveries],
-        ]
+    def values(self) -> dict[str, Any]:
+        """The values of `insert_ctes`, by name."""
+        return {
+            "event.customer_id": self.customer_id,
+            "event.livemode": self.livemode,
+            "event.now": self.now,
+            "event.id": [e[0] for e in self.events],
+            "event.type": [e[1] for e in self.events],
+            "event.envelope": [e[2] for e in self.events],
+            "delivery.id": [new_id() for _ in self.deliveries],
+            "delivery.event_id": [d[0] for d in self.deliveries],
+            "delivery.webhook_id": [d[1] for d in self.deliveries],
+        }
 
 
-def insert_ctes(first: int) -> str:
+def insert_ctes(p: Params) -> str:
     """Two common table expressions (`inserted_events`, `queued_deliveries`) that write an
-    `EventBatch`, its parameters numbered from `first`: for one statement with other writes."""
-    cust, mode, now, ids, types, envs, dids, devs, hooks = (f"${first + i}" for i in range(9))
+    `EventBatch`, its values (`EventBatch.values`) named `event.*` and `delivery.*` in `p`: for
+    one statement with other writes."""
+    now = p("event.now", "timestamptz")
     return f"""
         inserted_events AS (
             INSERT INTO events (id, customer_id, livemode, event_type, envelope, created_at)
-            SELECT e.id, {cust}::uuid, {mode}::boolean, e.event_type, e.envelope,
-                {now}::timestamptz
-            FROM unnest({ids}::uuid[], {types}::text[], {envs}::jsonb[])
-                AS e(id, event_type, envelope)
+            SELECT e.id, {p("event.customer_id", "uuid")}, {p("event.livemode", "boolean")},
+                e.event_type, e.envelope, {now}
+            FROM unnest({p("event.id", "uuid[]")}, {p("event.type", "text[]")},
+                {p("event.envelope", "jsonb[]")}) AS e(id, event_type, envelope)
             RETURNING id, event_type
         ),
         queued_deliveries AS (
             INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, state,
                 next_attempt_at, created_at)
             SELECT d.id, d.webhook_id, i.id, i.event_type, 'pending', {now}, {now}
-            FROM unnest({dids}::uuid[], {devs}::uuid[], {hooks}::uuid[])
+            FROM unnest({p("delivery.id", "uuid[]")}, {p("delivery.event_id", "uuid[]")},
+                {p("delivery.webhook_id", "uuid[]")})
                 WITH ORDINALITY AS d(id, event_id, webhook_id, position)
             JOIN inserted_events i ON i.id = d.event_id
             ORDER BY d.position
         )"""
 
 
-_INSERT = f"WITH {insert_ctes(1)} SELECT"
+_PARAMS = Params()
+_INSERT = f"WITH {insert_ctes(_PARAMS)} SELECT"
 
 
 async def insert(conn: Connection, batch: EventBatch) -> None:
     """Write the batch in one statement."""
-    await conn.execute(_INSERT, *batch.params())
+    await conn.execute(_INSERT, *_PARAMS.bind(batch.values()))

@@ -1,10 +1,11 @@
-"""The writes of an accepted send, each one statement whatever the number of recipients.
+"""The statements of an accepted send, each one whatever the number of recipients.
 
-`context` reads the customer and its webhooks; `insert_messages` writes new contacts, the
-messages, their first status events and the webhook events; `charge_sql` counts the messages
-against today's quota and debits the payer. The charge touches the two rows every send of an
-organization shares (today's counter, the balance), so it is the transaction's final statement,
-sent with the COMMIT: their locks are held only while PostgreSQL runs the two.
+`context` reads the customer, its webhooks and the recipients' contacts; `insert_messages`
+writes new contacts, the messages, their first status events and the webhook events;
+`charge_sql` counts the messages against today's quota and debits the payer. The charge touches
+the two rows every send of an organization shares (today's counter, the balance), so it is the
+transaction's final statement, sent with the COMMIT: their locks are held only while PostgreSQL
+runs the two.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from datetime import date
 from typing import Any
 
 from sentd.db.final_statement import literal
+from sentd.db.params import Params
 from sentd.db.pool import encode_json
 from sentd.db.repos import contacts, events
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.ids import new_id
 from sentd.phones import PhoneInfo
 
@@ -50,47 +53,46 @@ _SHARED = (
 )
 
 
-def _insert_sql() -> str:
-    per, shared = len(_PER_MESSAGE), len(_SHARED)
+def _insert_sql(p: Params) -> str:
     # jsonb values travel as text: asyncpg would read a JSON list inside an array parameter as
     # a nested array.
     arrays = ", ".join(
-        f"${i + 1}::{'text' if t == 'jsonb' else t}[]" for i, (_, t) in enumerate(_PER_MESSAGE)
+        p(f"m.{name}", f"{'text' if cast == 'jsonb' else cast}[]") for name, cast in _PER_MESSAGE
     )
     columns = ", ".join(
         "coalesce(m.contact_id, (SELECT c.id FROM new_contacts c "
         "WHERE c.phone_e164 = m.phone_e164))"
-        if n == "contact_id"
-        else f"m.{n}::{t}"
-        for n, t in _PER_MESSAGE
+        if name == "contact_id"
+        else f"m.{name}::{cast}"
+        for name, cast in _PER_MESSAGE
     )
-    constants = ", ".join(f"${per + i + 1}::{t}" for i, (_, t) in enumerate(_SHARED))
-    names = ", ".join(n for n, _ in _PER_MESSAGE + _SHARED)
-    descriptions = per + shared + 1
+    constants = ", ".join(p(f"s.{name}", cast) for name, cast in _SHARED)
+    names = ", ".join(name for name, _ in _PER_MESSAGE + _SHARED)
     return f"""
-        WITH {contacts.insert_many_cte(descriptions + 1)},
+        WITH {contacts.insert_many_cte(p)},
         inserted AS (
             INSERT INTO messages ({names})
             SELECT {columns}, {constants}
-            FROM unnest({arrays}) AS m({", ".join(n for n, _ in _PER_MESSAGE)})
+            FROM unnest({arrays}) AS m({", ".join(name for name, _ in _PER_MESSAGE)})
             RETURNING id, status, created_at
         ),
         first_events AS (
             INSERT INTO message_events (message_id, status, description, occurred_at)
             SELECT i.id, i.status, d.description, i.created_at
-            FROM inserted i JOIN unnest($1::uuid[], ${descriptions}::text[])
+            FROM inserted i JOIN unnest({p("m.id", "uuid[]")}, {p("descriptions", "text[]")})
                 AS d(id, description) ON d.id = i.id
         ),
-        {events.insert_ctes(descriptions + 13)}
+        {events.insert_ctes(p)}
         SELECT
     """
 
 
-_INSERT = _insert_sql()
+_PARAMS = Params()
+_INSERT = _insert_sql(_PARAMS)
 
 
 async def insert_messages(
-    conn: Any,
+    conn: Connection,
     shared: dict[str, Any],
     messages: list[dict[str, Any]],
     descriptions: list[str],
@@ -101,59 +103,65 @@ async def insert_messages(
     gets its number's), the messages with the `shared` values and their own (`id`,
     `contact_id`, `channel`, …), each one's first status event with its description, and the
     batch of webhook events."""
-    await conn.execute(
-        _INSERT,
-        *(
-            [encode_json(m[name]) if kind == "jsonb" else m[name] for m in messages]
-            for name, kind in _PER_MESSAGE
-        ),
-        *(shared[name] for name, _ in _SHARED),
-        descriptions,
-        *contacts.insert_many_params(*new_contacts),
-        *batch.params(),
-    )
+    values: dict[str, Any] = {
+        f"m.{name}": [encode_json(m[name]) if cast == "jsonb" else m[name] for m in messages]
+        for name, cast in _PER_MESSAGE
+    }
+    values.update((f"s.{name}", shared[name]) for name, _ in _SHARED)
+    values["descriptions"] = descriptions
+    values.update(contacts.insert_many_values(*new_contacts))
+    values.update(batch.values())
+    await conn.execute(_INSERT, *_PARAMS.bind(values))
+
+
+_CONTEXT = """
+    SELECT c.id AS customer_id, c.kind, c.organization_id, c.settings,
+        (SELECT coalesce(jsonb_agg(jsonb_build_object('id', w.id, 'customer_id', w.customer_id,
+                'event_types', w.event_types, 'event_filters', w.event_filters,
+                'sender_profile', w.sender_profile)), '[]')
+            FROM webhooks w
+            WHERE w.livemode = $3 AND w.is_active AND w.deleted_at IS NULL
+                AND (w.customer_id = $1 OR w.customer_id = $2)) AS webhooks,
+        (SELECT coalesce(jsonb_agg(jsonb_build_object('id', k.id, 'phone_e164', k.phone_e164,
+                'available_channels', k.available_channels, 'default_channel', k.default_channel,
+                'opt_out', k.opt_out)), '[]')
+            FROM contacts k
+            WHERE k.customer_id = $1 AND k.livemode = $3 AND k.phone_e164 = ANY($4::text[])
+                AND k.deleted_at IS NULL) AS contacts
+    FROM (VALUES (1)) AS one (n)
+    LEFT JOIN customers c ON c.id = $1 AND c.deleted_at IS NULL
+"""
 
 
 async def context(
-    conn: Any, customer_id: uuid.UUID, organization_id: uuid.UUID, livemode: bool
-) -> tuple[Any, list[Any]]:
-    """What accepting needs to know of the customer, in one query: its row (for who pays) and
-    the webhooks that may take its events (`webhooks.subscribers`)."""
-    rows = await conn.fetch(
-        """
-        SELECT c.id AS customer_id, c.kind, c.organization_id, c.settings,
-            w.id AS webhook_id, w.customer_id AS webhook_customer_id, w.event_types,
-            w.event_filters, w.sender_profile
-        FROM customers c
-        LEFT JOIN webhooks w ON w.livemode = $3 AND w.is_active AND w.deleted_at IS NULL
-            AND (w.customer_id = $1 OR w.customer_id = $2)
-        WHERE c.id = $1 AND c.deleted_at IS NULL
-        """,
-        customer_id,
-        organization_id,
-        livemode,
-    )
-    if not rows:
-        return None, []
-    first = rows[0]
-    customer = {
-        "id": first["customer_id"],
-        "kind": first["kind"],
-        "organization_id": first["organization_id"],
-        "settings": first["settings"],
-    }
-    subscribers = [
+    conn: Connection,
+    customer_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    livemode: bool,
+    numbers: list[str],
+) -> tuple[Any, list[Any], dict[str, Any]]:
+    """What accepting needs to know, in one query: the customer's row (for who pays) or None,
+    the webhooks that may take its events (`webhooks.subscribers`), and its contacts among
+    `numbers` by E.164 (`id`, `phone_e164`, `available_channels`, `default_channel`,
+    `opt_out`)."""
+    row = await conn.fetchrow(_CONTEXT, customer_id, organization_id, livemode, numbers)
+    assert row is not None  # one row, the customer's or NULLs
+    customer = (
         {
-            "id": r["webhook_id"],
-            "customer_id": r["webhook_customer_id"],
-            "event_types": r["event_types"],
-            "event_filters": r["event_filters"],
-            "sender_profile": r["sender_profile"],
+            "id": row["customer_id"],
+            "kind": row["kind"],
+            "organization_id": row["organization_id"],
+            "settings": row["settings"],
         }
-        for r in rows
-        if r["webhook_id"] is not None
+        if row["customer_id"] is not None
+        else None
+    )
+    subscribers = [
+        w | {"id": uuid.UUID(w["id"]), "customer_id": uuid.UUID(w["customer_id"])}
+        for w in row["webhooks"]
     ]
-    return customer, subscribers
+    known = {k["phone_e164"]: k | {"id": uuid.UUID(k["id"])} for k in row["contacts"]}
+    return customer, subscribers, known
 
 
 def charge_sql(
@@ -168,72 +176,30 @@ def charge_sql(
     reference: str,
     message_ids: list[uuid.UUID],
 ) -> str:
-    """The final statement of a send (see `sentd.db.final_statement`): add `messages` to the
-    organization's count for `day` and debit `total_micros`, with its ledger row, from the first
-    balance of `funding` that covers it — a balance is debited only if it still covers the total
-    once its lock is held, so concurrent sends never overdraw it. When another balance than the
-    first pays, the messages' charges name it. Refuses with BUSINESS_008 past
+    """The final statement of a send (`sentd.db.final_statement` runs it), a call of
+    `sentd_charge` (migration 0019): add `messages` to the organization's count for `day` and
+    debit `total_micros`, with its ledger row, from the first balance of `funding` that covers
+    it once its lock is held, so concurrent sends never overdraw it. When another balance than
+    the first pays, the messages' charges name it. Refuses with BUSINESS_008 past
     `messages_per_day` and with BUSINESS_003 when no balance covers the total."""
-    v = {
-        "organization": literal(organization_id),
-        "livemode": literal(livemode),
-        "day": literal(day),
-        "messages": literal(messages),
-        "limit": literal(messages_per_day),
-        "funding": literal(funding) + "::uuid[]",
-        "total": literal(total_micros),
-        "entry": literal(new_id()),
-        "reference": literal(reference),
-        "ids": literal(message_ids) + "::uuid[]",
-        "expected": literal(funding[0]),
-    }
-    return """
-        WITH counted AS (
-            INSERT INTO daily_message_counts AS d (organization_id, livemode, day, count)
-            VALUES ({organization}, {livemode}, {day}, {messages})
-            ON CONFLICT (organization_id, livemode, day) DO UPDATE
-                SET count = d.count + EXCLUDED.count
-                WHERE d.count + EXCLUDED.count <= {limit}
-            RETURNING count
-        ),
-        payer AS (
-            SELECT s.customer_id
-            FROM unnest({funding}) WITH ORDINALITY AS s(customer_id, position)
-            JOIN balances b ON b.customer_id = s.customer_id AND b.livemode = {livemode}
-            WHERE b.amount_micros >= {total}
-            ORDER BY s.position LIMIT 1
-        ),
-        debited AS (
-            UPDATE balances b SET amount_micros = b.amount_micros - {total}, updated_at = now()
-            FROM payer
-            WHERE {total} > 0 AND b.customer_id = payer.customer_id
-                AND b.livemode = {livemode} AND b.amount_micros >= {total}
-            RETURNING b.customer_id, b.amount_micros
-        ),
-        ledger AS (
-            INSERT INTO ledger_entries (id, customer_id, livemode, amount_micros,
-                balance_after_micros, reason, reference)
-            SELECT {entry}, customer_id, {livemode}, -{total}, amount_micros, 'messages',
-                {reference}
-            FROM debited
-        ),
-        charged_elsewhere AS (
-            UPDATE messages m SET charges = jsonb_build_array(jsonb_build_object(
-                'customer_id', debited.customer_id::text, 'micros', m.price_micros))
-            FROM debited
-            WHERE m.id = ANY({ids}) AND m.price_micros > 0
-                AND debited.customer_id <> {expected}
-        )
-        SELECT CASE
-            WHEN coalesce((SELECT count FROM counted), {limit} + 1) > {limit}
-                THEN sentd_refuse('BUSINESS_008')
-            WHEN {total} > 0 AND NOT EXISTS (SELECT FROM debited)
-                THEN sentd_refuse('BUSINESS_003')
-        END
-    """.format(**v)
+    values = (
+        organization_id,
+        livemode,
+        day,
+        messages,
+        messages_per_day,
+        funding,
+        total_micros,
+        new_id(),
+        reference,
+        message_ids,
+    )
+    return f"SELECT sentd_charge({', '.join(literal(v) for v in values)})"
 
 
-async def sent_today(conn: Any, organization_id: uuid.UUID, livemode: bool, day: date) -> int:
+async def sent_today(
+    conn: Connection, organization_id: uuid.UUID, livemode: bool, day: date
+) -> int:
     """The organization's count of messages for `day` (what a quota refusal reports)."""
     count = await conn.fetchval(
         "SELECT count FROM daily_message_counts WHERE organization_id = $1 AND livemode = $2 "
