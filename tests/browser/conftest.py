@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, build_app
+from tests.live_server import LiveServer
 
 ARTIFACTS = Path(os.environ.get("SENTD_TEST_ARTIFACTS", Path(__file__).parents[2] / "artifacts"))
 CHROMIUM_FLAGS = [
@@ -48,3 +49,14 @@ def screenshots() -> Path:
     path = ARTIFACTS / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="package")
+def busy_server(database_url: str) -> Iterator[LiveServer]:
+    """A server with its workers (the simulator takes messages to their final statuses, webhooks
+    are sent, failed deliveries retried fast), shared by the browser tests that need them."""
+    live = LiveServer(
+        build_app(database_url, run_workers=True, webhook_retry_base_s=0.2, webhook_retry_cap_s=0.5)
+    ).start()
+    yield live
+    live.stop()

@@ -6,19 +6,17 @@ docs/img/dashboard-overview.png). Nothing outside sentd is fetched."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from sentd.clock import Clock
 from sentd.db.scope import Scope
 from sentd.services import dashboard_reads, dashboard_sessions
 from tests.browser.conftest import ARTIFACTS
-from tests.conftest import build_app
-from tests.dashboard.helpers import PASSWORD, add_member, give_password, owner_email
+from tests.browser.helpers import new_page, sign_in
+from tests.dashboard.helpers import add_member, give_password, owner_email
 from tests.dashboard.test_pages import send
 from tests.factories import Org, make_org, set_limits
 from tests.live_server import LiveServer
@@ -42,28 +40,6 @@ OWNER_PAGES = (
 )
 
 
-def _page(browser: Any, server: LiveServer, refused: list[str]) -> Any:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-
-    def only_sentd(route: Any) -> None:
-        if route.request.url.startswith(server.base_url):
-            route.continue_()
-        else:
-            refused.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_sentd)
-    return page
-
-
-def _sign_in(page: Any, server: LiveServer, email: str) -> None:
-    page.goto(f"{server.base_url}/dashboard/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/dashboard/overview")
-
-
 def test_dashboard_pages_in_chromium(server: LiveServer, browser: Any) -> None:
     shots = ARTIFACTS / "dashboard"
     shots.mkdir(parents=True, exist_ok=True)
@@ -76,10 +52,10 @@ def test_dashboard_pages_in_chromium(server: LiveServer, browser: Any) -> None:
         )
     )
     refused: list[str] = []
-    page = _page(browser, server, refused)
+    page = new_page(browser, server, refused)
     page.goto(f"{server.base_url}/dashboard/sign-in")
     page.screenshot(path=str(shots / "sign-in.png"))
-    _sign_in(page, server, email)
+    sign_in(page, server, email)
     # A key, made with the form; the copy button copies it.
     page.goto(f"{server.base_url}/dashboard/keys")
     page.get_by_label("Name").fill("browser key")
@@ -122,8 +98,8 @@ def test_dashboard_pages_in_chromium(server: LiveServer, browser: Any) -> None:
     page.close()
     # A billing user sees Billing, not Messages; the page refuses with AUTH_004.
     _, billing = add_member(server, org, "billing")
-    page = _page(browser, server, refused)
-    _sign_in(page, server, billing)
+    page = new_page(browser, server, refused)
+    sign_in(page, server, billing)
     assert page.get_by_role("link", name="Billing").count() == 1
     assert page.get_by_role("link", name="Messages").count() == 0
     answer = page.goto(f"{server.base_url}/dashboard/messages")
@@ -150,14 +126,6 @@ MONTH = {
     26: (4, 0, 0, 1),
     29: (3, 1, 1, 0),
 }
-
-
-@pytest.fixture(scope="module")
-def busy_server(database_url: str) -> Iterator[LiveServer]:
-    """A server with its workers: the simulator takes messages to their final statuses."""
-    live = LiveServer(build_app(database_url, run_workers=True)).start()
-    yield live
-    live.stop()
 
 
 def _send_month(server: LiveServer, org: Org) -> dict[date, dict[str, int]]:
@@ -234,8 +202,8 @@ def test_the_overview_chart_shows_a_month_of_messages_whole(
         assert time.monotonic() < deadline, f"final statuses not reached: {counts}"
         time.sleep(0.2)
     refused: list[str] = []
-    page = _page(browser, busy_server, refused)
-    _sign_in(page, busy_server, owner_email(busy_server, org))
+    page = new_page(browser, busy_server, refused)
+    sign_in(page, busy_server, owner_email(busy_server, org))
     chart = page.get_by_role("img", name="Messages per day by status")
     assert chart.count() == 1
     total = sum(sum(day.values()) for day in expected.values())

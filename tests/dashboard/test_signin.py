@@ -137,9 +137,12 @@ def test_invitation_link_sets_the_password(dash_server: LiveServer) -> None:
         "/invitation",
         {"csrf": token, "token": invitation.token, "password": PASSWORD, "confirm": PASSWORD},
     )
+    # Accepted: signed in as the new member at once.
     assert done.status_code == 303
-    assert dash.sign_in("invitee@example.com").status_code == 303
+    assert done.headers["location"] == "/dashboard/overview?done=joined"
+    assert "HttpOnly" in done.headers["set-cookie"]
     assert "developer" in dash.get("/overview").text
+    assert Dash(dash_server).sign_in("invitee@example.com").status_code == 303
     # The token is used up.
     again = dash.post(
         "/invitation",

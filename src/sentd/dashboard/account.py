@@ -166,13 +166,26 @@ async def invitation_page(request: Request) -> Response:
 
 @router.post("/invitation")
 async def accept_invitation(request: Request) -> Response:
-    refused = await _set_password_form(
+    """Accept, set the password and land signed in as the new member (a new session replaces
+    whichever this browser had)."""
+    member, refused = await _set_password_form(
         request,
         "invitation",
         sessions.accept_invitation,
         (user_service.InvitationError, sessions.PasswordError),
     )
-    return refused or web.redirect("/sign-in", "password")
+    if refused is not None:
+        return refused
+    token, _ = await sessions.sign_in_accepted(
+        web.db_of(request),
+        member["id"],
+        now=web.now_of(request),
+        ttl=timedelta(seconds=web.settings_of(request).dashboard_session_ttl_s),
+        previous_token=request.cookies.get(web.SESSION_COOKIE),
+    )
+    response = web.redirect("/overview", "joined")
+    web.set_session_cookie(response, request, token)
+    return response
 
 
 class _SetsPassword(Protocol):
@@ -184,24 +197,25 @@ async def _set_password_form(
     kind: str,
     action: _SetsPassword,
     refusals: tuple[type[Exception], ...],
-) -> Response | None:
+) -> tuple[Any, Response | None]:
     """The posted `set_password.html` form (of this `kind`) handed to `action` with its token:
-    None when done, else the form again with the problem (the passwords differ or are weak, or
-    `action` refused with one of `refusals`)."""
+    `action`'s result when done, else the form again with the problem (the passwords differ or
+    are weak, or `action` refused with one of `refusals`)."""
     form = await web.read_form(request)
     web.check_anonymous_csrf(request, form)
     token = form.get("token", "")
     error = _mismatch(form)
     if error is None:
         try:
-            await action(
+            done = await action(
                 web.db_of(request), token, form.get("password", ""), now=web.now_of(request)
             )
         except refusals as exc:
             error = str(exc)
-    if error is None:
-        return None
-    return _anonymous(request, "set_password.html", status=400, kind=kind, token=token, error=error)
+        else:
+            return done, None
+    page = _anonymous(request, "set_password.html", status=400, kind=kind, token=token, error=error)
+    return None, page
 
 
 def _mismatch(form: dict[str, str]) -> str | None:
@@ -253,7 +267,7 @@ async def set_password_page(request: Request) -> Response:
 
 @router.post("/password/set")
 async def set_password(request: Request) -> Response:
-    refused = await _set_password_form(
+    _, refused = await _set_password_form(
         request, "password", sessions.set_password_with_link, (sessions.PasswordError,)
     )
     if refused is not None:

@@ -343,6 +343,7 @@ NOTICES = {
     "submitted": "Submitted for review.",
     "decided": "The review decision was recorded.",
     "password": "Your password is set. Sign in with it.",
+    "joined": "Welcome: the invitation is accepted and your password is set.",
     "signed-out": "You are signed out.",
     "reset-sent": "If an account has this email, a link to set its password was sent.",
 }

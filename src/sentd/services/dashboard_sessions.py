@@ -21,6 +21,7 @@ from sentd.auth.permissions import Role
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
 from sentd.db.repos import dashboard, users
+from sentd.db.types import Connection
 from sentd.plans import effective_limits
 from sentd.services import users as user_service
 
@@ -230,23 +231,39 @@ async def _authenticate(
             await dashboard.record_failure(conn, key, now, now - throttle.window)
         else:
             await dashboard.forget_failures(conn, key)
-            if previous_token:
-                await dashboard.delete_session(conn, digest(previous_token))
-            await dashboard.delete_expired_sessions(conn, now)
-            token = secrets.token_urlsafe(32)
-            await dashboard.insert_session(
-                conn,
-                token_hash=digest(token),
-                user_id=user["id"],
-                csrf_token=secrets.token_urlsafe(32),
-                livemode=livemode,
-                now=now,
-                expires_at=now + ttl,
+            opened = await _open_session(
+                conn, user["id"], now=now, ttl=ttl, livemode=livemode, previous_token=previous_token
             )
-            await dashboard.stamp_login(conn, user["id"], now)
-            row = await dashboard.session_by_token(conn, digest(token), now)
     if user is None:
         raise SignInRefused("Wrong email or password" if only_user is None else "Wrong password")
+    return opened
+
+
+async def _open_session(
+    conn: Connection,
+    user_id: uuid.UUID,
+    *,
+    now: datetime,
+    ttl: timedelta,
+    livemode: bool,
+    previous_token: str | None,
+) -> tuple[str, Session]:
+    """A new session of `user_id` (the one presented, `previous_token`, ends): its token, once."""
+    if previous_token:
+        await dashboard.delete_session(conn, digest(previous_token))
+    await dashboard.delete_expired_sessions(conn, now)
+    token = secrets.token_urlsafe(32)
+    await dashboard.insert_session(
+        conn,
+        token_hash=digest(token),
+        user_id=user_id,
+        csrf_token=secrets.token_urlsafe(32),
+        livemode=livemode,
+        now=now,
+        expires_at=now + ttl,
+    )
+    await dashboard.stamp_login(conn, user_id, now)
+    row = await dashboard.session_by_token(conn, digest(token), now)
     return token, _session(row)
 
 
@@ -276,6 +293,17 @@ async def accept_invitation(db: Database, token: str, password: str, *, now: dat
         raise PasswordError(problem)
     password_hash = await passwords.hash_password(password)
     return await user_service.accept(db, token, now=now, password_hash=password_hash)
+
+
+async def sign_in_accepted(
+    db: Database, user_id: uuid.UUID, *, now: datetime, ttl: timedelta, previous_token: str | None
+) -> tuple[str, Session]:
+    """The session a member opens by accepting their invitation: the token proved the email and
+    the password was just set, as a sign-in would prove it (in live mode, like a sign-in)."""
+    async with db.transaction() as conn:
+        return await _open_session(
+            conn, user_id, now=now, ttl=ttl, livemode=True, previous_token=previous_token
+        )
 
 
 async def issue_password_link(
