@@ -20,6 +20,7 @@ from sentd.services import users as user_service
 from tests.contract import assert_error, assert_ok
 from tests.factories import Org, make_key, make_org, make_profile, table_counts
 from tests.live_server import LiveServer
+from tests.waiting import wait_until
 
 URL = "/v3/users"
 USER_FIELDS = {
@@ -526,6 +527,13 @@ def test_a_role_change_applies_at_once(server: LiveServer, client: httpx.Client)
         f"{URL}/{admin.id}", json={"role": "developer"}, headers=headers(org.live_key)
     )
     assert assert_ok(response)["role"] == "developer"
+    # The change reaches every process's key cache by NOTIFY within milliseconds, far inside the
+    # cache's TTL (5 s); a sandboxed invite (which writes nothing) shows when it has arrived.
+    wait_until(
+        lambda: invite(client, admin.key, new_email(), sandbox=True).status_code == 403,
+        "the role change reaching the key cache",
+        timeout=2.5,
+    )
     assert_error(invite(client, admin.key, new_email()), "AUTH_004")
 
 
