@@ -432,7 +432,7 @@ def test_signed_delivered_callback_moves_the_message(
     assert assert_ok(fake.send_status(sid, "sent")) == {"recorded": False}  # already SENT
     assert assert_ok(fake.send_status(sid, "delivered")) == {"recorded": True}
     row, events = state(twilio_server, message_id)
-    assert row["status"] == "DELIVERED"
+    assert row.status == "DELIVERED"
     assert [e["status"] for e in events] == ["SENT", "DELIVERED"]
     [event] = events_of(twilio_server, org, "message.delivered")
     assert event["payload"]["message_id"] == str(message_id)
@@ -443,7 +443,7 @@ def test_read_after_delivered(twilio_server: LiveServer, fake: FakeTwilio) -> No
     message_id, sid = sent_through_fake(twilio_server, fake, org)
     for status in ("delivered", "read"):
         assert assert_ok(fake.send_status(sid, status)) == {"recorded": True}
-    assert state(twilio_server, message_id)[0]["status"] == "READ"
+    assert state(twilio_server, message_id)[0].status == "READ"
 
 
 @pytest.mark.parametrize(
@@ -462,8 +462,8 @@ def test_undelivered_and_failed_fail_the_message(
     message_id, sid = sent_through_fake(twilio_server, fake, org)
     assert assert_ok(fake.send_status(sid, status, error_code=code)) == {"recorded": True}
     row, events = state(twilio_server, message_id)
-    assert (row["status"], row["reason_code"]) == ("FAILED", reason_code)
-    assert status in row["reason"]
+    assert (row.status, row.reason_code) == ("FAILED", reason_code)
+    assert status in row.reason
     assert events[-1]["reason_code"] == reason_code
     [event] = events_of(twilio_server, org, "message.failed")
     assert event["payload"]["reason_code"] == reason_code
@@ -477,7 +477,7 @@ def test_intermediate_statuses_are_acknowledged_and_ignored(
     message_id, sid = sent_through_fake(twilio_server, fake, org)
     assert assert_ok(fake.send_status(sid, status)) == {"recorded": False}
     row, events = state(twilio_server, message_id)
-    assert row["status"] == "SENT" and len(events) == 1
+    assert row.status == "SENT" and len(events) == 1
 
 
 def test_late_and_repeated_callbacks_change_nothing(
@@ -491,7 +491,7 @@ def test_late_and_repeated_callbacks_change_nothing(
     ]
     assert answers == [True, False, False, False, False]
     row, events = state(twilio_server, message_id)
-    assert row["status"] == "DELIVERED" and row["reason_code"] is None
+    assert row.status == "DELIVERED" and row.reason_code is None
     assert [e["status"] for e in events] == ["SENT", "DELIVERED"]
     assert len(events_of(twilio_server, org, "message.delivered")) == 1
     assert events_of(twilio_server, org, "message.failed") == []
@@ -508,7 +508,7 @@ def test_a_callback_for_an_unknown_sid_is_acknowledged(
     second = again.provider_message_id
     with caplog.at_level("WARNING", logger="sentd.providers.twilio"):
         assert assert_ok(fake.send_status(second, "delivered")) == {"recorded": False}
-    assert state(twilio_server, message_id)[0]["status"] == "SENT"
+    assert state(twilio_server, message_id)[0].status == "SENT"
     assert any(second in r.message and sid in r.message for r in caplog.records)
 
 
@@ -521,7 +521,7 @@ def test_a_wrong_signature_is_refused(twilio_server: LiveServer, fake: FakeTwili
             fake.send_status(sid, "delivered", signature=signature), "PROVIDER_001"
         )
         assert "x-twilio-signature" in error["details"]
-    assert state(twilio_server, message_id)[0]["status"] == "SENT"
+    assert state(twilio_server, message_id)[0].status == "SENT"
 
 
 def test_tampered_parameters_are_refused(twilio_server: LiveServer, fake: FakeTwilio) -> None:
@@ -534,7 +534,7 @@ def test_tampered_parameters_are_refused(twilio_server: LiveServer, fake: FakeTw
     assert_error(httpx.post(url, data=tampered, headers=headers), "PROVIDER_001")
     untouched = {"MessageSid": sid, "MessageStatus": "sent"}
     assert assert_ok(httpx.post(url, data=untouched, headers=headers)) == {"recorded": False}
-    assert state(twilio_server, message_id)[0]["status"] == "SENT"
+    assert state(twilio_server, message_id)[0].status == "SENT"
 
 
 def test_signed_for_another_url_is_refused(twilio_server: LiveServer, fake: FakeTwilio) -> None:
@@ -544,7 +544,7 @@ def test_signed_for_another_url_is_refused(twilio_server: LiveServer, fake: Fake
     fake.route_callbacks_to = twilio_server.base_url
     response = fake.send_status(sid, "delivered", url=f"{PUBLIC}{STATUS}?message_id={message_id}")
     assert_error(response, "PROVIDER_001")
-    assert state(twilio_server, message_id)[0]["status"] == "SENT"
+    assert state(twilio_server, message_id)[0].status == "SENT"
 
 
 def test_behind_a_proxy_the_public_url_is_what_is_signed(
@@ -558,7 +558,7 @@ def test_behind_a_proxy_the_public_url_is_what_is_signed(
     # Twilio's validators accept the URL with the scheme's default port written out, too.
     with_port = f"https://sentd.example.test:443{STATUS}?message_id={message_id}"
     assert assert_ok(fake.send_status(sid, "delivered", url=with_port)) == {"recorded": True}
-    assert state(public_server, message_id)[0]["status"] == "DELIVERED"
+    assert state(public_server, message_id)[0].status == "DELIVERED"
     # The local URL is not the one Twilio was given.
     fake.route_callbacks_to = None
     local = f"{public_server.base_url}{STATUS}?message_id={message_id}"

@@ -407,9 +407,9 @@ def test_status_webhooks_must_be_signed(wa: Setup) -> None:
         wa.webhook_url, "not-the-secret", wamid, "delivered", recipient=RECIPIENT
     )
     assert_error(forged, "PROVIDER_001")
-    assert stored(wa, message_id)[0]["status"] == "SENT"
+    assert stored(wa, message_id)[0].status == "SENT"
     assert assert_ok(status(wa, wamid, "delivered")) == {"handled": 1, "ignored": 0}
-    assert stored(wa, message_id)[0]["status"] == "DELIVERED"
+    assert stored(wa, message_id)[0].status == "DELIVERED"
 
 
 def test_sent_delivered_read(wa: Setup) -> None:
@@ -418,7 +418,7 @@ def test_sent_delivered_read(wa: Setup) -> None:
     for kind in ("sent", "delivered", "read"):
         assert_ok(status(wa, wamid, kind))
     row, events = stored(wa, message_id)
-    assert row["status"] == "READ"
+    assert row.status == "READ"
     assert events == [("DELIVERED", None), ("READ", None)]  # it already was SENT
     assert emitted(wa, org.id, "message.") == ["message.delivered", "message.read"]
 
@@ -427,14 +427,14 @@ def test_read_before_delivered_and_late_or_repeated_statuses(wa: Setup) -> None:
     org = make_org(wa.server)
     message_id, wamid = sent_message(wa, org)
     assert_ok(status(wa, wamid, "read"))
-    assert stored(wa, message_id)[0]["status"] == "READ"
+    assert stored(wa, message_id)[0].status == "READ"
     # Late (delivered, sent after read), repeated (read again) and failed after read: ignored,
     # but acknowledged, so Meta does not deliver them again.
     for kind in ("delivered", "read", "sent"):
         assert assert_ok(status(wa, wamid, kind)) == {"handled": 1, "ignored": 0}
     assert_ok(status(wa, wamid, "failed", error=(131026, "Message undeliverable")))
     row, events = stored(wa, message_id)
-    assert row["status"] == "READ" and row["reason_code"] is None
+    assert row.status == "READ" and row.reason_code is None
     assert events == [("READ", None)]
 
 
@@ -444,7 +444,7 @@ def test_a_failure_carries_whatsapps_code_and_title(wa: Setup) -> None:
     response = status(wa, wamid, "failed", error=(131047, "Re-engagement message"))
     assert assert_ok(response) == {"handled": 1, "ignored": 0}
     row, events = stored(wa, message_id)
-    assert (row["status"], row["reason_code"], row["reason"]) == (
+    assert (row.status, row.reason_code, row.reason) == (
         "FAILED",
         "WHATSAPP_131047",
         "Re-engagement message",
@@ -452,7 +452,7 @@ def test_a_failure_carries_whatsapps_code_and_title(wa: Setup) -> None:
     assert events == [("FAILED", "WHATSAPP_131047")]
     # A final state: nothing moves it again.
     assert_ok(status(wa, wamid, "delivered"))
-    assert stored(wa, message_id)[0]["status"] == "FAILED"
+    assert stored(wa, message_id)[0].status == "FAILED"
     assert emitted(wa, org.id, "message.") == ["message.failed"]
 
 

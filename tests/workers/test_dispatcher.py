@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sentd.db.repos import messages
 from sentd.providers.base import OutboundMessage, ProviderError, Submission
 from sentd.services import lifecycle
 from sentd.workers import dispatcher
@@ -60,9 +61,8 @@ class ScriptedProvider:
                 )
         if ending == "9005":
             async with db.transaction() as conn:
-                row = await conn.fetchrow(
-                    "SELECT * FROM messages WHERE id = $1 FOR UPDATE", message.id
-                )
+                row = await messages.get(conn, message.id, lock=True)
+                assert row is not None
                 await lifecycle.transition(conn, row, "CANCELLED", description="Cancelled", now=now)
         return Submission(provider_id)
 
@@ -269,12 +269,10 @@ def test_transition_many_only_moves_forward(live: LiveServer) -> None:
             await conn.execute(
                 "UPDATE messages SET status = 'DELIVERED' WHERE id = $1", uuid.UUID(ahead_id)
             )
-            rows = await conn.fetch("SELECT * FROM messages WHERE id = ANY($1) ORDER BY id", ids)
-            moved = await lifecycle.transition_many(
-                conn, list(rows), "SENT", description="late", now=now
-            )
+            rows = await messages.lock_many(conn, ids)
+            moved = await lifecycle.transition_many(conn, rows, "SENT", description="late", now=now)
             # A stale row (read before another transaction moved it) is not moved either.
-            stale = [r for r in rows if r["id"] == uuid.UUID(moved_id)]
+            stale = [r for r in rows if r.id == uuid.UUID(moved_id)]
             again = await lifecycle.transition_many(
                 conn, stale, "ACCEPTED", description="stale", now=now
             )
@@ -284,7 +282,7 @@ def test_transition_many_only_moves_forward(live: LiveServer) -> None:
             return moved, again, raced
 
     moved, again, raced = live.run(go())
-    assert [r["id"] for r in moved] == [uuid.UUID(moved_id)]
+    assert [r.id for r in moved] == [uuid.UUID(moved_id)]
     assert again == [] and raced == []
     state = state_of(live, [moved_id, ahead_id])
     assert state[moved_id]["row"]["status"] == "SENT"

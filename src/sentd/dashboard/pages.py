@@ -19,7 +19,7 @@ from sentd.dashboard import charts, web
 from sentd.dashboard.account import invitation_url
 from sentd.dashboard.web import Context, context
 from sentd.db.scope import Scope
-from sentd.db.types import Connection, Record
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 from sentd.events.catalog import EVENT_NAMES
 from sentd.phones import normalize_e164
@@ -28,6 +28,7 @@ from sentd.services import accounts, contacts, keys, lifecycle, profiles, quotas
 from sentd.services import dashboard_reads as reads
 from sentd.services import dashboard_sessions as sessions
 from sentd.services import webhooks as webhook_service
+from sentd.services.lifecycle import Message
 from sentd.services.webhooks import Webhook
 
 router = APIRouter(prefix=web.PREFIX, route_class=web.DashboardRoute, include_in_schema=False)
@@ -266,12 +267,10 @@ async def message_page(message_id: str, ctx: Context = Depends(context)) -> Resp
 SETTLED = frozenset({"DELIVERED", "READ", "FAILED", "CANCELLED", "RECEIVED"})
 
 
-def _still_changing(row: Any, events: list[Any], deliveries: list[Any], now: datetime) -> bool:
+def _still_changing(row: Message, events: list[Any], deliveries: list[Any], now: datetime) -> bool:
     """Whether the message's page refreshes itself: until its status is final, its webhook
     deliveries are done, and its last event is a minute old (deliveries follow events)."""
-    if row["status"] not in SETTLED or (
-        row["status"] == "DELIVERED" and row["channel"] == "whatsapp"
-    ):
+    if row.status not in SETTLED or (row.status == "DELIVERED" and row.channel == "whatsapp"):
         return True
     if any(d["state"] in ("pending", "retrying") for d in deliveries):
         return True
@@ -281,7 +280,7 @@ def _still_changing(row: Any, events: list[Any], deliveries: list[Any], now: dat
 
 async def _visible_message(
     conn: Connection, ctx: Context, message_id: uuid.UUID, lock: bool = False
-) -> Record:
+) -> Message:
     try:
         return await lifecycle.visible(conn, ctx.principal, message_id, lock=lock)
     except ApiError:

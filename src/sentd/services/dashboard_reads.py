@@ -28,7 +28,9 @@ async def deliveries_of_message(conn: Connection, scope: Scope, message_id: uuid
     return await dashboard.deliveries_of_message(conn, scope, message_id)
 
 
-async def message_page(conn: Connection, scope: Scope, **filters: Any) -> tuple[list[Any], int]:
+async def message_page(
+    conn: Connection, scope: Scope, **filters: Any
+) -> tuple[list[messages.Message], int]:
     return await messages.page(conn, scope.customer_id, scope.livemode, **filters)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sentd.config import Settings
 from sentd.db.repos import contacts as contacts_repo
 from sentd.db.repos import customers, messages
+from sentd.db.repos.messages import Message
 from sentd.db.scope import Scope
 from sentd.db.types import Connection
 from sentd.events.emit import emit
@@ -73,7 +74,7 @@ async def receive(
     received_at: datetime,
     media: list[dict[str, Any]] | None = None,
     keywords: Keywords = DEFAULT_KEYWORDS,
-) -> Any:
+) -> Message | None:
     """Store one inbound message; None when this provider id was already received. `keywords`
     are the words that change the contact's consent."""
     if await messages.get_by_provider_id(conn, provider, provider_message_id) is not None:

@@ -21,6 +21,7 @@ from sentd.auth.principal import Principal
 from sentd.channels import available_channels
 from sentd.db.final_statement import Unit
 from sentd.db.repos import balances, contacts, messages, sends
+from sentd.db.repos.messages import Message
 from sentd.db.scope import Scope
 from sentd.db.types import Connection
 from sentd.domain.messages import SendRequest, TemplateRef
@@ -473,52 +474,53 @@ async def send(
 async def modify(
     conn: Connection,
     principal: Principal,
-    message: Any,
+    message: Message,
     *,
     scheduled_at: datetime | None,
     text: str | None,
     parameters: dict[str, str] | None,
     now: datetime,
-) -> Any:
+) -> Message:
     """Change a message that has not been sent: its time (a scheduled one), its text (a free-text
     one) or its template parameters (a template one). 422 `BUSINESS_006` once it was sent."""
-    if message["status"] not in lifecycle.UNSENT:
+    if message.status not in lifecycle.UNSENT:
         raise ApiError(
-            "BUSINESS_006", {"status": [f"The message is {message['status']} and cannot change"]}
+            "BUSINESS_006", {"status": [f"The message is {message.status} and cannot change"]}
         )
     values: dict[str, Any] = {}
     if scheduled_at is not None:
-        if message["status"] != "SCHEDULED":
+        if message.status != "SCHEDULED":
             raise ApiError(
                 "BUSINESS_006", {"scheduled_at": ["Only a scheduled message can be rescheduled"]}
             )
         _check_schedule(scheduled_at, now)
         values["scheduled_at"] = scheduled_at
     if text is not None:
-        if message["template_id"] is not None:
+        if message.template_id is not None:
             raise ApiError("VALIDATION_001", {"text": ["A template message takes parameters"]})
-        values["body"] = {**(message["body"] or {}), "content": text}
+        values["body"] = {**(message.body or {}), "content": text}
     if parameters is not None:
-        if message["template_id"] is None:
+        if message.template_id is None:
             raise ApiError("VALIDATION_001", {"parameters": ["A free-text message takes text"]})
-        template = await templates.get(conn, principal, message["template_id"])
-        rendered = templates.render_message(template, message["channel"], parameters)
+        template = await templates.get(conn, principal, message.template_id)
+        rendered = templates.render_message(template, message.channel, parameters)
         values["body"] = _content(rendered)
         values["template_parameters"] = parameters
     if not values:
         raise ApiError("VALIDATION_004", {"body": ["Give scheduled_at, text or parameters"]})
     changed = ", ".join(sorted(k for k in values if k != "template_parameters"))
     values["updated_at"] = now
-    row = await messages.update(conn, message["id"], values)
+    row = await messages.update(conn, message.id, values)
+    assert row is not None  # locked by the caller: it is still there
     await messages.add_events(
-        conn, [(row["id"], row["status"], f"Modified ({changed})", None, None, now)]
+        conn, [(row.id, row.status, f"Modified ({changed})", None, None, now)]
     )
     return row
 
 
 async def cancel(
     conn: Connection, principal: Principal, message_id: uuid.UUID, *, now: datetime
-) -> Any:
+) -> Message:
     """Cancel a message that has not been sent (404 `RESOURCE_003` for one the principal cannot
     see, 422 `BUSINESS_006` once it was sent); returns the cancelled row."""
     row = await lifecycle.visible(conn, principal, message_id, lock=True)
@@ -531,14 +533,14 @@ visible = lifecycle.visible
 
 async def page(
     conn: Connection, principal: Principal, *, limit: int, offset: int, **filters: Any
-) -> tuple[list[tuple[Any, list[Any]]], int]:
+) -> tuple[list[tuple[Message, list[Any]]], int]:
     """A page of the principal's messages, newest first, each with its status events; and the
     total the filters match."""
     rows, total = await messages.page(
         conn, principal.customer_id, principal.livemode, limit=limit, offset=offset, **filters
     )
-    events = await messages.events_of_many(conn, [r["id"] for r in rows])
-    return [(r, events[r["id"]]) for r in rows], total
+    events = await messages.events_of_many(conn, [r.id for r in rows])
+    return [(r, events[r.id]) for r in rows], total
 
 
 async def events_of(conn: Connection, message_id: uuid.UUID) -> list[Any]:

@@ -30,11 +30,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sentd.backoff import backoff
 from sentd.db.repos import customers, messages
 from sentd.db.repos import templates as templates_repo
+from sentd.db.repos.messages import Message
 from sentd.db.types import Connection
 from sentd.metrics import DISPATCH_SECONDS, PROVIDER_SUBMISSIONS
 from sentd.providers import simulator
@@ -88,52 +89,52 @@ async def _lane(context: WorkerContext, limit: asyncio.Semaphore) -> None:
             return
 
 
-async def _claim(context: WorkerContext) -> list[Any]:
+async def _claim(context: WorkerContext) -> list[Message]:
     """Take a batch in one statement; the messages that were QUEUED get their ACCEPTED event
     (and webhook events) in the same transaction, in bulk."""
     now = context.clock.now()
     lease_until = now + timedelta(seconds=context.settings.dispatch_lease_s)
     async with context.db.transaction() as conn:
         claimed = await messages.claim_due(conn, now, BATCH, lease_until)
-        accepted = [row for row in claimed if row["was"] == "QUEUED"]
+        accepted = [row for row, was in claimed if was == "QUEUED"]
         if accepted:
             await messages.add_events_many(
                 conn,
-                [(r["id"], "ACCEPTED", "Taken for dispatch", None, None, now) for r in accepted],
+                [(r.id, "ACCEPTED", "Taken for dispatch", None, None, now) for r in accepted],
             )
             await lifecycle.emit_status_many(conn, accepted, now)
-    return claimed
+    return [row for row, _ in claimed]
 
 
 @dataclass(slots=True)
 class _Outcome:
     """One submission: its provider's answer (`submission`) or the error."""
 
-    row: Any
+    row: Message
     provider: Provider | None
     outbound: OutboundMessage
     submission: Submission | None = None
     error: ProviderError | None = None
 
 
-async def _dispatch(context: WorkerContext, claimed: list[Any], limit: asyncio.Semaphore) -> None:
+async def _dispatch(
+    context: WorkerContext, claimed: list[Message], limit: asyncio.Semaphore
+) -> None:
     """Submit a claimed batch with bounded concurrency and record the outcomes in bulk."""
     async with context.db.connection() as conn:
         outbounds = await _outbounds(conn, claimed)
 
-    started: set[Any] = set()
+    started: set[uuid.UUID] = set()
 
-    async def one(row: Any, outbound: OutboundMessage) -> _Outcome | None:
+    async def one(row: Message, outbound: OutboundMessage) -> _Outcome | None:
         async with limit:
             if context.stopping.is_set():
                 return None  # not started: released below
-            started.add(row["id"])
+            started.add(row.id)
             return await _submit(context, row, outbound)
 
     pending = {
-        asyncio.create_task(one(row, outbounds[row["id"]]))
-        for row in claimed
-        if row["id"] in outbounds
+        asyncio.create_task(one(row, outbounds[row.id])) for row in claimed if row.id in outbounds
     }
     try:
         while pending:
@@ -146,70 +147,69 @@ async def _dispatch(context: WorkerContext, claimed: list[Any], limit: asyncio.S
         # claimed again. Those never started are handed back at once when stopping.
         for task in pending:
             task.cancel()
-        unstarted = [row for row in claimed if row["id"] in outbounds and row["id"] not in started]
+        unstarted = [row for row in claimed if row.id in outbounds and row.id not in started]
         if unstarted and context.stopping.is_set():
+            lease_until = unstarted[0].lease_until  # the claim's (the same for its batch)
+            assert lease_until is not None
             async with context.db.transaction() as conn:
                 await messages.release_claims(
-                    conn,
-                    [row["id"] for row in unstarted],
-                    unstarted[0]["lease_until"],
-                    context.clock.now(),
+                    conn, [row.id for row in unstarted], lease_until, context.clock.now()
                 )
 
 
-async def _outbounds(conn: Connection, rows: list[Any]) -> dict[Any, OutboundMessage]:
+async def _outbounds(conn: Connection, rows: list[Message]) -> dict[uuid.UUID, OutboundMessage]:
     """What each claimed message is submitted as; its templates and senders in two queries. A
     message that cannot be built is logged and left to its lease (claimed again later)."""
-    template_ids = list({r["template_id"] for r in rows if r["template_id"] is not None})
+    template_ids = list({r.template_id for r in rows if r.template_id is not None})
     templates = {t.id: t for t in await templates_repo.dispatch_info_many(conn, template_ids)}
     senders = {
-        c.id: c for c in await customers.senders_many(conn, list({r["customer_id"] for r in rows}))
+        c.id: c for c in await customers.senders_many(conn, list({r.customer_id for r in rows}))
     }
-    out: dict[Any, OutboundMessage] = {}
+    out: dict[uuid.UUID, OutboundMessage] = {}
     for row in rows:
         try:
-            out[row["id"]] = _outbound(row, templates, senders)
+            out[row.id] = _outbound(row, templates, senders)
         except Exception:
-            log.exception("message %s: cannot build its submission", row["id"])
+            log.exception("message %s: cannot build its submission", row.id)
     return out
 
 
 def _outbound(
-    row: Any,
+    row: Message,
     templates: dict[uuid.UUID, templates_repo.DispatchTemplate],
     senders: dict[uuid.UUID, customers.Senders],
 ) -> OutboundMessage:
     template = None
-    if row["template_id"] is not None:
-        t = templates[row["template_id"]]
-        given = row["template_parameters"] or {}
+    if row.template_id is not None:
+        t = templates[row.template_id]
+        given = row.template_parameters or {}
         values = [given.get(v, given.get(str(i), "")) for i, v in enumerate(t.variables)]
-        template = TemplateRef(row["template_id"], t.name, t.language, t.whatsapp_name, values)
-    customer = senders[row["customer_id"]]
-    whatsapp = row["channel"] == "whatsapp"
+        template = TemplateRef(row.template_id, t.name, t.language, t.whatsapp_name, values)
+    customer = senders[row.customer_id]
+    whatsapp = row.channel == "whatsapp"
     sender = customer.whatsapp_phone_number if whatsapp else customer.sending_phone_number
     return OutboundMessage(
-        id=row["id"],
-        channel=row["channel"],
-        to=row["phone_e164"],
-        text=(row["body"] or {}).get("content") or "",
+        id=row.id,
+        channel=row.channel,
+        to=row.phone_e164,
+        text=(row.body or {}).get("content") or "",
         template=template,
-        media_urls=list(row["media_urls"] or []),
-        subject=row["subject"],
-        from_number=row["from_number"] or sender,
-        livemode=row["livemode"],
-        customer_id=row["customer_id"],
-        attempt=row["attempts"],
+        media_urls=list(row.media_urls or []),
+        subject=row.subject,
+        from_number=row.from_number or sender,
+        livemode=row.livemode,
+        customer_id=row.customer_id,
+        attempt=row.attempts,
         account=customer.whatsapp_account if whatsapp else None,
     )
 
 
-async def _submit(context: WorkerContext, row: Any, outbound: OutboundMessage) -> _Outcome:
-    provider = context.providers.for_channel(row["channel"], row["livemode"])
+async def _submit(context: WorkerContext, row: Message, outbound: OutboundMessage) -> _Outcome:
+    provider = context.providers.for_channel(row.channel, row.livemode)
     outcome = _Outcome(row, provider, outbound)
     if provider is None:
         # Accepted while a provider was configured, dispatched after it was taken away.
-        reason = context.providers.why_none(row["channel"]) if row["livemode"] else "No provider"
+        reason = context.providers.why_none(row.channel) if row.livemode else "No provider"
         outcome.error = ProviderError(reason, transient=False, reason_code="PROVIDER_003")
         return outcome
     started = time.perf_counter()
@@ -218,7 +218,7 @@ async def _submit(context: WorkerContext, row: Any, outbound: OutboundMessage) -
     except ProviderError as exc:
         outcome.error = exc
     except Exception as exc:  # a bug or an unexpected answer: treat as passing
-        log.exception("provider %s failed on message %s", provider.name, row["id"])
+        log.exception("provider %s failed on message %s", provider.name, row.id)
         outcome.error = ProviderError(str(exc), transient=True, reason_code="INTERNAL_003")
     DISPATCH_SECONDS.labels(provider.name).observe(time.perf_counter() - started)
     result = "sent" if outcome.error is None else "retry" if outcome.error.transient else "failed"
@@ -245,18 +245,16 @@ async def _record(context: WorkerContext, outcomes: list[_Outcome]) -> None:
             await _record_sent(context, conn, name, group, now)
         if not unsent:
             return
-        current = {
-            r["id"]: r for r in await messages.lock_many(conn, [o.row["id"] for o in unsent])
-        }
-        retries: list[tuple[Any, ProviderError]] = []
-        failures: list[tuple[Any, ProviderError]] = []
+        current = {r.id: r for r in await messages.lock_many(conn, [o.row.id for o in unsent])}
+        retries: list[tuple[Message, ProviderError]] = []
+        failures: list[tuple[Message, ProviderError]] = []
         for outcome in unsent:
-            row = current.get(outcome.row["id"])
-            if row is None or row["status"] != "ACCEPTED":
+            row = current.get(outcome.row.id)
+            if row is None or row.status != "ACCEPTED":
                 continue
             error = outcome.error
             assert error is not None
-            if error.transient and row["attempts"] < settings.dispatch_max_attempts:
+            if error.transient and row.attempts < settings.dispatch_max_attempts:
                 retries.append((row, error))
             else:
                 failures.append((row, error))
@@ -283,7 +281,7 @@ async def _record_sent(
     if provider == "simulator":
         latency = timedelta(milliseconds=context.settings.simulator_latency_ms)
         next_at = [
-            simulator.next_step("SENT", o.row["channel"], o.row["phone_e164"], now, latency)
+            simulator.next_step("SENT", o.row.channel, o.row.phone_e164, now, latency)
             for o in group
         ]
     sent = await lifecycle.transition_many(
@@ -309,7 +307,7 @@ async def _record_sent(
 async def _record_retries(
     context: WorkerContext,
     conn: Connection,
-    retries: list[tuple[Any, ProviderError]],
+    retries: list[tuple[Message, ProviderError]],
     now: datetime,
 ) -> None:
     """A provider error that may pass: try again later, with exponential backoff and jitter."""
@@ -317,7 +315,7 @@ async def _record_retries(
     retry_at = [
         now
         + backoff(
-            row["attempts"],
+            row.attempts,
             base_s=settings.dispatch_retry_base_s,
             cap_s=settings.dispatch_retry_cap_s,
         )
@@ -325,7 +323,7 @@ async def _record_retries(
     ]
     await messages.update_many(
         conn,
-        [row["id"] for row, _ in retries],
+        [row.id for row, _ in retries],
         {"lease_until": retry_at, "updated_at": [now] * len(retries)},
         status="ACCEPTED",
     )
@@ -333,9 +331,9 @@ async def _record_retries(
         conn,
         [
             (
-                row["id"],
+                row.id,
                 "ACCEPTED",
-                f"Provider error on attempt {row['attempts']}; retrying",
+                f"Provider error on attempt {row.attempts}; retrying",
                 "INTERNAL_003",
                 str(error),
                 now,
@@ -353,7 +351,7 @@ async def advance_simulated(context: WorkerContext) -> None:
     keywords = inbound.Keywords.from_settings(context.settings)
     async with context.db.transaction() as conn:
         rows = await messages.lock_simulated_due(conn, now, BATCH)
-        sent = [r for r in rows if r["status"] == "SENT"]
+        sent = [r for r in rows if r.status == "SENT"]
         await lifecycle.transition_many(
             conn,
             sent,
@@ -362,39 +360,39 @@ async def advance_simulated(context: WorkerContext) -> None:
             now=now,
             values={
                 "simulated_next_at": [
-                    simulator.next_step("DELIVERED", r["channel"], r["phone_e164"], now, latency)
+                    simulator.next_step("DELIVERED", r.channel, r.phone_e164, now, latency)
                     for r in sent
                 ]
             },
         )
-        later = [r for r in rows if r["status"] != "SENT"]
+        later = [r for r in rows if r.status != "SENT"]
         await messages.update_many(
-            conn, [r["id"] for r in later], {"simulated_next_at": [None] * len(later)}
+            conn, [r.id for r in later], {"simulated_next_at": [None] * len(later)}
         )
-        delivered = [r for r in later if r["status"] == "DELIVERED"]
-        stops = [r for r in delivered if simulator.magic(r["phone_e164"]) == simulator.REPLIES_STOP]
+        delivered = [r for r in later if r.status == "DELIVERED"]
+        stops = [r for r in delivered if simulator.magic(r.phone_e164) == simulator.REPLIES_STOP]
         for row in stops:
             await _reply_stop(conn, row, now, keywords)
-        stopped = {r["id"] for r in stops}
-        read = [r for r in delivered if r["channel"] == "whatsapp" and r["id"] not in stopped]
+        stopped = {r.id for r in stops}
+        read = [r for r in delivered if r.channel == "whatsapp" and r.id not in stopped]
         await lifecycle.transition_many(conn, read, "READ", description="Read (simulated)", now=now)
 
 
 async def _reply_stop(
-    conn: Connection, row: Any, now: datetime, keywords: inbound.Keywords
+    conn: Connection, row: Message, now: datetime, keywords: inbound.Keywords
 ) -> None:
-    org = await customers.organization_of(conn, row["customer_id"])
+    org = await customers.organization_of(conn, row.customer_id)
     await inbound.receive(
         conn,
-        customer_id=row["customer_id"],
+        customer_id=row.customer_id,
         organization_id=org,
-        livemode=row["livemode"],
-        channel=row["channel"],
-        from_number=row["phone_e164"],
-        to_number=row["from_number"],
+        livemode=row.livemode,
+        channel=row.channel,
+        from_number=row.phone_e164,
+        to_number=row.from_number,
         text="STOP",
         provider="simulator",
-        provider_message_id=f"sim_in_{row['id']}",
+        provider_message_id=f"sim_in_{row.id}",
         received_at=now,
         keywords=keywords,
     )

@@ -40,12 +40,12 @@ async def test_a_claim_leases_due_messages_oldest_first(db_conn: Any) -> None:
     await make_message(db_conn, org.scope(), contact, due_at=NOW + timedelta(seconds=1))
     await make_message(db_conn, org.scope(), contact, status="SENT", due_at=NOW)
     claimed = await messages.claim_due(db_conn, NOW, 2, NOW + LEASE)
-    assert [r["id"] for r in claimed] == [oldest, middle]
-    for row in claimed:
-        assert (row["was"], row["status"], row["attempts"]) == ("QUEUED", "ACCEPTED", 1)
-        assert row["lease_until"] == NOW + LEASE and row["updated_at"] == NOW
+    assert [r.id for r, _ in claimed] == [oldest, middle]
+    for row, was in claimed:
+        assert (was, row.status, row.attempts) == ("QUEUED", "ACCEPTED", 1)
+        assert row.lease_until == NOW + LEASE and row.updated_at == NOW
     rest = await messages.claim_due(db_conn, NOW, 10, NOW + LEASE)
-    assert [r["id"] for r in rest] == [newest]  # not yet due and SENT ones stay
+    assert [r.id for r, _ in rest] == [newest]  # not yet due and SENT ones stay
 
 
 async def test_a_claimed_message_is_claimed_again_only_when_its_lease_passes(
@@ -58,9 +58,9 @@ async def test_a_claimed_message_is_claimed_again_only_when_its_lease_passes(
     for later in (NOW, NOW + LEASE - timedelta(microseconds=1)):
         assert await messages.claim_due(db_conn, later, 10, later + LEASE) == []
     # The worker that held it died: once the lease runs out, another worker takes it over.
-    [again] = await messages.claim_due(db_conn, NOW + LEASE, 10, NOW + 2 * LEASE)
-    assert again["id"] == message_id and again["was"] == "ACCEPTED"
-    assert again["attempts"] == 2 and again["lease_until"] == NOW + 2 * LEASE
+    [(again, was)] = await messages.claim_due(db_conn, NOW + LEASE, 10, NOW + 2 * LEASE)
+    assert again.id == message_id and was == "ACCEPTED"
+    assert again.attempts == 2 and again.lease_until == NOW + 2 * LEASE
 
 
 async def test_released_claims_are_due_at_once_with_their_attempt_given_back(
@@ -74,10 +74,11 @@ async def test_released_claims_are_due_at_once_with_their_attempt_given_back(
     stopping = NOW + timedelta(seconds=1)
     await messages.release_claims(db_conn, [first, second], NOW + LEASE, stopping)
     released, held = await messages.get(db_conn, first), await messages.get(db_conn, second)
-    assert (released["lease_until"], released["attempts"]) == (stopping, 0)
-    assert (held["lease_until"], held["attempts"]) == (NOW + 2 * LEASE, 1)  # not that claim's
-    [taken] = await messages.claim_due(db_conn, stopping, 10, stopping + LEASE)
-    assert taken["id"] == first and taken["attempts"] == 1
+    assert released is not None and held is not None
+    assert (released.lease_until, released.attempts) == (stopping, 0)
+    assert (held.lease_until, held.attempts) == (NOW + 2 * LEASE, 1)  # not that claim's
+    [(taken, _)] = await messages.claim_due(db_conn, stopping, 10, stopping + LEASE)
+    assert taken.id == first and taken.attempts == 1
 
 
 @pytest.fixture
@@ -122,16 +123,16 @@ async def test_two_workers_claiming_at_once_split_the_due_messages(
         one = first.transaction()
         await one.start()
         mine = await messages.claim_due(first, NOW, 2, NOW + LEASE)
-        assert [r["id"] for r in mine] == committed_messages[:2]
+        assert [r.id for r, _ in mine] == committed_messages[:2]
         # `first` holds its two rows, uncommitted: `second` skips them and takes the others.
         async with second.transaction():
             theirs = await messages.claim_due(second, NOW, 10, NOW + LEASE)
-        assert [r["id"] for r in theirs] == committed_messages[2:]
+        assert [r.id for r, _ in theirs] == committed_messages[2:]
         await one.commit()
         # Both claims are committed and leased: nothing is due for anyone until the lease passes.
         assert await messages.claim_due(second, NOW, 10, NOW + LEASE) == []
         after = await messages.claim_due(second, NOW + LEASE, 10, NOW + 2 * LEASE)
-        assert sorted(r["id"] for r in after) == sorted(committed_messages)
+        assert sorted(r.id for r, _ in after) == sorted(committed_messages)
     finally:
         await first.close()
         await second.close()

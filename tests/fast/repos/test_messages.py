@@ -14,10 +14,10 @@ async def test_a_stored_message_reads_back(db_conn: Any) -> None:
     contact = await make_contact(db_conn, org.scope())
     message_id = await make_message(db_conn, org.scope(), contact, text="Hi there")
     row = await messages.get(db_conn, message_id)
-    assert row["customer_id"] == org.id and row["livemode"] is True
-    assert row["contact_id"] == contact["id"] and row["status"] == "QUEUED"
-    assert row["body"] == {"text": "Hi there"}  # jsonb comes back decoded
-    assert row["price_micros"] == 0 and row["charges"] == [] and row["attempts"] == 0
+    assert row.customer_id == org.id and row.livemode is True
+    assert row.contact_id == contact["id"] and row.status == "QUEUED"
+    assert row.body == {"text": "Hi there"}  # jsonb comes back decoded
+    assert row.price_micros == 0 and row.charges == [] and row.attempts == 0
 
 
 async def test_set_status_moves_only_from_the_expected_status(db_conn: Any) -> None:
@@ -27,11 +27,11 @@ async def test_set_status_moves_only_from_the_expected_status(db_conn: Any) -> N
     moved = await messages.set_status(
         db_conn, message_id, "QUEUED", "SENT", {"provider": "simulator", "attempts": 1}
     )
-    assert moved["status"] == "SENT" and moved["provider"] == "simulator"
-    assert moved["attempts"] == 1
+    assert moved.status == "SENT" and moved.provider == "simulator"
+    assert moved.attempts == 1
     # A second mover that still believes it is QUEUED changes nothing.
     assert await messages.set_status(db_conn, message_id, "QUEUED", "FAILED", {}) is None
-    assert (await messages.get(db_conn, message_id))["status"] == "SENT"
+    assert (await messages.get(db_conn, message_id)).status == "SENT"
 
 
 async def test_a_provider_id_finds_its_message(db_conn: Any) -> None:
@@ -41,7 +41,7 @@ async def test_a_provider_id_finds_its_message(db_conn: Any) -> None:
         db_conn, org.scope(), contact, provider="twilio", provider_message_id="SM123"
     )
     found = await messages.get_by_provider_id(db_conn, "twilio", "SM123")
-    assert found["id"] == message_id
+    assert found.id == message_id
     assert await messages.get_by_provider_id(db_conn, "twilio", "SM999") is None
     assert await messages.get_by_provider_id(db_conn, "other", "SM123") is None
 
@@ -87,14 +87,14 @@ async def test_a_page_is_newest_first_filtered_and_scoped(db_conn: Any) -> None:
     await make_message(db_conn, org.scope(False), await make_contact(db_conn, org.scope(False)))
 
     rows, total = await messages.page(db_conn, org.id, True, limit=2, offset=0)
-    assert total == 4 and [r["id"] for r in rows] == [ids[3], ids[2]]
+    assert total == 4 and [r.id for r in rows] == [ids[3], ids[2]]
     rows, _ = await messages.page(db_conn, org.id, True, limit=2, offset=2)
-    assert [r["id"] for r in rows] == [ids[1], ids[0]]
+    assert [r.id for r in rows] == [ids[1], ids[0]]
 
     async def ids_of(**filters: Any) -> list[Any]:
         rows, total = await messages.page(db_conn, org.id, True, limit=10, offset=0, **filters)
         assert total == len(rows)
-        return [r["id"] for r in rows]
+        return [r.id for r in rows]
 
     assert await ids_of(contact_id=alice["id"]) == [ids[2], ids[0]]
     assert await ids_of(status="DELIVERED") == [ids[3]]

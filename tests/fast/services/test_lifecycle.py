@@ -65,14 +65,14 @@ async def test_a_transition_records_and_announces_the_move(db_conn: Any) -> None
     sent = await lifecycle.transition(
         db_conn, row, "SENT", description="Sent", now=NOW, values={"provider": "simulator"}
     )
-    assert sent["status"] == "SENT" and sent["provider"] == "simulator"
-    assert sent["updated_at"] == NOW
-    assert await history(db_conn, row["id"]) == ["SENT"]
+    assert sent.status == "SENT" and sent.provider == "simulator"
+    assert sent.updated_at == NOW
+    assert await history(db_conn, row.id) == ["SENT"]
     assert await webhook_events(db_conn, org) == ["message.sent"]
     # A move backwards (a late receipt) or from a stale row writes nothing.
     assert await lifecycle.transition(db_conn, sent, "ACCEPTED", description="x", now=NOW) is None
     assert await lifecycle.transition(db_conn, row, "SENT", description="x", now=NOW) is None
-    assert await history(db_conn, row["id"]) == ["SENT"]
+    assert await history(db_conn, row.id) == ["SENT"]
     assert await webhook_events(db_conn, org) == ["message.sent"]
 
 
@@ -91,15 +91,15 @@ async def test_ending_an_unsent_message_refunds_its_charges_once(db_conn: Any) -
         reason_code="MSG_001",
         reason="no route",
     )
-    assert failed["refunded"] is True and await live_balance(db_conn, org) == 1_007_500
-    assert (failed["reason_code"], failed["reason"]) == ("MSG_001", "no route")
-    assert failed["due_at"] is None and failed["lease_until"] is None
+    assert failed.refunded is True and await live_balance(db_conn, org) == 1_007_500
+    assert (failed.reason_code, failed.reason) == ("MSG_001", "no route")
+    assert failed.due_at is None and failed.lease_until is None
     assert await lifecycle.refund(db_conn, failed, NOW) is failed  # never twice
     assert await live_balance(db_conn, org) == 1_007_500
     # A message that failed after it was handed to a provider keeps its price.
     sent = await message(db_conn, org, "SENT", price_micros=7_500, charges=charges)
     failed = await lifecycle.transition(db_conn, sent, "FAILED", description="Failed", now=NOW)
-    assert failed["refunded"] is False and await live_balance(db_conn, org) == 1_007_500
+    assert failed.refunded is False and await live_balance(db_conn, org) == 1_007_500
 
 
 async def test_many_messages_move_in_one_go_and_the_unmovable_are_left_out(
@@ -115,9 +115,9 @@ async def test_many_messages_move_in_one_go_and_the_unmovable_are_left_out(
         now=NOW,
         values={"provider_message_id": ["a", "b", "c"]},
     )
-    assert [r["id"] for r in moved] == [rows[0]["id"], rows[2]["id"]]
-    assert [r["provider_message_id"] for r in moved] == ["a", "c"]
-    assert (await messages.get(db_conn, rows[1]["id"]))["provider_message_id"] is None
+    assert [r.id for r in moved] == [rows[0].id, rows[2].id]
+    assert [r.provider_message_id for r in moved] == ["a", "c"]
+    assert (await messages.get(db_conn, rows[1].id)).provider_message_id is None
     assert await webhook_events(db_conn, org) == ["message.sent", "message.sent"]
     with pytest.raises(ValueError):
         await lifecycle.transition_many(db_conn, rows, "FAILED", description="x", now=NOW)
@@ -135,7 +135,7 @@ async def test_receipts_move_a_message_forward_only(db_conn: Any) -> None:
     assert await receipt("READ")  # READ without DELIVERED is accepted
     assert not await receipt("DELIVERED")  # a late one changes nothing
     assert not await receipt("FAILED")
-    assert await history(db_conn, row["id"]) == ["READ"]
+    assert await history(db_conn, row.id) == ["READ"]
 
 
 async def test_a_receipt_before_the_sent_commit_waits_and_applies_in_order(
@@ -157,8 +157,8 @@ async def test_a_receipt_before_the_sent_commit_waits_and_applies_in_order(
         values={"provider": "twilio", "provider_message_id": "SM9"},
     )
     await lifecycle.apply_early_receipts(db_conn, sent, NOW + timedelta(seconds=1))
-    assert await history(db_conn, row["id"]) == ["SENT", "DELIVERED", "READ"]
-    assert (await messages.get(db_conn, row["id"]))["status"] == "READ"
+    assert await history(db_conn, row.id) == ["SENT", "DELIVERED", "READ"]
+    assert (await messages.get(db_conn, row.id)).status == "READ"
     assert await early_receipts.take_many(db_conn, [("twilio", "SM9")]) == []
 
 
@@ -166,7 +166,7 @@ async def test_only_a_message_not_yet_handed_over_can_be_cancelled(db_conn: Any)
     org = await make_org(db_conn)
     scheduled = await message(db_conn, org, "SCHEDULED", scheduled_at=NOW + timedelta(hours=1))
     cancelled = await lifecycle.cancel(db_conn, scheduled, NOW)
-    assert cancelled["status"] == "CANCELLED"
+    assert cancelled.status == "CANCELLED"
     assert await webhook_events(db_conn, org) == ["message.cancelled"]
     for status in ("SENT", "CANCELLED"):
         with pytest.raises(ApiError) as raised:

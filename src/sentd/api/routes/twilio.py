@@ -195,13 +195,13 @@ async def _note_foreign_sid(conn: Connection, sid: str, reference: str | None) -
     except ValueError:
         return
     message = await lifecycle.message(conn, message_id)
-    if message is not None and message["provider_message_id"] != sid:
+    if message is not None and message.provider_message_id != sid:
         log.warning(
             "Twilio callback for %s names sentd message %s, which has Twilio id %s: a second "
             "submission of that message, or a callback ahead of its commit",
             sid,
             message_id,
-            message["provider_message_id"],
+            message.provider_message_id,
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,59 @@ COLUMNS = (
     "reason, created_at, updated_at"
 )
 _M_COLUMNS = ", ".join("m." + c.strip() for c in COLUMNS.split(","))  # COLUMNS of `messages m`
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message, as its lookups return it (`COLUMNS`)."""
+
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    livemode: bool
+    contact_id: uuid.UUID
+    direction: str  # 'OUTBOUND' | 'INBOUND'
+    channel: str
+    status: str
+    phone_e164: str
+    phone_international: str
+    region_code: str | None
+    template_id: uuid.UUID | None
+    template_name: str | None
+    template_category: str | None
+    template_parameters: dict[str, Any] | None
+    body: dict[str, Any]  # the rendered message (MessageBody)
+    media_urls: list[str] | None
+    subject: str | None
+    price_micros: int
+    charges: list[dict[str, Any]]  # [{customer_id, micros}]
+    refunded: bool
+    provider: str | None
+    provider_message_id: str | None
+    from_number: str | None
+    attempts: int
+    due_at: datetime | None  # when the dispatcher may take it
+    lease_until: datetime | None  # a dispatcher's claim (also the retry time)
+    simulated_next_at: datetime | None  # the simulator's next lifecycle step
+    scheduled_at: datetime | None
+    reason_code: str | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """Column → value (for the code that also takes the send path's dicts)."""
+        return {name: getattr(self, name) for name in _FIELDS}
+
+
+_FIELDS = tuple(f.name for f in fields(Message))
+
+
+def _message(row: Record) -> Message:
+    return Message(**dict(row.items()))
+
+
+def _maybe(row: Record | None) -> Message | None:
+    return None if row is None else _message(row)
 
 
 async def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -42,30 +96,32 @@ async def add_events(conn: Connection, events: Sequence[EventRow]) -> None:
     )
 
 
-async def get(conn: Connection, message_id: uuid.UUID, *, lock: bool = False) -> Record | None:
-    return await conn.fetchrow(
+async def get(conn: Connection, message_id: uuid.UUID, *, lock: bool = False) -> Message | None:
+    row = await conn.fetchrow(
         f"SELECT {COLUMNS} FROM messages WHERE id = $1" + (" FOR UPDATE" if lock else ""),
         message_id,
     )
+    return _maybe(row)
 
 
 async def get_by_provider_id(
     conn: Connection, provider: str, provider_message_id: str
-) -> Record | None:
-    return await conn.fetchrow(
+) -> Message | None:
+    row = await conn.fetchrow(
         f"SELECT {COLUMNS} FROM messages WHERE provider = $1 AND provider_message_id = $2 "
         f"FOR UPDATE",
         provider,
         provider_message_id,
     )
+    return _maybe(row)
 
 
 async def set_status(
     conn: Connection, message_id: uuid.UUID, expected: str, status: str, values: dict[str, Any]
-) -> Record | None:
+) -> Message | None:
     """Move a message from `expected` to `status` (and set `values`); None if it had moved."""
     assignments = "".join(f", {name} = ${i}" for i, name in enumerate(values, start=4))
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"UPDATE messages SET status = $3{assignments} "
         f"WHERE id = $1 AND status = $2 RETURNING {COLUMNS}",
         message_id,
@@ -73,16 +129,18 @@ async def set_status(
         status,
         *values.values(),
     )
+    return _maybe(row)
 
 
-async def update(conn: Connection, message_id: uuid.UUID, values: dict[str, Any]) -> Any:
-    # Any, not `Record | None`: the send path's modify (services/messages.py) reads it unchecked.
+async def update(conn: Connection, message_id: uuid.UUID, values: dict[str, Any]) -> Message | None:
+    """Set `values` on a message; None when there is no such message."""
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"UPDATE messages SET {assignments} WHERE id = $1 RETURNING {COLUMNS}",
         message_id,
         *values.values(),
     )
+    return _maybe(row)
 
 
 async def events_of(conn: Connection, message_id: uuid.UUID) -> list[Any]:
@@ -108,7 +166,7 @@ async def page(
     until: datetime | None = None,
     phone_e164: str | None = None,
     template_name: str | None = None,
-) -> tuple[list[Any], int]:
+) -> tuple[list[Message], int]:
     """Newest first; every filter is optional."""
     where = (
         "customer_id = $1 AND livemode = $2 AND ($3::uuid IS NULL OR contact_id = $3) "
@@ -120,7 +178,7 @@ async def page(
     )
     params = [customer_id, livemode, contact_id, status, channel, since, until]
     params += [phone_e164, template_name]
-    rows: list[Any] = await conn.fetch(
+    rows = await conn.fetch(
         f"SELECT {COLUMNS} FROM messages WHERE {where} ORDER BY created_at DESC, id DESC "
         f"LIMIT $10 OFFSET $11",
         *params,
@@ -128,7 +186,7 @@ async def page(
         offset,
     )
     total: int = await conn.fetchval(f"SELECT count(*) FROM messages WHERE {where}", *params)
-    return rows, total
+    return [_message(r) for r in rows], total
 
 
 async def events_of_many(
@@ -187,13 +245,13 @@ def _per_row_columns(values: dict[str, list[Any]], first: int) -> tuple[str, str
     return sets, args, aliases, [values[n] for n in names]
 
 
-async def lock_many(conn: Connection, message_ids: list[uuid.UUID]) -> list[Any]:
+async def lock_many(conn: Connection, message_ids: list[uuid.UUID]) -> list[Message]:
     """The messages with these ids, locked (in id order, so that two lockers cannot deadlock)."""
-    rows: list[Any] = await conn.fetch(
+    rows = await conn.fetch(
         f"SELECT {COLUMNS} FROM messages WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
         message_ids,
     )
-    return rows
+    return [_message(r) for r in rows]
 
 
 async def set_status_many(
@@ -202,13 +260,13 @@ async def set_status_many(
     expected: list[str],
     status: str,
     values: dict[str, list[Any]],
-) -> list[Any]:
+) -> list[Message]:
     """`set_status` for many messages: each moves from its `expected` status to `status` and
     takes its own `values` (column → one value per message). Returns the rows that moved."""
     if not message_ids:
         return []
     sets, args, aliases, arguments = _per_row_columns(values, 4)
-    rows: list[Any] = await conn.fetch(
+    rows = await conn.fetch(
         f"UPDATE messages m SET status = $1{sets} "
         f"FROM unnest($2::uuid[], $3::text[]{args}) AS u(id, expected{aliases}) "
         f"WHERE m.id = u.id AND m.status = u.expected "
@@ -218,7 +276,7 @@ async def set_status_many(
         expected,
         *arguments,
     )
-    return rows
+    return [_message(r) for r in rows]
 
 
 async def update_many(
@@ -263,12 +321,12 @@ async def add_events_many(conn: Connection, events: Sequence[EventRow]) -> None:
 
 async def claim_due(
     conn: Connection, now: datetime, limit: int, lease_until: datetime
-) -> list[Any]:
+) -> list[tuple[Message, str]]:
     """The dispatcher's claim, in one statement: up to `limit` due QUEUED messages and ACCEPTED
     ones whose lease ran out (a worker died, or a retry is due), oldest due first, skipping rows
     another worker holds. Each becomes ACCEPTED with the lease `lease_until` and one more attempt;
-    the rows come back with `was`, the status they had."""
-    rows: list[Any] = await conn.fetch(
+    each comes back with `was`, the status it had."""
+    rows = await conn.fetch(
         f"""
         WITH due AS (
             SELECT id, status AS was FROM messages
@@ -285,31 +343,36 @@ async def claim_due(
         limit,
         lease_until,
     )
-    return rows
+    claimed = []
+    for row in rows:
+        values = dict(row.items())
+        was = values.pop("was")
+        claimed.append((Message(**values), was))
+    return claimed
 
 
-async def lock_scheduled_due(conn: Connection, now: datetime, limit: int) -> list[Any]:
+async def lock_scheduled_due(conn: Connection, now: datetime, limit: int) -> list[Message]:
     """SCHEDULED messages whose time has come (oldest first), locked; rows other workers hold are
     skipped."""
-    rows: list[Any] = await conn.fetch(
+    rows = await conn.fetch(
         f"SELECT {COLUMNS} FROM messages WHERE status = 'SCHEDULED' AND scheduled_at <= $1 "
         f"ORDER BY scheduled_at LIMIT $2 FOR UPDATE SKIP LOCKED",
         now,
         limit,
     )
-    return rows
+    return [_message(r) for r in rows]
 
 
-async def lock_simulated_due(conn: Connection, now: datetime, limit: int) -> list[Any]:
+async def lock_simulated_due(conn: Connection, now: datetime, limit: int) -> list[Message]:
     """Messages whose next simulated receipt is due (oldest first), locked; rows other workers
     hold are skipped."""
-    rows: list[Any] = await conn.fetch(
+    rows = await conn.fetch(
         f"SELECT {COLUMNS} FROM messages WHERE simulated_next_at <= $1 "
         f"ORDER BY simulated_next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
         now,
         limit,
     )
-    return rows
+    return [_message(r) for r in rows]
 
 
 async def release_claims(
