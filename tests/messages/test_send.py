@@ -460,21 +460,25 @@ def test_concurrent_sends_never_overdraw(live: LiveServer) -> None:
 
 def _race(live: LiveServer, key: str, count: int) -> list[httpx.Response]:
     """`count` single sends at once (to different numbers, none a simulator magic number),
-    over 16 connections (more would only wait for the pool, and be shed)."""
+    over 16 connections, each with its own Idempotency-Key. A send shed with a retryable 503
+    (the pool's wait bound, on a loaded machine) is sent again with its key, as the SDK does,
+    until it has a final answer."""
+
+    async def one(c: httpx.AsyncClient, n: int) -> httpx.Response:
+        headers = {"x-api-key": key, "Idempotency-Key": f"race-{uuid.uuid4()}"}
+        body = {"to": [f"+1415557{n + 1000:04d}"], "text": "race"}
+        deadline = time.monotonic() + 60
+        while True:
+            response = await c.post("/v3/messages", json=body, headers=headers)
+            retry = response.headers.get("x-should-retry") == "true"
+            if response.status_code != 503 or not retry or time.monotonic() > deadline:
+                return response
+            await asyncio.sleep(0.05)
 
     async def go() -> list[httpx.Response]:
         limits = httpx.Limits(max_connections=16)
         async with httpx.AsyncClient(base_url=live.base_url, timeout=60, limits=limits) as c:
-            return await asyncio.gather(
-                *(
-                    c.post(
-                        "/v3/messages",
-                        json={"to": [f"+1415557{n + 1000:04d}"], "text": "race"},
-                        headers={"x-api-key": key},
-                    )
-                    for n in range(count)
-                )
-            )
+            return await asyncio.gather(*(one(c, n) for n in range(count)))
 
     return asyncio.run(go())
 
