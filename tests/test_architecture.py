@@ -43,10 +43,6 @@ KNOWN: dict[str, int] = {}
 
 # `conn: Any` / `db: Any` parameters left, per module (#15). Only lower counts are accepted.
 UNTYPED_CONNECTIONS: dict[str, int] = {
-    "db/repos/api_keys.py": 10,
-    "db/repos/balances.py": 2,
-    "db/repos/idempotency_keys.py": 5,
-    "guards/idempotency.py": 1,
     # Providers may not import sentd.db (contract providers-no-db): the connection they hand
     # back to the inbound actions is opaque to them.
     "providers/inbound.py": 3,

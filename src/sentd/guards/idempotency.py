@@ -21,12 +21,12 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sentd.clock import Clock
 from sentd.db.database import Database
 from sentd.db.repos import idempotency_keys
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.errors.exceptions import ApiError
 
 log = logging.getLogger("sentd.idempotency")
@@ -145,7 +145,7 @@ class Idempotency:
         raise _in_flight()
 
     async def complete_in(
-        self, conn: Any, claim: Claim, status: int, headers: dict[str, str], body: bytes
+        self, conn: Connection, claim: Claim, status: int, headers: dict[str, str], body: bytes
     ) -> None:
         """Store the response inside the operation's transaction. If the claim was lost (its
         lease ran out and another request took the key), the operation must not commit."""

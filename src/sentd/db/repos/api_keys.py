@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 # NOTIFY channel: an organization's plan or limits changed (payload: the organization's id).
@@ -18,7 +19,7 @@ _COLUMNS = (
 
 
 async def insert(
-    conn: Any,
+    conn: Connection,
     *,
     customer_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -42,7 +43,7 @@ async def insert(
     )
 
 
-async def touch_active(conn: Any, digest: bytes) -> Any:
+async def touch_active(conn: Connection, digest: bytes) -> Any:
     """Mark the usable key with this digest as used now and return what authentication needs.
 
     None when no key has the digest, or it is revoked or expired, or its customer or user is gone,
@@ -65,7 +66,7 @@ async def touch_active(conn: Any, digest: bytes) -> Any:
     )
 
 
-async def list_all(conn: Any, customer_id: uuid.UUID | None = None) -> list[Any]:
+async def list_all(conn: Connection, customer_id: uuid.UUID | None = None) -> list[Any]:
     rows: list[Any] = await conn.fetch(
         f"SELECT {_COLUMNS}, u.email AS user_email "
         f"FROM api_keys k JOIN users u ON u.id = k.user_id "
@@ -76,7 +77,7 @@ async def list_all(conn: Any, customer_id: uuid.UUID | None = None) -> list[Any]
 
 
 async def revoke(
-    conn: Any,
+    conn: Connection,
     *,
     key_id: uuid.UUID | None = None,
     digest: bytes | None = None,
@@ -95,7 +96,7 @@ async def revoke(
 
 
 async def revoke_all(
-    conn: Any, *, customer_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None
+    conn: Connection, *, customer_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None
 ) -> list[bytes]:
     """Revoke every active key of a customer, or issued to a user; return their digests."""
     assert (customer_id is None) != (user_id is None)
@@ -108,27 +109,29 @@ async def revoke_all(
     return [bytes(r["key_hash"]) for r in rows]
 
 
-async def active_digests_of_user(conn: Any, user_id: uuid.UUID) -> list[bytes]:
+async def active_digests_of_user(conn: Connection, user_id: uuid.UUID) -> list[bytes]:
     rows = await conn.fetch(
         "SELECT key_hash FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL", user_id
     )
     return [bytes(r["key_hash"]) for r in rows]
 
 
-async def notify_revoked(conn: Any, digests: list[bytes]) -> None:
+async def notify_revoked(conn: Connection, digests: list[bytes]) -> None:
     """Tell every API process to drop these keys from its authentication cache. The NOTIFY is
     delivered when the transaction commits, so a rolled-back change notifies nobody."""
     for digest in digests:
         await conn.execute("SELECT pg_notify('sentd_key_revoked', $1)", digest.hex())
 
 
-async def notify_limits_changed(conn: Any, organization_id: uuid.UUID) -> None:
+async def notify_limits_changed(conn: Connection, organization_id: uuid.UUID) -> None:
     """Tell every API process to drop the cached keys of this organization (and its profiles),
     whose principals carry the old plan and limits. Delivered when the transaction commits."""
     await conn.execute("SELECT pg_notify($1, $2)", LIMITS_CHANNEL, str(organization_id))
 
 
-async def active_digests_of_organization(conn: Any, organization_id: uuid.UUID) -> list[bytes]:
+async def active_digests_of_organization(
+    conn: Connection, organization_id: uuid.UUID
+) -> list[bytes]:
     """Digests of the unrevoked keys of an organization and of its profiles."""
     rows = await conn.fetch(
         "SELECT k.key_hash FROM api_keys k JOIN customers c ON c.id = k.customer_id "
@@ -138,7 +141,7 @@ async def active_digests_of_organization(conn: Any, organization_id: uuid.UUID) 
     return [bytes(r["key_hash"]) for r in rows]
 
 
-async def is_suspended_key(conn: Any, digest: bytes) -> bool:
+async def is_suspended_key(conn: Connection, digest: bytes) -> bool:
     """Whether the key with this digest would authenticate but for its organization being
     suspended (asked only after `touch_active` found nothing)."""
     found: bool = await conn.fetchval(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 from sentd.ids import new_id
 
 
-async def get(conn: Any, scope: Scope) -> Any:
+async def get(conn: Connection, scope: Scope) -> Any:
     return await conn.fetchrow(
         "SELECT amount_micros, currency FROM balances WHERE customer_id = $1 AND livemode = $2",
         *scope.params(),
@@ -16,7 +17,7 @@ async def get(conn: Any, scope: Scope) -> Any:
 
 
 async def apply(
-    conn: Any,
+    conn: Connection,
     scope: Scope,
     *,
     amount_micros: int,
@@ -49,6 +50,7 @@ async def apply(
         )
         if row is None:
             return None
+    assert row is not None  # an upsert always returns its row
     await conn.execute(
         "INSERT INTO ledger_entries (id, customer_id, livemode, amount_micros, "
         "balance_after_micros, reason, reference) VALUES ($1, $2, $3, $4, $5, $6, $7)",

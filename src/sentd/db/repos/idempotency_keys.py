@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sentd.db.scope import Scope
+from sentd.db.types import Connection
 
 
 async def claim(
-    conn: Any,
+    conn: Connection,
     scope: Scope,
     key: str,
     *,
@@ -48,7 +49,7 @@ async def claim(
     return row is not None
 
 
-async def get(conn: Any, scope: Scope, key: str) -> Any:
+async def get(conn: Connection, scope: Scope, key: str) -> Any:
     return await conn.fetchrow(
         "SELECT method, path, state, owner_request_id, response_status, response_headers, "
         "response_body, expires_at FROM idempotency_keys "
@@ -59,7 +60,7 @@ async def get(conn: Any, scope: Scope, key: str) -> Any:
 
 
 async def complete(
-    conn: Any,
+    conn: Connection,
     scope: Scope,
     key: str,
     *,
@@ -84,7 +85,7 @@ async def complete(
     return result == "UPDATE 1"
 
 
-async def release(conn: Any, scope: Scope, key: str, *, request_id: str) -> None:
+async def release(conn: Connection, scope: Scope, key: str, *, request_id: str) -> None:
     """Forget an in-flight claim whose request ended without a stored result."""
     await conn.execute(
         "DELETE FROM idempotency_keys WHERE customer_id = $1 AND livemode = $2 AND key = $3 "
@@ -95,6 +96,6 @@ async def release(conn: Any, scope: Scope, key: str, *, request_id: str) -> None
     )
 
 
-async def delete_expired(conn: Any, now: datetime) -> int:
+async def delete_expired(conn: Connection, now: datetime) -> int:
     result: str = await conn.execute("DELETE FROM idempotency_keys WHERE expires_at <= $1", now)
     return int(result.split()[-1])
