@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +15,7 @@ from sentd.api.mutation import Mutation, mutation
 from sentd.api.pagination import PageParams, whole_list
 from sentd.api.schemas.bounds import Parameters
 from sentd.api.schemas.messages import SendBody
+from sentd.api.schemas.timestamps import Timestamp
 from sentd.api.views.messages import activities, message
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
@@ -41,7 +41,7 @@ Status = Literal[
 
 class ModifyBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    scheduled_at: datetime | None = None
+    scheduled_at: Timestamp | None = None
     text: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
     parameters: Parameters | None = None
     sandbox: bool | None = None
@@ -120,8 +120,8 @@ async def list_messages(
     status: Status | None = None,
     channel: Literal["sms", "whatsapp", "mms", "rcs"] | None = None,
     contact_id: uuid.UUID | None = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[Timestamp | None, Query(alias="from")] = None,
+    to: Timestamp | None = None,
     principal: Principal = require(Permission.MESSAGING),
     db: Database = Depends(get_db),
 ) -> Response:

@@ -13,6 +13,7 @@ from sentd.api.deps import get_db, require
 from sentd.api.envelope import ok
 from sentd.api.mutation import Mutation, mutation
 from sentd.api.pagination import PageParams
+from sentd.api.schemas.timestamps import Timestamp
 from sentd.api.schemas.voice import (
     Body,
     ParticipantAdd,
@@ -81,8 +82,8 @@ async def list_calls(
     direction: Literal["outbound", "inbound"] | None = None,
     status: CallStatus | None = None,
     number: str | None = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[Timestamp | None, Query(alias="from")] = None,
+    until: Annotated[Timestamp | None, Query(alias="to")] = None,
     principal: Principal = require(Permission.MESSAGING),
     db: Database = Depends(get_db),
 ) -> Response:

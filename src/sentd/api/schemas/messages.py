@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sentd.api.schemas.bounds import MAX_MEDIA_URLS, Name, Parameters, Url
+from sentd.api.schemas.timestamps import Timestamp
 from sentd.domain.messages import SendRequest, TemplateRef
 from sentd.phones import E164
 
@@ -70,7 +70,7 @@ class SendBody(BaseModel):
     media_urls: Annotated[list[Url], Field(max_length=MAX_MEDIA_URLS)] | None = None
     subject: Annotated[str, Field(max_length=200)] | None = None
     scheduled_at: Annotated[
-        datetime | None, Field(description="Between 1 minute and 30 days from now, with an offset")
+        Timestamp | None, Field(description="Between 1 minute and 30 days from now, with an offset")
     ] = None
     # Sender restrictions, keyed by channel: accepted, not acted on.
     channels: (
