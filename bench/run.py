@@ -84,6 +84,19 @@ def fresh_database(name: str) -> str:
     return url
 
 
+def receiver_command(port: int) -> list[str]:
+    """The local webhook receiver (bench/receiver.py: answers 200 to every POST) on `port`."""
+    return [
+        str(BIN / "uvicorn"),
+        "bench.receiver:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
 _analyzed: list[str] = []
 
 
@@ -399,15 +412,7 @@ def dispatch_and_webhooks(sampler: RssSampler) -> dict[str, Any]:
     base = f"http://127.0.0.1:{api_port}"
     with (
         process(
-            [
-                str(BIN / "uvicorn"),
-                "bench.receiver:app",
-                "--port",
-                str(hook_port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            receiver_command(hook_port),
             os.environ | {"PYTHONPATH": str(ROOT)},
             None,
         ),

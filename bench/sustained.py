@@ -79,6 +79,7 @@ from bench.run import (
     peer_ready,
     prepare_sentd,
     process,
+    receiver_command,
     say,
     sentd_env,
     wrk,
@@ -485,15 +486,7 @@ def main() -> None:
     cli(env, "migrate")
     api_port, hook_port = free_port(), free_port()
     base = f"http://127.0.0.1:{api_port}"
-    receiver = [
-        str(BIN / "uvicorn"),
-        "bench.receiver:app",
-        "--port",
-        str(hook_port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    receiver = receiver_command(hook_port)
     api_args = pinned([str(BIN / "sentd"), "serve", "--port", str(api_port), "--no-worker"])
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),

@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sentd.auth import keys as key_format
-from sentd.auth.permissions import Role
+from sentd.auth.authenticator import principal_from_row
 from sentd.auth.principal import Principal
 from sentd.config import Settings
 from sentd.db.database import Database
 from sentd.db.repos import api_keys, balances, customers, messages
 from sentd.db.scope import Scope
 from sentd.ids import new_id
-from sentd.plans import effective_limits
 from sentd.services import accounts, contacts, keys, users
 
 REQUEST_RATES = Settings.model_construct().request_rates  # the defaults
@@ -90,18 +89,7 @@ async def principal_of(conn: Any, plaintext: str) -> Principal:
     """The principal a request with this key acts as (what the authenticator builds)."""
     row = await api_keys.touch_active(conn, key_format.digest(plaintext))
     assert row is not None, "the key does not authenticate"
-    return Principal(
-        key_id=row["id"],
-        user_id=row["user_id"],
-        role=Role(row["role"]),
-        livemode=row["livemode"],
-        key_customer_id=row["customer_id"],
-        key_customer_kind=row["customer_kind"],
-        organization_id=row["organization_id"],
-        customer_id=row["customer_id"],
-        plan=row["plan"],
-        limits=effective_limits(row["plan"], row["limit_overrides"] or {}, REQUEST_RATES),
-    )
+    return principal_from_row(row, REQUEST_RATES)
 
 
 async def make_contact(conn: Any, scope: Scope, e164: str = "+14155550100") -> Any:

@@ -80,7 +80,7 @@ class Authenticator:
             if suspended:
                 raise OrganizationSuspended
             return None
-        principal = _principal(row, self._request_rates)
+        principal = principal_from_row(row, self._request_rates)
         if self._ttl_s > 0 and self._caching and generation == self._generation:
             self._cache[digest] = (now + self._ttl_s, principal, row["expires_at"])
         return principal
@@ -120,7 +120,8 @@ class Authenticator:
             self._cache.clear()
 
 
-def _principal(row: Any, request_rates: dict[str, int]) -> Principal:
+def principal_from_row(row: Any, request_rates: dict[str, int]) -> Principal:
+    """The principal a key's row (`api_keys.touch_active`) authenticates as."""
     return Principal(
         key_id=row["id"],
         user_id=row["user_id"],
