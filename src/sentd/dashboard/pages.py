@@ -20,6 +20,7 @@ from sentd.dashboard.account import invitation_url
 from sentd.dashboard.web import Context, context
 from sentd.db.scope import Scope
 from sentd.db.types import Connection
+from sentd.domain.messages import MESSAGE_STATUSES
 from sentd.errors.exceptions import ApiError
 from sentd.events.catalog import EVENT_NAMES
 from sentd.phones import normalize_e164
@@ -33,17 +34,6 @@ from sentd.services.webhooks import Webhook
 
 router = APIRouter(prefix=web.PREFIX, route_class=web.DashboardRoute, include_in_schema=False)
 PAGE_SIZE = 50
-STATUSES = (
-    "SCHEDULED",
-    "QUEUED",
-    "ACCEPTED",
-    "SENT",
-    "DELIVERED",
-    "READ",
-    "FAILED",
-    "CANCELLED",
-    "RECEIVED",
-)
 CHANNELS = ("sms", "whatsapp", "mms", "rcs")
 QUOTAS = ("contacts", "templates", "webhooks", "profiles")
 
@@ -223,7 +213,7 @@ async def messages_page(request: Request, ctx: Context = Depends(context)) -> Re
             ctx.principal.scope,
             limit=PAGE_SIZE,
             offset=_offset(page),
-            status=filters["status"] if filters["status"] in STATUSES else None,
+            status=filters["status"] if filters["status"] in MESSAGE_STATUSES else None,
             channel=filters["channel"] if filters["channel"] in CHANNELS else None,
             since=_date(filters["from"], end=False),
             until=_date(filters["to"], end=True),
@@ -237,7 +227,7 @@ async def messages_page(request: Request, ctx: Context = Depends(context)) -> Re
         total,
         page,
         filters=filters,
-        statuses=STATUSES,
+        statuses=MESSAGE_STATUSES,
         channels=CHANNELS,
     )
 

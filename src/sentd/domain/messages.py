@@ -5,6 +5,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal, get_args
+
+# A message's status, as the API shows it and filters by it.
+MessageStatus = Literal[
+    "SCHEDULED",
+    "QUEUED",
+    "ACCEPTED",
+    "SENT",
+    "DELIVERED",
+    "READ",
+    "FAILED",
+    "CANCELLED",
+    "RECEIVED",
+]
+MESSAGE_STATUSES: tuple[str, ...] = get_args(MessageStatus)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,23 +20,13 @@ from sentd.api.views.messages import activities, message
 from sentd.auth.permissions import Permission
 from sentd.auth.principal import Principal
 from sentd.db.database import Database
+from sentd.domain.messages import MessageStatus
 from sentd.errors.exceptions import ApiError
 from sentd.guards.rate_limits import Verdict
 from sentd.pricing import price_list
 from sentd.services import messages as service
 
 router = APIRouter(tags=["messages"])
-Status = Literal[
-    "SCHEDULED",
-    "QUEUED",
-    "ACCEPTED",
-    "SENT",
-    "DELIVERED",
-    "READ",
-    "FAILED",
-    "CANCELLED",
-    "RECEIVED",
-]
 
 
 class ModifyBody(BaseModel):
@@ -117,7 +107,7 @@ async def _page(db: Database, principal: Principal, page: Any, **filters: Any) -
 async def list_messages(
     request: Request,
     page: PageParams,
-    status: Status | None = None,
+    status: MessageStatus | None = None,
     channel: Literal["sms", "whatsapp", "mms", "rcs"] | None = None,
     contact_id: uuid.UUID | None = None,
     from_: Annotated[Timestamp | None, Query(alias="from")] = None,
