@@ -52,6 +52,7 @@ from sentd.guards.rate_limits import RateLimiter
 from sentd.lifeline import die_with_parent_from_env
 from sentd.metrics import forget_this_process
 from sentd.providers.setup import build_providers
+from sentd.services.send_groups import SendGroups
 from sentd.workers.runner import (
     LoopRunner,
     WorkerContext,
@@ -98,6 +99,7 @@ def create_app(
             db, clock, ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s
         )
         state.providers = build_providers(settings)
+        state.send_groups = SendGroups(db)
         state.call_commands = wiring.call_commands(db, settings, clock)
         state.maintenance = MaintenanceSwitch(db)
         await state.maintenance.start()

@@ -458,14 +458,17 @@ def test_concurrent_sends_never_overdraw(live: LiveServer) -> None:
         assert balance(client, org.test_key) == 0
 
 
-def _race(live: LiveServer, key: str, count: int) -> list[httpx.Response]:
+def _race(live: LiveServer, key: str, count: int, *, keyed: bool) -> list[httpx.Response]:
     """`count` single sends at once (to different numbers, none a simulator magic number),
-    over 16 connections, each with its own Idempotency-Key. A send shed with a retryable 503
-    (the pool's wait bound, on a loaded machine) is sent again with its key, as the SDK does,
+    over 16 connections; `keyed`, each with its own Idempotency-Key (sent alone), else without
+    (the sends of one process share transactions: `services.send_groups`). A send shed with a
+    retryable 503 (the pool's wait bound, on a loaded machine) is sent again, as the SDK does,
     until it has a final answer."""
 
     async def one(c: httpx.AsyncClient, n: int) -> httpx.Response:
-        headers = {"x-api-key": key, "Idempotency-Key": f"race-{uuid.uuid4()}"}
+        headers = {"x-api-key": key}
+        if keyed:
+            headers["Idempotency-Key"] = f"race-{uuid.uuid4()}"
         body = {"to": [f"+1415557{n + 1000:04d}"], "text": "race"}
         deadline = time.monotonic() + 60
         while True:
@@ -483,14 +486,15 @@ def _race(live: LiveServer, key: str, count: int) -> list[httpx.Response]:
     return asyncio.run(go())
 
 
+@pytest.mark.parametrize("keyed", [True, False], ids=["alone", "grouped"])
 def test_200_concurrent_sends_against_a_balance_for_150_accept_exactly_150(
-    live: LiveServer,
+    live: LiveServer, keyed: bool
 ) -> None:
     org = make_org(live, test_micros=150 * SMS_PRICE)
     set_limits(
         live, org, requests_per_minute=100_000, requests_burst=100_000, messages_per_minute=100_000
     )
-    responses = _race(live, org.test_key, 200)
+    responses = _race(live, org.test_key, 200, keyed=keyed)
     codes = [r.status_code for r in responses]
     assert codes.count(202) == 150 and codes.count(422) == 50, sorted(set(codes))
     assert {r.json()["error"]["code"] for r in responses if r.status_code == 422} == {
@@ -500,8 +504,9 @@ def test_200_concurrent_sends_against_a_balance_for_150_accept_exactly_150(
     assert customer_counts(live, org.id)["messages"] == 150
 
 
+@pytest.mark.parametrize("keyed", [True, False], ids=["alone", "grouped"])
 def test_200_concurrent_sends_against_a_daily_quota_of_150_accept_exactly_150(
-    live: LiveServer,
+    live: LiveServer, keyed: bool
 ) -> None:
     org = make_org(live, test_micros=1000 * SMS_PRICE)
     set_limits(
@@ -512,7 +517,7 @@ def test_200_concurrent_sends_against_a_daily_quota_of_150_accept_exactly_150(
         messages_per_minute=100_000,
         messages_per_day=150,
     )
-    responses = _race(live, org.test_key, 200)
+    responses = _race(live, org.test_key, 200, keyed=keyed)
     codes = [r.status_code for r in responses]
     assert codes.count(202) == 150 and codes.count(422) == 50, sorted(set(codes))
     assert {r.json()["error"]["code"] for r in responses if r.status_code == 422} == {

@@ -62,6 +62,12 @@ class Mutation:
     def scope(self) -> Scope:
         return self.principal.scope
 
+    @property
+    def answer_is_its_own(self) -> bool:
+        """With an `Idempotency-Key` (its answer is stored with its writes) or in sandbox mode
+        (rolled back), the operation needs a transaction of its own."""
+        return self._claim is not None or self.sandbox
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
         claim = self._claim

@@ -172,6 +172,40 @@ def _no_provider(providers: Providers, channels: set[str]) -> ApiError:
     return ApiError("PROVIDER_003", {"channel": [providers.why_none(c) for c in sorted(channels)]})
 
 
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What planning a send reads, in one query (`sends.context`): the customer's row (who
+    pays) or None, the webhooks that may take its events, its contacts among the recipients by
+    E.164, and the template the send names (its row, or None)."""
+
+    customer: Any
+    subscribers: list[Any]
+    known: dict[str, Any]
+    template_row: dict[str, Any] | None
+
+
+async def read_context(
+    conn: Connection, principal: Principal, numbers: list[str], template: TemplateRef | None
+) -> Context:
+    """The `Context` of sends of `principal` to `numbers` naming `template`."""
+    customer, subscribers, known, template_row = await sends.context(
+        conn,
+        principal.customer_id,
+        principal.organization_id,
+        principal.livemode,
+        numbers,
+        template_id=template.id if template else None,
+        template_name=template.name if template else None,
+    )
+    return Context(customer, subscribers, known, template_row)
+
+
+def check_shape(body: SendRequest, now: datetime) -> list[str]:
+    """Refuse a request whose fields contradict each other; returns its distinct recipients."""
+    _check_shape(body, now)
+    return [number for _, number in _unique(body.to)]
+
+
 async def plan(
     conn: Connection,
     principal: Principal,
@@ -180,27 +214,34 @@ async def plan(
     now: datetime,
     providers: Providers,
     prices: dict[str, Any],
-) -> tuple[Any, list[Planned], tuple[Any, list[Any]]]:
+) -> tuple[Any, list[Planned], Context]:
     """Validate and gate the whole request; nothing is written. Returns the template, the
-    messages to create, and what accepting them needs of the customer (its row, the webhooks
-    that may take its events), read with the recipients' contacts and the template in one
-    query.
+    messages to create, and the `Context` it was planned in."""
+    context = await read_context(conn, principal, check_shape(body, now), body.template)
+    template, planned = plan_in(
+        context, principal, body, now=now, providers=providers, prices=prices
+    )
+    return template, planned, context
+
+
+def plan_in(
+    context: Context,
+    principal: Principal,
+    body: SendRequest,
+    *,
+    now: datetime,
+    providers: Providers,
+    prices: dict[str, Any],
+) -> tuple[Any, list[Planned]]:
+    """Plan a request whose shape was checked (`check_shape`) in a `Context` read for its
+    recipients and template: the template and the messages to create, or the refusal.
 
     A channel without a live provider refuses the whole request with `PROVIDER_003`, before any
     recipient is judged: a channel the request names, or SMS when auto-detection ("sent") falls
     back to it. Auto-detection only picks a channel that has a provider."""
-    _check_shape(body, now)
     recipients = _unique(body.to)
     named_template = body.template
-    customer, subscribers, known, template_row = await sends.context(
-        conn,
-        principal.customer_id,
-        principal.organization_id,
-        principal.livemode,
-        [n for _, n in recipients],
-        template_id=named_template.id if named_template else None,
-        template_name=named_template.name if named_template else None,
-    )
+    known, template_row = context.known, context.template_row
     template = None
     if named_template is not None:
         if template_row is None:
@@ -270,7 +311,7 @@ async def plan(
         raise ApiError("BUSINESS_005", not_approved)
     if unavailable:
         raise ApiError("BUSINESS_007", unavailable)
-    return template, planned, (customer, subscribers)
+    return template, planned
 
 
 def _over_quota(limit: int, sent_today: int, adding: int) -> ApiError:
@@ -322,21 +363,29 @@ class Charge:
         )
 
 
-async def accept(
-    conn: Connection,
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """An accepted send before it is written: its rows (`sends.insert_messages`), its charge
+    (the final statement of its transaction) and the answer's data."""
+
+    writes: sends.MessageWrites
+    charge: Charge
+    data: dict[str, Any]
+
+
+def accept(
     principal: Principal,
     body: SendRequest,
     template: Any,
     planned: list[Planned],
-    context: tuple[Any, list[Any]],
+    context: Context,
     *,
     now: datetime,
     request_id: str,
-) -> tuple[dict[str, Any], Charge]:
-    """Write the messages, their first events and webhook events; returns the response data and
-    the charge, the transaction's final statement."""
-    customer, subscribers = context
-    funding = funding_scopes(customer, principal.livemode)
+) -> Acceptance:
+    """The messages, their first events and webhook events, the charge and the answer of a
+    planned send; nothing is written yet."""
+    funding = funding_scopes(context.customer, principal.livemode)
     scheduled = body.scheduled_at is not None
     status = "SCHEDULED" if scheduled else "QUEUED"
     rows: list[dict[str, Any]] = []
@@ -384,7 +433,7 @@ async def accept(
     new_infos = [describe(n) for n in new_numbers]
     live = principal.livemode
     webhook_events = prepare(
-        subscribers,
+        context.subscribers,
         customer_id=principal.customer_id,
         livemode=principal.livemode,
         events=[
@@ -397,8 +446,7 @@ async def accept(
         ],
         now=now,
     )
-    await sends.insert_messages(
-        conn,
+    writes = sends.MessageWrites(
         shared,
         rows,
         [f"{description}; channel: {item.why}" for item in planned],
@@ -442,7 +490,7 @@ async def accept(
     }
     if body.scheduled_at is not None:
         data["scheduled_at"] = body.scheduled_at.astimezone(tz=None).isoformat()
-    return data, charge
+    return Acceptance(writes, charge, data)
 
 
 async def send(
@@ -464,11 +512,12 @@ async def send(
     )
     if admit is not None:
         await admit(len(planned))
-    data, charge = await accept(
-        conn, principal, request, template, planned, context, now=env.now, request_id=reference
+    accepted = accept(
+        principal, request, template, planned, context, now=env.now, request_id=reference
     )
-    unit.commit_with(charge)
-    return data
+    await sends.insert_messages(conn, accepted.writes)
+    unit.commit_with(accepted.charge)
+    return accepted.data
 
 
 async def modify(

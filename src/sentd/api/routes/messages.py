@@ -59,17 +59,23 @@ async def send_message(
             request.state.response_headers.update(verdict.headers())
             raise _messages_refusal(verdict, size)
 
-    async with m.transaction() as conn:
-        data = await service.send(
-            conn,
-            m,
-            m.principal,
-            body.to_input(),
-            env,
-            reference=request_id_of(request),
-            admit=admit,
-        )
-        return await m.respond(data, 202)
+    if m.answer_is_its_own:
+        # Sent alone: its stored answer (Idempotency-Key) or its rollback (sandbox) is its own.
+        async with m.transaction() as conn:
+            data = await service.send(
+                conn,
+                m,
+                m.principal,
+                body.to_input(),
+                env,
+                reference=request_id_of(request),
+                admit=admit,
+            )
+            return await m.respond(data, 202)
+    data = await state.send_groups.send(
+        m.principal, body.to_input(), env, reference=request_id_of(request), admit=admit
+    )
+    return ok(request, data, 202)
 
 
 def _messages_refusal(verdict: Verdict, size: int) -> ApiError:

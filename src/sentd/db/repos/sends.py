@@ -11,6 +11,7 @@ PostgreSQL runs the two.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -91,27 +92,43 @@ _PARAMS = Params()
 _INSERT = _insert_sql(_PARAMS)
 
 
-async def insert_messages(
-    conn: Connection,
-    shared: dict[str, Any],
-    messages: list[dict[str, Any]],
-    descriptions: list[str],
-    new_contacts: tuple[Scope, list[PhoneInfo], list[list[str]]],
-    batch: events.EventBatch,
-) -> None:
-    """In one statement: the contacts of `new_contacts` (a message whose `contact_id` is None
-    gets its number's), the messages with the `shared` values and their own (`id`,
-    `contact_id`, `channel`, …), each one's first status event with its description, and the
-    batch of webhook events."""
-    values: dict[str, Any] = {
-        f"m.{name}": [encode_json(m[name]) if cast == "jsonb" else m[name] for m in messages]
-        for name, cast in _PER_MESSAGE
-    }
-    values.update((f"s.{name}", shared[name]) for name, _ in _SHARED)
-    values["descriptions"] = descriptions
-    values.update(contacts.insert_many_values(*new_contacts))
-    values.update(batch.values())
-    await conn.execute(_INSERT, *_PARAMS.bind(values))
+@dataclass(frozen=True, slots=True)
+class MessageWrites:
+    """What `insert_messages` writes for one send: the contacts of `new_contacts` (a message
+    whose `contact_id` is None gets its number's), the messages with the `shared` values and
+    their own (`id`, `contact_id`, `channel`, …), each one's first status event with its
+    description, and the batch of webhook events."""
+
+    shared: dict[str, Any]
+    messages: list[dict[str, Any]]
+    descriptions: list[str]
+    new_contacts: tuple[Scope, list[PhoneInfo], list[list[str]]]
+    batch: events.EventBatch
+
+    def arguments(self) -> list[Any]:
+        values: dict[str, Any] = {
+            f"m.{name}": [
+                encode_json(m[name]) if cast == "jsonb" else m[name] for m in self.messages
+            ]
+            for name, cast in _PER_MESSAGE
+        }
+        values.update((f"s.{name}", self.shared[name]) for name, _ in _SHARED)
+        values["descriptions"] = self.descriptions
+        values.update(contacts.insert_many_values(*self.new_contacts))
+        values.update(self.batch.values())
+        return _PARAMS.bind(values)
+
+
+async def insert_messages(conn: Connection, writes: MessageWrites) -> None:
+    """Write one send in one statement."""
+    await conn.execute(_INSERT, *writes.arguments())
+
+
+async def insert_many_messages(conn: Connection, sends: list[MessageWrites]) -> None:
+    """Write several sends of one customer, one statement each, in one round trip (asyncpg
+    pipelines `executemany`). A number two of them add as a new contact becomes one contact:
+    the second statement finds the first's row (`contacts.insert_many_cte`)."""
+    await conn.executemany(_INSERT, [writes.arguments() for writes in sends])
 
 
 # $1 the customer, $2 the mode, $3 its organization (the numbering of `templates.VISIBLE`),

@@ -1,0 +1,234 @@
+"""Group commit: concurrent sends of one customer in one process share one transaction.
+
+A send alone pays for a transaction of its own: a connection, the context query, the insert,
+the charge and a COMMIT (a WAL flush) — and the charge holds the organization's counter and
+balance rows until that COMMIT is on disk, so the organization's sends queue behind each other.
+`SendGroups.send` runs sends that arrive while an earlier group of the same customer is being
+written as one group:
+
+* one context query for all their recipients (`messages.read_context`);
+* each send planned and gated on its own (`messages.plan_in`, the caller's `admit`): a send
+  refused there gets its own refusal and leaves the group, its neighbours go on;
+* one transaction: every send's insert in one round trip (`sends.insert_many_messages`), and
+  every send's charge, each with its own ledger entry, as the final statement with the COMMIT.
+
+Nobody gets an answer before the group's COMMIT. When one charge of the group is refused (the
+quota or the balance would run out inside the group) nothing was committed: each send of the
+group then runs alone, in arrival order of their transactions, so each gets exactly the answer
+it would have had alone, and the count and the balance stay exact. A send alone in its group
+runs exactly as `messages.send` does.
+
+Sends only join a group when their answer is theirs alone to give: with an `Idempotency-Key`
+(the stored answer is written in the send's own transaction) or in sandbox mode (rolled back)
+the caller runs `messages.send` itself. Members of a group share the customer, the mode and the
+template they name; the group does not wait for company — it takes whoever queued while the
+previous group ran, at most `max_sends`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sentd.auth.principal import Principal
+from sentd.db.database import Database
+from sentd.db.final_statement import transaction
+from sentd.db.repos import sends
+from sentd.db.types import Connection
+from sentd.domain.messages import SendRequest
+from sentd.errors.exceptions import ApiError
+from sentd.services import messages
+from sentd.services.messages import Acceptance, Admit, Charge, Environment
+
+log = logging.getLogger(__name__)
+
+# (customer, mode, template id, template name): what one context query can serve.
+GroupKey = tuple[uuid.UUID, bool, uuid.UUID | None, str | None]
+
+
+@dataclass(eq=False)
+class _Send:
+    principal: Principal
+    request: SendRequest
+    env: Environment
+    reference: str
+    admit: Admit | None
+    answer: asyncio.Future[dict[str, Any]]
+    numbers: list[str] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    """One charge of a group was refused: nothing of the group was committed."""
+
+
+class _GroupCharge:
+    """The final statement of a group: each send's charge (`sentd_charge`) in order."""
+
+    def __init__(self, charges: list[Charge]) -> None:
+        self.sql = ";\n".join(charge.sql for charge in charges)
+
+    async def refusal(self, conn: Connection, code: str) -> ApiError:
+        raise _Refused(code)
+
+
+class SendGroups:
+    """The groups of one process (see the module's docstring)."""
+
+    def __init__(self, db: Database, *, max_sends: int = 64) -> None:
+        self._db = db
+        self._max_sends = max_sends
+        self._waiting: dict[GroupKey, list[_Send]] = {}
+        self._writing: set[GroupKey] = set()
+        self._writers: set[asyncio.Task[None]] = set()
+
+    async def send(
+        self,
+        principal: Principal,
+        request: SendRequest,
+        env: Environment,
+        *,
+        reference: str,
+        admit: Admit | None = None,
+    ) -> dict[str, Any]:
+        """Send `request` as `messages.send` would in a transaction of its own, its answer given
+        once it is committed; `admit` gates it once it is planned (it raises to refuse)."""
+        template = request.template
+        key: GroupKey = (
+            principal.customer_id,
+            principal.livemode,
+            template.id if template else None,
+            template.name if template else None,
+        )
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        queue = self._waiting.setdefault(key, [])
+        queue.append(_Send(principal, request, env, reference, admit, answer))
+        if key not in self._writing:
+            self._writing.add(key)
+            writer = asyncio.create_task(self._write_groups(key))
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
+        # The group goes on if this caller goes away: what it writes is committed either way.
+        return await asyncio.shield(answer)
+
+    async def _write_groups(self, key: GroupKey) -> None:
+        """Write the queue of `key` group after group until it is empty."""
+        try:
+            while queue := self._waiting.get(key):
+                group, rest = queue[: self._max_sends], queue[self._max_sends :]
+                if rest:
+                    self._waiting[key] = rest
+                else:
+                    del self._waiting[key]
+                try:
+                    await self._write(group)
+                except BaseException as error:  # every caller hears of it
+                    for member in group:
+                        _fail(member, error)
+                    if not isinstance(error, Exception):
+                        raise
+        finally:
+            # No await between the empty queue and this: a send queued later starts a writer.
+            self._writing.discard(key)
+            for member in self._waiting.pop(key, []):  # only when the writer itself failed
+                _fail(member, asyncio.CancelledError())
+
+    async def _write(self, group: list[_Send]) -> None:
+        if len(group) == 1:
+            await self._alone(group[0], group[0].admit)
+            return
+        planned = await self._plan(group)
+        if not planned:
+            return
+        try:
+            async with transaction(self._db) as unit:
+                await sends.insert_many_messages(unit.conn, [a.writes for _, a in planned])
+                unit.commit_with(_GroupCharge([a.charge for _, a in planned]))
+        except _Refused:
+            # Somewhere in the group the quota or a balance ran out: each alone, in order (they
+            # were admitted already).
+            for member, _ in planned:
+                await self._alone(member, None)
+            return
+        for member, accepted in planned:
+            _answer(member, accepted.data)
+
+    async def _plan(self, group: list[_Send]) -> list[tuple[_Send, Acceptance]]:
+        """Check, plan and admit each send of the group; the refused get their refusal."""
+        checked: list[_Send] = []
+        for member in group:
+            try:
+                member.numbers = messages.check_shape(member.request, member.env.now)
+            except Exception as error:
+                _fail(member, error)
+            else:
+                checked.append(member)
+        if not checked:
+            return []
+        first = checked[0]
+        numbers = list(dict.fromkeys(n for member in checked for n in member.numbers))
+        async with self._db.connection() as conn:
+            context = await messages.read_context(
+                conn, first.principal, numbers, first.request.template
+            )
+        planned: list[tuple[_Send, Acceptance]] = []
+        admitted = await asyncio.gather(
+            *(self._plan_one(member, context) for member in checked), return_exceptions=True
+        )
+        for member, outcome in zip(checked, admitted, strict=True):
+            if isinstance(outcome, BaseException):
+                _fail(member, outcome)
+            else:
+                planned.append((member, outcome))
+        return planned
+
+    async def _plan_one(self, member: _Send, context: messages.Context) -> Acceptance:
+        env = member.env
+        template, planned = messages.plan_in(
+            context,
+            member.principal,
+            member.request,
+            now=env.now,
+            providers=env.providers,
+            prices=env.prices,
+        )
+        if member.admit is not None:
+            await member.admit(len(planned))
+        return messages.accept(
+            member.principal,
+            member.request,
+            template,
+            planned,
+            context,
+            now=env.now,
+            request_id=member.reference,
+        )
+
+    async def _alone(self, member: _Send, admit: Admit | None) -> None:
+        try:
+            async with transaction(self._db) as unit:
+                data = await messages.send(
+                    unit.conn,
+                    unit,
+                    member.principal,
+                    member.request,
+                    member.env,
+                    reference=member.reference,
+                    admit=admit,
+                )
+        except Exception as error:
+            _fail(member, error)
+        else:
+            _answer(member, data)
+
+
+def _answer(member: _Send, data: dict[str, Any]) -> None:
+    if not member.answer.done():
+        member.answer.set_result(data)
+
+
+def _fail(member: _Send, error: BaseException) -> None:
+    if not member.answer.done():
+        member.answer.set_exception(error)

@@ -1,0 +1,200 @@
+"""Group commit (`SendGroups`) on the database alone: concurrent sends of one customer share a
+transaction, each with its own answer, refusal, ledger entry and count; a charge refused inside
+a group sends each member alone, so the balance and the quota stay exact."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sentd.auth.principal import Principal
+from sentd.config import Settings
+from sentd.db.database import Database
+from sentd.db.repos import balances
+from sentd.domain.messages import SendRequest
+from sentd.errors.exceptions import ApiError
+from sentd.pricing import price_list
+from sentd.providers.registry import Providers
+from sentd.services.messages import Admit, Environment
+from sentd.services.send_groups import SendGroups
+from tests.db.test_send_statement import SMS_PRICE, organization, run
+
+
+def environment() -> Environment:
+    settings = Settings()
+    return Environment(
+        now=datetime.now(UTC),
+        providers=Providers(settings),
+        prices=price_list(settings.pricing_file),
+    )
+
+
+async def send_all(
+    groups: SendGroups,
+    sends: list[tuple[Principal, SendRequest]],
+    admit: Admit | None = None,
+) -> list[dict[str, Any] | BaseException]:
+    """The sends at once, as concurrent requests of one process would make them; each one's
+    answer or refusal, in order."""
+    env = environment()
+    return await asyncio.gather(
+        *(
+            groups.send(p, request, env, reference=f"req-{n}", admit=admit)
+            for n, (p, request) in enumerate(sends)
+        ),
+        return_exceptions=True,
+    )
+
+
+def sms(*to: str) -> SendRequest:
+    return SendRequest(to=list(to), channel=["sms"], text="Hello")
+
+
+async def transactions_of(db: Database, principal: Principal) -> int:
+    """How many transactions wrote the customer's messages (rows one transaction inserts share
+    their xmin)."""
+    async with db.connection() as conn:
+        count: int = await conn.fetchval(
+            "SELECT count(DISTINCT xmin::text) FROM messages WHERE customer_id = $1",
+            principal.customer_id,
+        )
+    return count
+
+
+async def ledger(db: Database, principal: Principal) -> list[tuple[str, int]]:
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT reference, amount_micros FROM ledger_entries "
+            "WHERE customer_id = $1 AND reason = 'messages' ORDER BY reference",
+            principal.customer_id,
+        )
+    return [(r["reference"], r["amount_micros"]) for r in rows]
+
+
+async def balance(db: Database, principal: Principal) -> int:
+    async with db.connection() as conn:
+        row = await balances.get(conn, principal.scope)
+    assert row is not None
+    return int(row["amount_micros"])
+
+
+def test_concurrent_sends_share_one_transaction_each_with_its_own_answer(
+    database_url: str,
+) -> None:
+    async def test(db: Database) -> None:
+        principal = await organization(db, 10 * SMS_PRICE)
+        other = await organization(db, 10 * SMS_PRICE)
+        groups = SendGroups(db)
+        numbers = [f"+1415555{n:04d}" for n in range(4)]
+        answers = await send_all(
+            groups,
+            [(principal, sms(number)) for number in numbers] + [(other, sms("+14155559999"))],
+        )
+        assert [a["recipients"][0]["to"] for a in answers if isinstance(a, dict)] == [
+            *numbers,
+            "+14155559999",
+        ]
+        assert await transactions_of(db, principal) == 1
+        assert await transactions_of(db, other) == 1  # another customer: a group of its own
+        assert await ledger(db, principal) == [(f"req-{n}", -SMS_PRICE) for n in range(4)]
+        assert await balance(db, principal) == 6 * SMS_PRICE
+        async with db.connection() as conn:
+            counted = await conn.fetchval(
+                "SELECT count FROM daily_message_counts WHERE organization_id = $1",
+                principal.organization_id,
+            )
+        assert counted == 4
+
+    run(database_url, test)
+
+
+def test_a_refused_send_leaves_its_group_and_its_neighbours_are_sent(database_url: str) -> None:
+    async def test(db: Database) -> None:
+        principal = await organization(db, 10 * SMS_PRICE)
+        admitted: list[int] = []
+
+        async def admit(size: int) -> None:
+            admitted.append(size)
+            if size == 3:
+                raise ApiError("BUSINESS_002", {"messages_per_minute": ["Too many"]})
+
+        answers = await send_all(
+            SendGroups(db),
+            [
+                (principal, sms("+14155550201")),
+                (principal, SendRequest(to=["+14155550202"], channel=["sms"])),  # no body
+                (principal, sms("+14155550203", "+14155550204", "+14155550205")),
+                (principal, sms("+14155550206", "+14155550201")),  # a number a neighbour adds
+            ],
+            admit,
+        )
+        assert isinstance(answers[0], dict) and isinstance(answers[3], dict)
+        assert isinstance(answers[1], ApiError) and answers[1].code == "VALIDATION_001"
+        assert isinstance(answers[2], ApiError) and answers[2].code == "BUSINESS_002"
+        assert sorted(admitted) == [1, 2, 3]  # each planned send once; the shapeless never
+        assert await transactions_of(db, principal) == 1
+        assert await balance(db, principal) == 7 * SMS_PRICE
+        async with db.connection() as conn:
+            contacts = await conn.fetch(
+                "SELECT phone_e164 FROM contacts WHERE customer_id = $1 ORDER BY 1",
+                principal.customer_id,
+            )
+        assert [c["phone_e164"] for c in contacts] == ["+14155550201", "+14155550206"]
+
+    run(database_url, test)
+
+
+def test_a_balance_that_runs_out_inside_a_group_accepts_exactly_what_it_covers(
+    database_url: str,
+) -> None:
+    async def test(db: Database) -> None:
+        principal = await organization(db, 3 * SMS_PRICE)
+        admitted: list[int] = []
+
+        async def admit(size: int) -> None:
+            admitted.append(size)
+
+        answers = await send_all(
+            SendGroups(db), [(principal, sms(f"+1415555030{n}")) for n in range(5)], admit
+        )
+        codes = [a.code if isinstance(a, ApiError) else 202 for a in answers]
+        assert codes == [202, 202, 202, "BUSINESS_003", "BUSINESS_003"]
+        assert admitted == [1] * 5  # admitted once, not again when sent alone
+        assert await balance(db, principal) == 0
+        assert await ledger(db, principal) == [(f"req-{n}", -SMS_PRICE) for n in range(3)]
+
+    run(database_url, test)
+
+
+def test_a_daily_quota_that_runs_out_inside_a_group_accepts_exactly_what_it_allows(
+    database_url: str,
+) -> None:
+    async def test(db: Database) -> None:
+        principal = await organization(db, 100 * SMS_PRICE)  # 5 messages a day (LIMITS)
+        answers = await send_all(
+            SendGroups(db), [(principal, sms(f"+1415555040{n}")) for n in range(7)]
+        )
+        codes = [a.code if isinstance(a, ApiError) else 202 for a in answers]
+        assert codes == [202] * 5 + ["BUSINESS_008"] * 2
+        assert await balance(db, principal) == 95 * SMS_PRICE
+        async with db.connection() as conn:
+            messages = await conn.fetchval(
+                "SELECT count(*) FROM messages WHERE customer_id = $1", principal.customer_id
+            )
+        assert messages == 5
+
+    run(database_url, test)
+
+
+def test_sends_queued_behind_a_group_form_the_next_one(database_url: str) -> None:
+    async def test(db: Database) -> None:
+        principal = await organization(db, 100 * SMS_PRICE)
+        groups = SendGroups(db, max_sends=2)
+        answers = await send_all(groups, [(principal, sms(f"+1415555050{n}")) for n in range(5)])
+        ids = {uuid.UUID(a["recipients"][0]["message_id"]) for a in answers if isinstance(a, dict)}
+        assert len(ids) == 5
+        assert await transactions_of(db, principal) == 3  # 2 + 2 + 1
+
+    run(database_url, test)
