@@ -16,6 +16,7 @@ and BENCHMARKS.md.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -59,6 +60,8 @@ JASMIN_RUN_DIR = Path(
     os.environ.get("JASMIN_RUN_DIR", Path(tempfile.gettempdir()) / "sentd-peer-jasmin")
 )
 PEER_ROUNDS = int(os.environ.get("BENCH_PEER_ROUNDS", "3"))
+# API processes for the peer rounds' second sentd figure: one per core unless told.
+API_WORKERS = int(os.environ.get("BENCH_API_WORKERS", str(os.cpu_count() or 1)))
 
 
 def say(text: str) -> None:
@@ -524,48 +527,61 @@ def jasmin_running() -> Iterator[None]:
 
 
 def peer_rounds() -> dict[str, Any]:
-    """Interleaved rounds: Jasmin's accept, then sentd's single and batch accept, PEER_ROUNDS
-    times, on the same machine with the same wrk shape. The figure of record is the median of
-    the rounds' ratios (sentd / Jasmin), not the absolute rates."""
+    """Interleaved rounds: Jasmin's accept, then sentd's single accept with one API process and
+    with one per core (`sentd serve --workers N`, what docs/deployment.md recommends), then its
+    batch accept, PEER_ROUNDS times, on the same machine with the same wrk shape. The figures of
+    record are the medians of the rounds' ratios (sentd / Jasmin), not the absolute rates."""
     database = fresh_database("sentd_bench_peer")
     env = sentd_env(SENTD_DATABASE_URL=database, SENTD_REDIS_URL=REDIS_URL)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    ports = {workers: free_port() for workers in sorted({1, API_WORKERS})}
     cli(env, "migrate")
     rounds: list[dict[str, Any]] = []
-    with (
-        process(
-            [str(BIN / "sentd"), "serve", "--port", str(port), "--no-worker"],
-            env,
-            f"{base}/health/ready",
-        ),
-        jasmin_running(),
-    ):
-        bench_env = prepare_sentd(env, base)
-        url = f"{base}/v3/messages"
-        wrk(url, "single", bench_env, WARMUP)
+    with contextlib.ExitStack() as servers:
+        for workers, port in ports.items():
+            servers.enter_context(
+                process(
+                    [
+                        *(str(BIN / "sentd"), "serve", "--port", str(port), "--no-worker"),
+                        *(("--workers", str(workers)) if workers > 1 else ()),
+                    ],
+                    env,
+                    f"http://127.0.0.1:{port}/health/ready",
+                )
+            )
+        servers.enter_context(jasmin_running())
+        urls = {w: f"http://127.0.0.1:{port}/v3/messages" for w, port in ports.items()}
+        bench_env = prepare_sentd(env, f"http://127.0.0.1:{ports[1]}")
+        for url in urls.values():
+            wrk(url, "single", bench_env, WARMUP)
         for n in range(PEER_ROUNDS):
             peer = jasmin_run()
-            single = wrk(url, "single", bench_env, DURATION)
-            batch = wrk(url, "batch", bench_env, DURATION)
+            single = wrk(urls[1], "single", bench_env, DURATION)
+            scaled = wrk(urls[API_WORKERS], "single", bench_env, DURATION)
+            batch = wrk(urls[API_WORKERS], "batch", bench_env, DURATION)
             batch_msgs = batch["ok_per_s"] * 100
             round_ = {
                 "jasmin": peer,
                 "single": single,
+                "single_scaled": scaled,
                 "batch": batch,
                 "single_ratio": single["ok_per_s"] / peer["ok_per_s"],
+                "scaled_ratio": scaled["ok_per_s"] / peer["ok_per_s"],
                 "batch_ratio": batch_msgs / peer["ok_per_s"],
             }
             say(
                 f"peer round {n + 1}: Jasmin {peer['ok_per_s']:,.0f} req/s (p99 "
-                f"{peer['p99_ms']} ms); sentd {single['ok_per_s']:,.0f} msg/s (p99 "
-                f"{single['p99_ms']} ms) = {round_['single_ratio']:.2f}x; batch "
-                f"{batch_msgs:,.0f} msg/s = {round_['batch_ratio']:.2f}x"
+                f"{peer['p99_ms']} ms); sentd 1 process {single['ok_per_s']:,.0f} msg/s (p99 "
+                f"{single['p99_ms']} ms) = {round_['single_ratio']:.2f}x; {API_WORKERS} "
+                f"processes {scaled['ok_per_s']:,.0f} msg/s (p99 {scaled['p99_ms']} ms) = "
+                f"{round_['scaled_ratio']:.2f}x; batch {batch_msgs:,.0f} msg/s = "
+                f"{round_['batch_ratio']:.2f}x"
             )
             rounds.append(round_)
     return {
+        "api_workers": API_WORKERS,
         "rounds": rounds,
         "single_ratio_median": median(rounds, "single_ratio"),
+        "scaled_ratio_median": median(rounds, "scaled_ratio"),
         "batch_ratio_median": median(rounds, "batch_ratio"),
     }
 
@@ -778,22 +794,29 @@ def write_markdown(report: dict[str, Any]) -> None:
 def peer_markdown(peer: dict[str, Any] | None) -> list[str]:
     if not peer:
         return []
+    workers = peer["api_workers"]
+
+    def rate(run: dict[str, Any], factor: int = 1) -> str:
+        return f"{run['ok_per_s'] * factor:,.0f}/s, p99 {run['p99_ms']:.0f} ms"
+
     rows = [
-        f"| {n} | {r['jasmin']['ok_per_s']:,.0f} req/s, p99 {r['jasmin']['p99_ms']:.0f} ms "
-        f"| {r['single']['ok_per_s']:,.0f} msg/s, p99 {r['single']['p99_ms']:.0f} ms "
-        f"| {r['single_ratio']:.2f} | {r['batch']['ok_per_s'] * 100:,.0f} msg/s "
-        f"| {r['batch_ratio']:.2f} |"
+        f"| {n} | {rate(r['jasmin'])} | {rate(r['single'])} | {r['single_ratio']:.2f} "
+        f"| {rate(r['single_scaled'])} | {r['scaled_ratio']:.2f} "
+        f"| {rate(r['batch'], 100)} | {r['batch_ratio']:.2f} |"
         for n, r in enumerate(peer["rounds"], 1)
     ]
     return [
         "## Against the peer (Jasmin 0.11.1 `GET /send`, quiet), interleaved rounds",
         "",
-        "| round | Jasmin | sentd accept, 1 recipient | ratio | sentd, 100 recipients | ratio |",
-        "|---|---|---|---|---|---|",
+        f"| round | Jasmin | sentd accept, 1 recipient, 1 API process | ratio | the same, "
+        f"{workers} API processes | ratio | sentd, 100 recipients ({workers} processes), msg/s "
+        "| ratio |",
+        "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
-        f"Median ratios: single {peer['single_ratio_median']:.2f}x, "
-        f"batch {peer['batch_ratio_median']:.2f}x Jasmin's single-request rate.",
+        f"Median ratios: single {peer['single_ratio_median']:.2f}x with one API process, "
+        f"{peer['scaled_ratio_median']:.2f}x with {workers}; batch "
+        f"{peer['batch_ratio_median']:.2f}x Jasmin's single-request rate.",
         "",
     ]
 

@@ -6,8 +6,9 @@ over a long accept load (the soak).
     BENCH_SUSTAINED_WINDOW_S=15 BENCH_SOAK_S=60 .venv/bin/python -m bench.sustained   # quick
 
 What runs, all on this machine: a fresh database on the external PostgreSQL (BENCH_DATABASE_URL's
-server) and Redis, one `sentd serve --no-worker` and one `sentd worker` process (pinned together to
-BENCH_SUSTAINED_CPUS, default `0,1`, when the machine has more cores), a webhook receiver that
+server) and Redis, one `sentd serve --no-worker` (with `--workers BENCH_SUSTAINED_API_WORKERS`,
+default 1) and one `sentd worker` process (pinned together to BENCH_SUSTAINED_CPUS, default
+`0,1`, when the machine has more cores), a webhook receiver that
 answers 200 (`bench/receiver.py`) subscribed to each message's `sent` and `delivered` events
 (BENCH_SUSTAINED_EVENTS), and an open-loop load generator (`generate` below: asyncio and aiohttp
 in a process of its own; wrk cannot hold a fixed rate and wrk2 is not packaged) that starts
@@ -97,6 +98,8 @@ GEN_CONNECTIONS = int(os.environ.get("BENCH_SUSTAINED_CONNECTIONS", "64"))
 DRAIN_MAX_S = int(os.environ.get("BENCH_SUSTAINED_DRAIN_MAX_S", "180"))
 SOAK_S = int(os.environ.get("BENCH_SOAK_S", "300"))
 SOAK_LOAD = os.environ.get("BENCH_SOAK_LOAD", "sustained")
+# API processes (`sentd serve --workers N`); the worker loops run in one `sentd worker` beside.
+API_WORKERS = int(os.environ.get("BENCH_SUSTAINED_API_WORKERS", "1"))
 MAX_OUTSTANDING = 4000  # requests in flight the generator allows before it counts one dropped
 ACCEPTED_SHARE = 0.97  # of the offered requests, answered 2xx in time, for a rate to hold
 GRACE_S = 1.0  # "in time": answered by the end of the window and this much after
@@ -487,11 +490,17 @@ def main() -> None:
     api_port, hook_port = free_port(), free_port()
     base = f"http://127.0.0.1:{api_port}"
     receiver = receiver_command(hook_port)
-    api_args = pinned([str(BIN / "sentd"), "serve", "--port", str(api_port), "--no-worker"])
+    api_args = pinned(
+        [
+            *(str(BIN / "sentd"), "serve", "--port", str(api_port), "--no-worker"),
+            *(("--workers", str(API_WORKERS)) if API_WORKERS > 1 else ()),
+        ]
+    )
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": {"cores": os.cpu_count(), "load_avg_at_start": os.getloadavg()},
         "settings": {
+            "api_workers": API_WORKERS,
             "window_s": WINDOW_S,
             "start_rate": START_RATE,
             "steps": STEPS,

@@ -43,6 +43,12 @@ ACCEPT_SECONDS = Histogram(
     "Time to accept a send (POST /v3/messages answered 2xx).",
     buckets=LATENCY_BUCKETS,
 )
+SEND_GROUPS = Histogram(
+    "sentd_send_group_sends",
+    "Sends written together by one group commit (1: the send went alone).",
+    ["outcome"],  # committed, or alone: a refused charge sent each of the group alone
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 MESSAGE_TRANSITIONS = Counter(
     "sentd_message_transitions_total",
     "Messages moved to a status, by status and channel.",

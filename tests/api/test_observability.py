@@ -136,6 +136,7 @@ def test_metrics_move_with_sends_and_show_the_queues(
         return sample(after, name, **labels) - sample(before, name, **labels)
 
     assert moved("sentd_message_accept_duration_seconds_count") == 3
+    assert moved("sentd_send_group_sends_sum", outcome="committed") == 3
     assert (
         moved("sentd_http_requests_total", method="POST", route="/v3/messages", status="202") == 3
     )

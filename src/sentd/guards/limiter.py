@@ -9,11 +9,13 @@ once, and nothing while the breaker is open.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from redis.exceptions import NoScriptError
 
 from sentd.guards.breaker import CircuitBreaker
 
@@ -47,11 +49,11 @@ class LimiterStorage:
     def shared(self) -> bool:
         return self._pool is not None
 
-    def script(self, source: str) -> Any:
+    def script(self, source: str) -> BatchedScript | None:
         """A Lua script on the shared counters (run through `call`), or None without Redis."""
         if self._pool is None:
             return None
-        return redis.asyncio.Redis(connection_pool=self._pool).register_script(source)
+        return BatchedScript(redis.asyncio.Redis(connection_pool=self._pool), source)
 
     def key(self, key: str) -> str:
         """`key` as the `limits` library stores it in Redis (its prefix)."""
@@ -89,3 +91,60 @@ class LimiterStorage:
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.disconnect()
+
+
+class BatchedScript:
+    """A Lua script whose concurrent runs share a round trip: the runs asked while one pipeline
+    is on the wire go together in the next (`EVALSHA` each, in the order asked; Redis runs each
+    script atomically, so a run sees exactly what it would alone). Each caller gets its own
+    result or error. A run that finds the script gone (Redis restarted or flushed) loads it and
+    runs again; nothing else is retried."""
+
+    def __init__(self, client: redis.asyncio.Redis, source: str) -> None:
+        self._client = client
+        self._source = source
+        self._sha = hashlib.sha1(source.encode()).hexdigest()
+        self._waiting: list[tuple[Sequence[Any], Sequence[Any], asyncio.Future[Any]]] = []
+        self._sender: asyncio.Task[None] | None = None
+
+    async def __call__(self, *, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        result: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append((keys, args, result))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send())
+        return await result
+
+    async def _send(self) -> None:
+        try:
+            while self._waiting:
+                runs, self._waiting = self._waiting, []
+                try:
+                    outcomes = await self._run([(keys, args) for keys, args, _ in runs])
+                except Exception as exc:
+                    outcomes = [exc] * len(runs)
+                for (_, _, result), outcome in zip(runs, outcomes, strict=True):
+                    if result.done():  # its caller stopped waiting (its deadline)
+                        continue
+                    if isinstance(outcome, Exception):
+                        result.set_exception(outcome)
+                    else:
+                        result.set_result(outcome)
+        finally:
+            self._sender = None
+
+    async def _run(self, runs: list[tuple[Sequence[Any], Sequence[Any]]]) -> list[Any]:
+        outcomes = await self._pipeline(runs)
+        missing = [n for n, outcome in enumerate(outcomes) if isinstance(outcome, NoScriptError)]
+        if missing:
+            await self._client.script_load(self._source)
+            again = await self._pipeline([runs[n] for n in missing])
+            for n, outcome in zip(missing, again, strict=True):
+                outcomes[n] = outcome
+        return outcomes
+
+    async def _pipeline(self, runs: list[tuple[Sequence[Any], Sequence[Any]]]) -> list[Any]:
+        async with self._client.pipeline(transaction=False) as pipe:
+            for keys, args in runs:
+                pipe.evalsha(self._sha, len(keys), *keys, *args)
+            outcomes: list[Any] = await pipe.execute(raise_on_error=False)
+        return outcomes

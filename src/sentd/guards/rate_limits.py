@@ -26,7 +26,7 @@ from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from sentd.auth.principal import Principal
-from sentd.guards.limiter import CountersUnavailable, LimiterStorage
+from sentd.guards.limiter import BatchedScript, CountersUnavailable, LimiterStorage
 
 log = logging.getLogger("sentd.ratelimits")
 
@@ -184,7 +184,7 @@ class RateLimiter:
         burst refuses is not counted in the minute's window; one the minute's window refuses
         stays counted in the burst's second."""
         if self._script is not None:
-            return await self._count_in_one_script(items, keys, cost)
+            return await self._count_in_one_script(self._script, items, keys, cost)
         for item in sorted(items, key=lambda i: i.get_expiry()):
             if not await self._limiter.hit(item, *keys, cost=cost):
                 return await self._refusal(item, keys)
@@ -199,14 +199,18 @@ class RateLimiter:
         )
 
     async def _count_in_one_script(
-        self, items: tuple[RateLimitItem, ...], keys: tuple[str, ...], cost: int
+        self,
+        script: BatchedScript,
+        items: tuple[RateLimitItem, ...],
+        keys: tuple[str, ...],
+        cost: int,
     ) -> Verdict:
         ordered = sorted(items, key=lambda i: i.get_expiry())
         now = time.time()
         args: list[float | int] = [now, ordered.index(items[0]) + 1]
         for item in ordered:
             args += [item.amount, item.get_expiry(), cost]
-        refusing, oldest, count = await self._script(
+        refusing, oldest, count = await script(
             keys=[self._counters.key(item.key_for(*keys)) for item in ordered], args=args
         )
         described = ordered[refusing - 1] if refusing else items[0]

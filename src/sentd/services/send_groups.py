@@ -28,9 +28,8 @@ previous group ran, at most `max_sends`.
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sentd.auth.principal import Principal
@@ -40,10 +39,9 @@ from sentd.db.repos import sends
 from sentd.db.types import Connection
 from sentd.domain.messages import SendRequest
 from sentd.errors.exceptions import ApiError
+from sentd.metrics import SEND_GROUPS
 from sentd.services import messages
 from sentd.services.messages import Acceptance, Admit, Charge, Environment
-
-log = logging.getLogger(__name__)
 
 # (customer, mode, template id, template name): what one context query can serve.
 GroupKey = tuple[uuid.UUID, bool, uuid.UUID | None, str | None]
@@ -57,7 +55,6 @@ class _Send:
     reference: str
     admit: Admit | None
     answer: asyncio.Future[dict[str, Any]]
-    numbers: list[str] = field(default_factory=list)
 
 
 class _Refused(Exception):
@@ -137,6 +134,7 @@ class SendGroups:
 
     async def _write(self, group: list[_Send]) -> None:
         if len(group) == 1:
+            SEND_GROUPS.labels("committed").observe(1)
             await self._alone(group[0], group[0].admit)
             return
         planned = await self._plan(group)
@@ -149,18 +147,21 @@ class SendGroups:
         except _Refused:
             # Somewhere in the group the quota or a balance ran out: each alone, in order (they
             # were admitted already).
+            SEND_GROUPS.labels("alone").observe(len(planned))
             for member, _ in planned:
                 await self._alone(member, None)
             return
+        SEND_GROUPS.labels("committed").observe(len(planned))
         for member, accepted in planned:
             _answer(member, accepted.data)
 
     async def _plan(self, group: list[_Send]) -> list[tuple[_Send, Acceptance]]:
         """Check, plan and admit each send of the group; the refused get their refusal."""
         checked: list[_Send] = []
+        numbers: dict[str, None] = {}  # every recipient of the group, once
         for member in group:
             try:
-                member.numbers = messages.check_shape(member.request, member.env.now)
+                numbers.update(dict.fromkeys(messages.check_shape(member.request, member.env.now)))
             except Exception as error:
                 _fail(member, error)
             else:
@@ -168,10 +169,9 @@ class SendGroups:
         if not checked:
             return []
         first = checked[0]
-        numbers = list(dict.fromkeys(n for member in checked for n in member.numbers))
         async with self._db.connection() as conn:
             context = await messages.read_context(
-                conn, first.principal, numbers, first.request.template
+                conn, first.principal, list(numbers), first.request.template
             )
         planned: list[tuple[_Send, Acceptance]] = []
         admitted = await asyncio.gather(
