@@ -40,6 +40,10 @@ QUERY_METHODS = frozenset(
 )
 
 KNOWN: dict[str, int] = {}
+# Calls of the same names that are not SQL, per module.
+NOT_SQL: dict[str, int] = {
+    "guards/limiter.py": 1,  # a Redis pipeline's execute()
+}
 
 # `conn: Any` / `db: Any` parameters left, per module (#15). Only lower counts are accepted.
 UNTYPED_CONNECTIONS: dict[str, int] = {
@@ -76,7 +80,7 @@ def queries_outside(package: Path, database_layer: Path) -> Counter[str]:
 
 def test_sql_runs_only_in_the_database_layer() -> None:
     found = queries_outside(PACKAGE, DATABASE_LAYER)
-    new = {f: n for f, n in found.items() if n > KNOWN.get(f, 0)}
+    new = {f: n for f, n in found.items() if n > KNOWN.get(f, 0) + NOT_SQL.get(f, 0)}
     assert not new, f"Queries outside sentd.db (move them into db/repos): {new}"
     stale = {f: (n, found.get(f, 0)) for f, n in KNOWN.items() if found.get(f, 0) != n}
     assert not stale, f"KNOWN is out of date (listed, found): {stale}; lower or drop the entries"
