@@ -179,8 +179,9 @@ def create_app(
     app.add_middleware(RequestIntakeMiddleware, settings=settings, in_flight=app.state.in_flight)
     app.add_middleware(RequestContextMiddleware, settings=settings)
     app.add_middleware(AccessLogMiddleware, enabled=settings.access_log)
-    # The send route's router first: Starlette tries routes in order, and matching a path
-    # against the routers before it was ~8 % of a send's time in the API process.
+    # The send route first, on the app's own router: Starlette tries routes in order, and matching
+    # a path against the routers before it was ~8 % of a send's time in the API process.
+    app.router.routes.insert(0, messages.send_route())
     for router in (
         messages.router,
         health.router,
