@@ -22,13 +22,16 @@ Sends only join a group when their answer is theirs alone to give: with an `Idem
 (the stored answer is written in the send's own transaction) or in sandbox mode (rolled back)
 the caller runs `messages.send` itself. Members of a group share the customer, the mode and the
 template they name; the group does not wait for company — it takes whoever queued while the
-previous group ran, at most `max_sends`.
+previous group ran, at most `max_sends`. Up to `writers` groups of one customer are written at
+once (one's round trips overlap the next one's planning; their charges still queue on the
+customer's rows in PostgreSQL).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,11 +77,12 @@ class _GroupCharge:
 class SendGroups:
     """The groups of one process (see the module's docstring)."""
 
-    def __init__(self, db: Database, *, max_sends: int = 64) -> None:
+    def __init__(self, db: Database, *, max_sends: int = 64, writers: int = 2) -> None:
         self._db = db
         self._max_sends = max_sends
+        self._writers_per_key = writers
         self._waiting: dict[GroupKey, list[_Send]] = {}
-        self._writing: set[GroupKey] = set()
+        self._writing: Counter[GroupKey] = Counter()
         self._writers: set[asyncio.Task[None]] = set()
 
     async def send(
@@ -102,8 +106,8 @@ class SendGroups:
         answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         queue = self._waiting.setdefault(key, [])
         queue.append(_Send(principal, request, env, reference, admit, answer))
-        if key not in self._writing:
-            self._writing.add(key)
+        if self._writing[key] < self._writers_per_key:
+            self._writing[key] += 1
             writer = asyncio.create_task(self._write_groups(key))
             self._writers.add(writer)
             writer.add_done_callback(self._writers.discard)
@@ -128,9 +132,11 @@ class SendGroups:
                         raise
         finally:
             # No await between the empty queue and this: a send queued later starts a writer.
-            self._writing.discard(key)
-            for member in self._waiting.pop(key, []):  # only when the writer itself failed
-                _fail(member, asyncio.CancelledError())
+            self._writing[key] -= 1
+            if not self._writing[key]:
+                del self._writing[key]
+                for member in self._waiting.pop(key, []):  # only when the writer itself failed
+                    _fail(member, asyncio.CancelledError())
 
     async def _write(self, group: list[_Send]) -> None:
         if len(group) == 1:
