@@ -198,3 +198,37 @@ def test_sends_queued_behind_a_group_form_the_next_one(database_url: str) -> Non
         assert await transactions_of(db, principal) == 3  # 2 + 2 + 1
 
     run(database_url, test)
+
+
+def test_a_send_whose_rows_the_database_refuses_fails_alone(database_url: str) -> None:
+    poison = "+14155550666"
+
+    async def test(db: Database) -> None:
+        principal = await organization(db, 10 * SMS_PRICE)
+        trigger = f"poison_{principal.customer_id.hex}"
+        async with db.connection() as conn:  # a fault no valid request reaches
+            await conn.execute(
+                f"""
+                CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.phone_e164 = '{poison}' THEN RAISE EXCEPTION 'poisoned row'; END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER {trigger} BEFORE INSERT ON messages
+                    FOR EACH ROW EXECUTE FUNCTION {trigger}();
+                """
+            )
+        try:
+            answers = await send_all(
+                SendGroups(db),
+                [(principal, sms(n)) for n in ("+14155550601", poison, "+14155550602")],
+            )
+        finally:
+            async with db.connection() as conn:
+                await conn.execute(f"DROP TRIGGER {trigger} ON messages; DROP FUNCTION {trigger}()")
+        assert isinstance(answers[0], dict) and isinstance(answers[2], dict)
+        assert isinstance(answers[1], Exception) and "poisoned row" in str(answers[1])
+        assert await ledger(db, principal) == [("req-0", -SMS_PRICE), ("req-2", -SMS_PRICE)]
+        assert await balance(db, principal) == 8 * SMS_PRICE
+
+    run(database_url, test)

@@ -14,9 +14,11 @@ written as one group:
 
 Nobody gets an answer before the group's COMMIT. When one charge of the group is refused (the
 quota or the balance would run out inside the group) nothing was committed: each send of the
-group then runs alone, in arrival order of their transactions, so each gets exactly the answer
-it would have had alone, and the count and the balance stay exact. A send alone in its group
-runs exactly as `messages.send` does.
+group then runs alone, in order, so each gets exactly the answer it would have had alone, and the
+count and the balance stay exact; likewise when the group's inserts fail (one send's rows that
+the database refuses fail that send only). A failure after the COMMIT was sent is every member's
+(it may have committed, so nothing is retried). A send alone in its group runs exactly as
+`messages.send` does.
 
 Sends only join a group when their answer is theirs alone to give: with an `Idempotency-Key`
 (the stored answer is written in the send's own transaction) or in sandbox mode (rolled back)
@@ -62,6 +64,10 @@ class _Send:
 
 class _Refused(Exception):
     """One charge of a group was refused: nothing of the group was committed."""
+
+
+class _NotWritten(Exception):
+    """The group's inserts failed (before its COMMIT was sent): nothing was committed."""
 
 
 class _GroupCharge:
@@ -148,11 +154,15 @@ class SendGroups:
             return
         try:
             async with transaction(self._db) as unit:
-                await sends.insert_many_messages(unit.conn, [a.writes for _, a in planned])
+                try:
+                    await sends.insert_many_messages(unit.conn, [a.writes for _, a in planned])
+                except Exception as error:
+                    raise _NotWritten() from error
                 unit.commit_with(_GroupCharge([a.charge for _, a in planned]))
-        except _Refused:
-            # Somewhere in the group the quota or a balance ran out: each alone, in order (they
-            # were admitted already).
+        except (_Refused, _NotWritten):
+            # Somewhere in the group the quota or a balance ran out, or one send's rows failed:
+            # each alone, in order (they were admitted already), so each has its own answer. A
+            # failure once the COMMIT was sent is not retried: it may have committed.
             SEND_GROUPS.labels("alone").observe(len(planned))
             for member, _ in planned:
                 await self._alone(member, None)
