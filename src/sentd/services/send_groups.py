@@ -89,7 +89,7 @@ class SendGroups:
         self._writers_per_key = writers
         self._waiting: dict[GroupKey, list[_Send]] = {}
         self._writing: Counter[GroupKey] = Counter()
-        self._writers: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # kept until done (the loop holds weak refs)
 
     async def send(
         self,
@@ -115,8 +115,8 @@ class SendGroups:
         if self._writing[key] < self._writers_per_key:
             self._writing[key] += 1
             writer = asyncio.create_task(self._write_groups(key))
-            self._writers.add(writer)
-            writer.add_done_callback(self._writers.discard)
+            self._tasks.add(writer)
+            writer.add_done_callback(self._tasks.discard)
         # The group goes on if this caller goes away: what it writes is committed either way.
         return await asyncio.shield(answer)
 
