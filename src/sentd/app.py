@@ -49,6 +49,7 @@ from sentd.guards.idempotency import Idempotency
 from sentd.guards.limiter import LimiterStorage
 from sentd.guards.maintenance import MaintenanceSwitch
 from sentd.guards.rate_limits import RateLimiter
+from sentd.heap import freeze_startup_objects
 from sentd.lifeline import die_with_parent_from_env
 from sentd.metrics import forget_this_process
 from sentd.providers.setup import build_providers
@@ -136,6 +137,7 @@ def create_app(
                 default_loops(),
             )
             await runner.start()
+        freeze_startup_objects()
         try:
             yield
         finally:

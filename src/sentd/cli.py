@@ -127,6 +127,7 @@ def worker(
     from sentd.clock import Clock
     from sentd.db.budget import worker_pool_size
     from sentd.guards.idempotency import Idempotency
+    from sentd.heap import freeze_startup_objects
     from sentd.outbound import close_clients
     from sentd.providers.setup import build_providers
     from sentd.workers.runner import LoopRunner, WorkerContext, default_loops
@@ -153,6 +154,7 @@ def worker(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await runner.start()
+        freeze_startup_objects()
         say("Worker loops running; Ctrl-C to stop.")
         await stop.wait()
         await runner.stop()
