@@ -24,7 +24,9 @@ def test_literals_of_each_type(database_url: str) -> None:
         literal("a\x00b")
 
 
-@pytest.mark.parametrize("text", ["plain", "it's", "'; DROP TABLE x; --", "\\'", "$$", "é ☃"])
+@pytest.mark.parametrize(
+    "text", ["plain", "", "it's", "'; DROP TABLE x; --", "\\'", "a\\b", "$$", "é ☃"]
+)
 @pytest.mark.parametrize("conforming", ["on", "off"])
 def test_a_string_reads_back_as_itself(database_url: str, text: str, conforming: str) -> None:
     with psycopg.connect(database_url) as conn:
