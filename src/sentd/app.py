@@ -14,6 +14,7 @@ from sentd import __version__, outbound, wiring
 from sentd.api import exception_handlers, openapi
 from sentd.api.access_log import AccessLogMiddleware
 from sentd.api.intake import RequestIntakeMiddleware
+from sentd.api.lanes import AppWithLanes
 from sentd.api.load import InFlight
 from sentd.api.middleware import RequestContextMiddleware
 from sentd.api.routes import (
@@ -159,7 +160,7 @@ def create_app(
             await db.close()
             forget_this_process()
 
-    app = FastAPI(
+    app = AppWithLanes(
         title="sentd",
         version=__version__,
         description="Self-hosted Sent API v3",

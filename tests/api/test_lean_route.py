@@ -1,11 +1,12 @@
 """`LeanRoute` answers every request exactly as FastAPI's own route does for the same endpoint:
 the same body parsing, validation errors, dependency order and values — checked side by side on
-one app, over many bodies, through real HTTP handling (Starlette's test transport)."""
+one app, over many bodies, through real HTTP handling (Starlette's test transport) — whether it
+is reached through its lane (`sentd.api.lanes`) or through the framework's layers."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import httpx
 import pytest
@@ -14,7 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sentd.api.lanes import AppWithLanes
 from sentd.api.lean_route import LeanRoute
 
 
@@ -53,8 +56,23 @@ async def validation_failed(request: Request, exc: Exception) -> Response:
     return JSONResponse({"errors": errors}, 422)
 
 
+class RouteSeen:
+    """App middleware: notes the route each request reached."""
+
+    seen: ClassVar[list[str]] = []
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            self.seen.append(getattr(scope.get("route"), "path", "no route"))
+
+
 def app() -> FastAPI:
-    application = FastAPI()
+    application = AppWithLanes()
+    application.add_middleware(RouteSeen)
     application.add_exception_handler(RequestValidationError, validation_failed)
     application.router.routes.append(APIRoute("/plain", endpoint, methods=["POST"]))
     application.router.routes.append(LeanRoute("/lean", endpoint, methods=["POST"]))
@@ -81,8 +99,10 @@ CASES: list[tuple[bytes, dict[str, str]]] = [
 ]
 
 
-async def _answers(path: str, headers: dict[str, str]) -> list[tuple[int, Any]]:
-    transport = httpx.ASGITransport(app=app())
+async def _answers(
+    path: str, headers: dict[str, str], root_path: str = ""
+) -> list[tuple[int, Any]]:
+    transport = httpx.ASGITransport(app=app(), root_path=root_path)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         out = []
         for body, content_type in CASES:
@@ -102,7 +122,9 @@ async def _answers(path: str, headers: dict[str, str]) -> list[tuple[int, Any]]:
 def test_the_same_answers_as_fastapis_route(headers: dict[str, str], statuses: set[int]) -> None:
     plain = asyncio.run(_answers("/plain", headers))
     lean = asyncio.run(_answers("/lean", headers))
-    assert lean == plain
+    # Under a root path the lane is not taken: the framework's layers reach the same route.
+    lean_through_the_framework = asyncio.run(_answers("/lean", headers, root_path="/r"))
+    assert lean == lean_through_the_framework == plain
     assert {status for status, _ in plain} == statuses
 
 
@@ -116,6 +138,27 @@ def test_each_dependency_runs_once_per_request_in_fastapis_order() -> None:
         return list(calls)
 
     assert asyncio.run(go("/lean")) == asyncio.run(go("/plain")) == ["who", "allowed"]
+
+
+def test_the_lane_runs_the_apps_middleware_and_skips_the_frameworks_layers() -> None:
+    async def go() -> FastAPI:
+        application = app()
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            good = await client.post("/lean", json={"name": "x"}, headers={"x-key": "good"})
+            assert good.status_code == 201
+            refused = await client.post("/lean", json={"name": "x"}, headers={"x-key": "bad"})
+            assert refused.status_code == 401  # the app's exception handlers answer
+            # Starlette builds its stack on the first request that goes through it.
+            assert application.middleware_stack is None
+            wrong_method = await client.get("/lean")
+            assert wrong_method.status_code == 405
+            assert application.middleware_stack is not None
+        return application
+
+    RouteSeen.seen.clear()
+    asyncio.run(go())
+    assert RouteSeen.seen[:2] == ["/lean", "/lean"]
 
 
 def test_a_signature_it_cannot_solve_is_refused_when_the_route_is_made() -> None:

@@ -42,6 +42,8 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class LeanRoute(APIRoute):
+    handler: Handler  # what the route's ASGI app calls; `sentd.api.lanes` calls it directly
+
     def get_route_handler(self) -> Handler:
         dependant = self.dependant
         _check_supported(dependant, self.path)
@@ -61,6 +63,7 @@ class LeanRoute(APIRoute):
             response: Response = await endpoint(**values)
             return response
 
+        self.handler = handle
         return handle
 
 
