@@ -24,6 +24,23 @@ def test_literals_of_each_type(database_url: str) -> None:
         literal("a\x00b")
 
 
+def test_uuids_read_from_asyncpg_are_written_as_uuids(database_url: str) -> None:
+    async def read() -> list[object]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            row = await conn.fetchrow(
+                "SELECT gen_random_uuid() AS one, ARRAY[gen_random_uuid()] AS many"
+            )
+            return [row["one"], row["many"]]
+        finally:
+            await conn.close()
+
+    one, many = asyncio.run(read())
+    assert type(one) is not uuid.UUID  # asyncpg's own subclass
+    assert literal(one) == f"'{one}'::uuid"
+    assert literal(many) == f"'{{{many[0]}}}'::uuid[]"
+
+
 @pytest.mark.parametrize(
     "text", ["plain", "", "it's", "'; DROP TABLE x; --", "\\'", "a\\b", "$$", "é ☃"]
 )

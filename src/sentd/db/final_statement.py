@@ -69,11 +69,11 @@ def literal(value: Any) -> str:
         return "true" if value else "false"
     if kind is int:
         return str(value)
-    if kind is uuid.UUID:
+    if isinstance(value, uuid.UUID):  # asyncpg's UUIDs are a subclass
         return f"'{value}'::uuid"
     if kind is date:
         return f"'{value.isoformat()}'::date"
-    if kind is list and value and all(type(v) is uuid.UUID for v in value):
+    if kind is list and value and all(isinstance(v, uuid.UUID) for v in value):
         return "'{" + ",".join(str(v) for v in value) + "}'::uuid[]"
     if kind is str:
         if "\x00" in value:
