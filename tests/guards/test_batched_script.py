@@ -1,9 +1,13 @@
 """`BatchedScript` on a real Redis: runs asked at once share a pipeline, each with its own
-result or error, in the order asked; a script Redis lost is loaded again."""
+result or error, in the order asked; a script Redis lost is loaded again. Against a server that
+never answers: the round trip's timeout fails its runs and the ones waiting behind it, which are
+never sent."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 import uuid
 from typing import Any
 
@@ -45,7 +49,7 @@ def run(redis_url: str, test: Any) -> None:
 
 def test_runs_asked_at_once_share_a_pipeline_each_with_its_result(redis_url: str) -> None:
     async def test(client: CountingRedis, key: str) -> None:
-        script = BatchedScript(client, ADD)
+        script = BatchedScript(client, ADD, timeout_s=10)
         await client.script_load(ADD)
         totals = await asyncio.gather(*(script(keys=[key], args=[n]) for n in range(1, 51)))
         # In the order asked: each run sees the ones before it.
@@ -59,7 +63,7 @@ def test_runs_asked_at_once_share_a_pipeline_each_with_its_result(redis_url: str
 
 def test_an_error_belongs_to_its_own_run_only(redis_url: str) -> None:
     async def test(client: CountingRedis, key: str) -> None:
-        script = BatchedScript(client, ADD)
+        script = BatchedScript(client, ADD, timeout_s=10)
         outcomes = await asyncio.gather(
             script(keys=[key], args=[2]),
             script(keys=[key], args=["fail"]),
@@ -74,7 +78,7 @@ def test_an_error_belongs_to_its_own_run_only(redis_url: str) -> None:
 
 def test_a_script_redis_lost_is_loaded_again_and_counted_once(redis_url: str) -> None:
     async def test(client: CountingRedis, key: str) -> None:
-        script = BatchedScript(client, ADD)
+        script = BatchedScript(client, ADD, timeout_s=10)
         assert await script(keys=[key], args=[1]) == 1
         await client.script_flush()
         totals = await asyncio.gather(*(script(keys=[key], args=[1]) for _ in range(5)))
@@ -86,7 +90,7 @@ def test_a_script_redis_lost_is_loaded_again_and_counted_once(redis_url: str) ->
 
 def test_a_caller_that_stops_waiting_leaves_the_others_their_results(redis_url: str) -> None:
     async def test(client: CountingRedis, key: str) -> None:
-        script = BatchedScript(client, ADD)
+        script = BatchedScript(client, ADD, timeout_s=10)
         impatient = asyncio.create_task(script(keys=[key], args=[10]))
         patient = asyncio.create_task(script(keys=[key], args=[1]))
         await asyncio.sleep(0)  # both are queued
@@ -97,3 +101,43 @@ def test_a_caller_that_stops_waiting_leaves_the_others_their_results(redis_url: 
         assert await script(keys=[key], args=[1]) == 12
 
     run(redis_url, test)
+
+
+def test_a_round_trip_that_times_out_fails_the_runs_waiting_behind_it_unsent() -> None:
+    received: list[bytes] = []
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answers the client's greeting (CLIENT SETINFO), then nothing."""
+        writers.append(writer)
+        while chunk := await reader.read(65536):
+            received.append(chunk)
+            writer.write(b"+OK\r\n" * chunk.count(b"SETINFO"))
+
+    async def go() -> None:
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        # RESP2: the client's only greeting is CLIENT SETINFO, which the server answers.
+        client = redis.asyncio.Redis(host="127.0.0.1", port=port, socket_timeout=60, protocol=2)
+        script = BatchedScript(client, ADD, timeout_s=3)
+        try:
+            started = time.monotonic()
+            first = asyncio.create_task(script(keys=["k"], args=[1]))
+            deadline = time.monotonic() + 20
+            while b"EVALSHA" not in b"".join(received):  # the first run is on the wire
+                assert time.monotonic() < deadline, "the pipeline was not sent"
+                await asyncio.sleep(0.01)
+            behind = [asyncio.create_task(script(keys=["k"], args=[n])) for n in range(3)]
+            outcomes = await asyncio.gather(first, *behind, return_exceptions=True)
+            assert all(isinstance(o, TimeoutError) for o in outcomes), outcomes
+            assert time.monotonic() - started < 30  # the round trip's timeout, not the socket's
+            assert b"".join(received).count(b"EVALSHA") == 1  # the runs behind it never left
+        finally:
+            await client.aclose()
+            server.close()
+            for writer in writers:
+                writer.close()
+                with contextlib.suppress(ConnectionError):
+                    await writer.wait_closed()
+
+    asyncio.run(go())

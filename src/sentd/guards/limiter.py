@@ -3,7 +3,9 @@ memory otherwise (per process). The Redis connections are ours, so shutdown clos
 
 Every use of Redis goes through `call()`: it is bounded by `SENTD_REDIS_TIMEOUT_MS` and guarded by
 a circuit breaker (`breaker.py`), so a frozen or lost Redis costs a request at most that timeout
-once, and nothing while the breaker is open.
+once, and nothing while the breaker is open. A `BatchedScript` bounds its own pipelines instead
+(one deadline per round trip rather than one per run: a timer per run was ~2 % of a send's
+time), so its runs are called with `bounded=True`.
 """
 
 from __future__ import annotations
@@ -53,23 +55,28 @@ class LimiterStorage:
         """A Lua script on the shared counters (run through `call`), or None without Redis."""
         if self._pool is None:
             return None
-        return BatchedScript(redis.asyncio.Redis(connection_pool=self._pool), source)
+        client = redis.asyncio.Redis(connection_pool=self._pool)
+        return BatchedScript(client, source, timeout_s=self._timeout_s)
 
     def key(self, key: str) -> str:
         """`key` as the `limits` library stores it in Redis (its prefix)."""
         prefixed: str = self.storage.bridge.prefixed_key(key)  # type: ignore[attr-defined]
         return prefixed
 
-    async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run `operation` (a few counter commands) within the timeout; CountersUnavailable when
-        it fails, times out, or the breaker is open."""
+    async def call(self, operation: Callable[[], Awaitable[T]], *, bounded: bool = False) -> T:
+        """Run `operation` (a few counter commands) within the timeout — its own when it is
+        `bounded` (the runs of a `BatchedScript` from `script`); CountersUnavailable when it
+        fails, times out, or the breaker is open."""
         if self._pool is None:
             return await operation()
         if not self.breaker.allows():
             raise CountersUnavailable("Redis circuit breaker is open")
         try:
-            async with asyncio.timeout(self._timeout_s):
+            if bounded:
                 result = await operation()
+            else:
+                async with asyncio.timeout(self._timeout_s):
+                    result = await operation()
         except Exception as exc:
             self.breaker.failed(exc)
             raise CountersUnavailable(str(exc) or exc.__class__.__name__) from exc
@@ -98,11 +105,17 @@ class BatchedScript:
     is on the wire go together in the next (`EVALSHA` each, in the order asked; Redis runs each
     script atomically, so a run sees exactly what it would alone). Each caller gets its own
     result or error. A run that finds the script gone (Redis restarted or flushed) loads it and
-    runs again; nothing else is retried."""
+    runs again; nothing else is retried.
 
-    def __init__(self, client: redis.asyncio.Redis, source: str) -> None:
+    Each round trip has `timeout_s`. One that fails or times out fails the runs waiting for the
+    next too, at the same moment, without sending them: a frozen Redis costs each caller at most
+    that timeout. (A run asked while a slow but answering pipeline is on the wire waits for it,
+    then for its own: at most twice the timeout.)"""
+
+    def __init__(self, client: redis.asyncio.Redis, source: str, *, timeout_s: float) -> None:
         self._client = client
         self._source = source
+        self._timeout_s = timeout_s
         self._sha = hashlib.sha1(source.encode()).hexdigest()
         self._waiting: list[tuple[Sequence[Any], Sequence[Any], asyncio.Future[Any]]] = []
         self._sender: asyncio.Task[None] | None = None
@@ -119,8 +132,10 @@ class BatchedScript:
             while self._waiting:
                 runs, self._waiting = self._waiting, []
                 try:
-                    outcomes = await self._run([(keys, args) for keys, args, _ in runs])
+                    async with asyncio.timeout(self._timeout_s):
+                        outcomes = await self._run([(keys, args) for keys, args, _ in runs])
                 except Exception as exc:
+                    runs, self._waiting = runs + self._waiting, []
                     outcomes = [exc] * len(runs)
                 for (_, _, result), outcome in zip(runs, outcomes, strict=True):
                     if result.done():  # its caller stopped waiting (its deadline)
