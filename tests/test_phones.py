@@ -9,6 +9,7 @@ import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from phonenumbers import carrier
 from pydantic import TypeAdapter, ValidationError
 
 from sentd.api.validation import api_error_from
@@ -39,6 +40,39 @@ def test_valid_numbers_round_trip(e164: str) -> None:
     assert info.rfc3966.startswith(f"tel:+{info.country_code}")
     assert e164.startswith(f"+{info.country_code}")
     assert available_channels(info, livemode=True)[0] == "sms"
+
+
+ALL_TYPES = [
+    t for t in vars(phonenumbers.PhoneNumberType).values() if isinstance(t, int) and t != 99
+]
+EVERY_EXAMPLE = sorted(
+    {e for r in [*REGIONS, "001"] for k in ALL_TYPES if (e := example(r, k)) is not None}
+    | {
+        phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+        for c in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS
+        if (n := phonenumbers.example_number_for_non_geo_entity(c)) is not None
+    }
+)
+
+
+def test_what_describe_derives_is_what_the_library_computes() -> None:
+    """`describe` finds the region once, looks up a carrier only for the types that have one
+    and derives the RFC 3966 form: for every example number of every region and type, each
+    field equals the library's own answer."""
+    assert len(EVERY_EXAMPLE) > 1_000
+    fmt = phonenumbers.PhoneNumberFormat
+    for e164 in EVERY_EXAMPLE:
+        number = phonenumbers.parse(e164, None)
+        if not phonenumbers.is_valid_number(number):
+            with pytest.raises(InvalidPhoneNumber):
+                describe(e164)
+            continue
+        info = describe(e164)
+        assert info.international == phonenumbers.format_number(number, fmt.INTERNATIONAL)
+        assert info.national == phonenumbers.format_number(number, fmt.NATIONAL)
+        assert info.rfc3966 == phonenumbers.format_number(number, fmt.RFC3966), e164
+        assert info.region_code == phonenumbers.region_code_for_number(number)
+        assert info.carrier_name == (carrier.name_for_number(number, "en") or None), e164
 
 
 @given(st.text(max_size=30))

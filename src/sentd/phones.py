@@ -29,18 +29,25 @@ class InvalidPhoneNumber(ValueError):
 
 def parse_e164(value: str) -> phonenumbers.PhoneNumber:
     """The parsed number; InvalidPhoneNumber when `value` is not a valid E.164 number."""
+    return _parse(value)[0]
+
+
+def _parse(value: str) -> tuple[phonenumbers.PhoneNumber, str | None]:
+    """The parsed number and its region. `is_valid_number` is validity for the number's region;
+    the region is found once here and kept (for +1, finding it tries each NANP region)."""
     if not _E164_SHAPE.fullmatch(value):
         raise InvalidPhoneNumber("Use E.164: '+', the country code and the number, digits only")
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneNumber("Not a phone number") from exc
-    if not phonenumbers.is_valid_number(number):
+    region = phonenumbers.region_code_for_number(number)
+    if region is None or not phonenumbers.is_valid_number_for_region(number, region):
         raise InvalidPhoneNumber("Not a valid number for its country")
     canonical = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if canonical != value:  # e.g. a national prefix kept after the country code: +1 1 201…
         raise InvalidPhoneNumber(f"Not in E.164 form; did you mean {canonical}?")
-    return number
+    return number, region
 
 
 def normalize_e164(value: str) -> str:
@@ -99,22 +106,42 @@ class PhoneInfo:
         return "".join(ch for ch in self.national if ch.isdigit())
 
 
+# The number types that carry a carrier's name in the metadata (`carrier.name_for_number`).
+_CARRIER_TYPES = {
+    PhoneNumberType.MOBILE,
+    PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    PhoneNumberType.PAGER,
+}
+_NON_DIGITS = re.compile(r"\D+")
+
+
 @functools.lru_cache(maxsize=16_384)
 def describe(value: str) -> PhoneInfo:
     """Everything the offline metadata knows of a valid E.164 number (InvalidPhoneNumber else).
     Parsing and formatting are most of a large send's work, and the metadata does not change
-    while a process runs: recent numbers are remembered (about 10 MB at most)."""
-    number = parse_e164(value)
+    while a process runs: recent numbers are remembered (about 10 MB at most). What the library
+    would compute twice is computed once: the region, the number type (the carrier's name is
+    looked up only for the types that have one), and the RFC 3966 form, which is the
+    international form's groups joined by dashes (tests/test_phones.py compares each with the
+    library's own answer for every region's example numbers)."""
+    number, region = _parse(value)
     fmt = phonenumbers.PhoneNumberFormat
+    country_code = str(number.country_code)
+    international = phonenumbers.format_number(number, fmt.INTERNATIONAL)
+    groups = _NON_DIGITS.sub("-", international.removeprefix(f"+{country_code} ")).lstrip("-")
+    number_type = phonenumbers.number_type(number)
+    carrier_name = (
+        carrier.name_for_valid_number(number, "en") if number_type in _CARRIER_TYPES else None
+    )
     return PhoneInfo(
-        e164=phonenumbers.format_number(number, fmt.E164),
-        international=phonenumbers.format_number(number, fmt.INTERNATIONAL),
+        e164=value,  # `_parse` checked that it is the canonical form
+        international=international,
         national=phonenumbers.format_number(number, fmt.NATIONAL),
-        rfc3966=phonenumbers.format_number(number, fmt.RFC3966),
-        country_code=str(number.country_code),
-        region_code=phonenumbers.region_code_for_number(number),
-        line_type=_LINE_TYPES.get(phonenumbers.number_type(number), "unknown"),
-        carrier_name=carrier.name_for_number(number, "en") or None,
+        rfc3966=f"tel:+{country_code}-{groups}",
+        country_code=country_code,
+        region_code=region,
+        line_type=_LINE_TYPES.get(number_type, "unknown"),
+        carrier_name=carrier_name or None,
     )
 
 
