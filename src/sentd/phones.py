@@ -32,7 +32,7 @@ def parse_e164(value: str) -> phonenumbers.PhoneNumber:
     return _parse(value)[0]
 
 
-def _parse(value: str) -> tuple[phonenumbers.PhoneNumber, str | None]:
+def _parse(value: str) -> tuple[phonenumbers.PhoneNumber, str]:
     """The parsed number and its region. `is_valid_number` is validity for the number's region;
     the region is found once here and kept (for +1, finding it tries each NANP region)."""
     if not _E164_SHAPE.fullmatch(value):
