@@ -22,10 +22,9 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sentd.api.lean_route import Handler, LeanRoute
+from sentd.api.lean_route import LeanRoute
 
 
 class AppWithLanes(FastAPI):
@@ -47,7 +46,7 @@ class AppWithLanes(FastAPI):
         for route in self.router.routes:
             if not isinstance(route, LeanRoute):
                 continue
-            app: ASGIApp = _Endpoint(route, route.handler, self._route_exception_handlers())
+            app: ASGIApp = _Endpoint(route, self._route_exception_handlers())
             for cls, args, kwargs in reversed(self.user_middleware):
                 app = cls(app, *args, **kwargs)
             for method in route.methods or ():
@@ -67,18 +66,15 @@ class AppWithLanes(FastAPI):
 class _Endpoint:
     """The route's handler as an ASGI app, with the app's exception handlers."""
 
-    def __init__(self, route: Route, handle: Handler, handlers: dict[Any, Any]) -> None:
+    def __init__(self, route: LeanRoute, handlers: dict[Any, Any]) -> None:
         self.route = route
-        self.handle = handle
         self.handlers = handlers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["route"] = self.route
-        scope["endpoint"] = self.route.endpoint
-        scope["path_params"] = {}
+        scope["route"] = self.route  # what the router would leave for the access log
         request = Request(scope, receive, send)
         try:
-            response: Response = await self.handle(request)
+            response: Response = await self.route.handler(request)
         except Exception as exc:
             handler = next(
                 (self.handlers[c] for c in type(exc).__mro__ if c in self.handlers), None

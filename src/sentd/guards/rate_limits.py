@@ -162,9 +162,8 @@ class RateLimiter:
         cost: int = 1,
     ) -> Verdict:
         try:
-            return await self._counters.call(
-                lambda: self._count(items, keys, cost), bounded=self._script is not None
-            )
+            # With Redis, counting is a run of the batched script, which bounds its round trip.
+            return await self._counters.call(lambda: self._count(items, keys, cost), bounded=True)
         except CountersUnavailable as exc:
             # Fail open: an outage of the counters must not stop the API. Logged (the breaker
             # logs when it opens), and shown as degraded by /status.
