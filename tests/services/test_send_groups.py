@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sentd.auth.principal import Principal
@@ -19,7 +20,7 @@ from sentd.pricing import price_list
 from sentd.providers.registry import Providers
 from sentd.services.messages import Admit, Environment
 from sentd.services.send_groups import SendGroups
-from tests.db.test_send_statement import SMS_PRICE, organization, run
+from tests.db.test_send_statement import LIMITS, SMS_PRICE, organization, run, subscribe
 
 
 def environment() -> Environment:
@@ -184,6 +185,87 @@ def test_a_daily_quota_that_runs_out_inside_a_group_accepts_exactly_what_it_allo
                 "SELECT count(*) FROM messages WHERE customer_id = $1", principal.customer_id
             )
         assert messages == 5
+
+    run(database_url, test)
+
+
+async def written(db: Database, principal: Principal) -> list[tuple[Any, ...]]:
+    """What the customer's sends wrote, without the ids a send draws: each message (with its
+    contact's number) and its first status event, and each webhook event with its delivery."""
+    async with db.connection() as conn:
+        messages = await conn.fetch(
+            """
+            SELECT m.phone_e164, k.phone_e164 AS contact, m.channel, m.status, m.direction,
+                m.body, m.price_micros, jsonb_path_query_array(m.charges, '$[*].micros'),
+                m.template_parameters IS NULL AS no_parameters,
+                m.media_urls, m.subject, m.scheduled_at, m.due_at, m.created_at, m.updated_at,
+                e.status AS first_status, e.description, e.occurred_at
+            FROM messages m JOIN contacts k ON k.id = m.contact_id
+            JOIN message_events e ON e.message_id = m.id
+            WHERE m.customer_id = $1 ORDER BY m.created_at, m.phone_e164
+            """,
+            principal.customer_id,
+        )
+        events = await conn.fetch(
+            """
+            SELECT e.event_type, e.created_at, e.envelope -> 'data' ->> 'to' AS recipient,
+                d.state, d.next_attempt_at, d.created_at AS queued_at
+            FROM events e JOIN webhook_deliveries d ON d.event_id = e.id
+            WHERE e.customer_id = $1 ORDER BY e.created_at, recipient
+            """,
+            principal.customer_id,
+        )
+    return [tuple(r.values()) for r in messages] + [tuple(r.values()) for r in events]
+
+
+def test_a_group_writes_each_send_as_it_would_be_written_alone(database_url: str) -> None:
+    now = datetime.now(UTC)
+    requests = [
+        sms("+14155550701"),
+        SendRequest(
+            to=["+14155550702"],
+            channel=["mms"],
+            text="Look",
+            media_urls=["https://example.com/a.png", "https://example.com/b,c.png"],
+            subject="A picture",
+        ),
+        SendRequest(to=["+14155550703"], channel=["sms"], text="No media", media_urls=[]),
+        SendRequest(
+            to=["+14155550701"],
+            channel=["sms"],
+            text="Later",
+            scheduled_at=now + timedelta(hours=1),
+        ),
+        sms("+14155550704", "+14155550705"),
+    ]
+
+    def environments() -> list[Environment]:  # each send its own moment
+        return [replace(environment(), now=now + timedelta(milliseconds=n)) for n in range(5)]
+
+    async def test(db: Database) -> None:
+        together, alone = [
+            replace(
+                await organization(db, 10 * SMS_PRICE), limits=replace(LIMITS, messages_per_day=100)
+            )
+            for _ in range(2)
+        ]
+        for principal in (together, alone):
+            await subscribe(db, principal, ["queued", "scheduled"])
+        groups = SendGroups(db)
+        answers = await asyncio.gather(
+            *(
+                groups.send(together, request, env, reference=f"req-{n}")
+                for n, (request, env) in enumerate(zip(requests, environments(), strict=True))
+            )
+        )
+        assert await transactions_of(db, together) == 1
+        for n, (request, env) in enumerate(zip(requests, environments(), strict=True)):
+            await groups.send(alone, request, env, reference=f"req-{n}")
+        assert await transactions_of(db, alone) == 5
+        assert [len(a["recipients"]) for a in answers] == [1, 1, 1, 1, 2]
+        assert await written(db, together) == await written(db, alone)
+        assert len(await written(db, together)) == 12  # 6 messages, 6 events with a delivery
+        assert await ledger(db, together) == await ledger(db, alone)
 
     run(database_url, test)
 

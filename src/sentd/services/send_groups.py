@@ -9,7 +9,7 @@ written as one group:
 * one context query for all their recipients (`messages.read_context`);
 * each send planned and gated on its own (`messages.plan_in`, the caller's `admit`): a send
   refused there gets its own refusal and leaves the group, its neighbours go on;
-* one transaction: every send's insert in one round trip (`sends.insert_many_messages`), and
+* one transaction: every send's rows in one statement (`sends.insert_many_messages`), and
   every send's charge, each with its own ledger entry, as the final statement with the COMMIT.
 
 Nobody gets an answer before the group's COMMIT. When one charge of the group is refused (the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,37 +26,46 @@ class EventBatch:
 
     def values(self) -> dict[str, Any]:
         """The values of `insert_ctes`, by name."""
-        return {
-            "event.customer_id": self.customer_id,
-            "event.livemode": self.livemode,
-            "event.now": self.now,
-            "event.id": [e[0] for e in self.events],
-            "event.type": [e[1] for e in self.events],
-            "event.envelope": [e[2] for e in self.events],
-            "delivery.id": [new_id() for _ in self.deliveries],
-            "delivery.event_id": [d[0] for d in self.deliveries],
-            "delivery.webhook_id": [d[1] for d in self.deliveries],
-        }
+        return values_of([self])
+
+
+def values_of(batches: Sequence[EventBatch]) -> dict[str, Any]:
+    """The values of `insert_ctes` writing `batches` (of one customer and mode) in order, each
+    event created at its batch's `now`."""
+    first = batches[0]
+    events = [(event, batch.now) for batch in batches for event in batch.events]
+    deliveries = [delivery for batch in batches for delivery in batch.deliveries]
+    return {
+        "event.customer_id": first.customer_id,
+        "event.livemode": first.livemode,
+        "event.id": [e[0] for e, _ in events],
+        "event.type": [e[1] for e, _ in events],
+        "event.envelope": [e[2] for e, _ in events],
+        "event.created_at": [now for _, now in events],
+        "delivery.id": [new_id() for _ in deliveries],
+        "delivery.event_id": [d[0] for d in deliveries],
+        "delivery.webhook_id": [d[1] for d in deliveries],
+    }
 
 
 def insert_ctes(p: Params) -> str:
     """Two common table expressions (`inserted_events`, `queued_deliveries`) that write an
     `EventBatch`, its values (`EventBatch.values`) named `event.*` and `delivery.*` in `p`: for
     one statement with other writes."""
-    now = p("event.now", "timestamptz")
     return f"""
         inserted_events AS (
             INSERT INTO events (id, customer_id, livemode, event_type, envelope, created_at)
             SELECT e.id, {p("event.customer_id", "uuid")}, {p("event.livemode", "boolean")},
-                e.event_type, e.envelope, {now}
+                e.event_type, e.envelope, e.created_at
             FROM unnest({p("event.id", "uuid[]")}, {p("event.type", "text[]")},
-                {p("event.envelope", "jsonb[]")}) AS e(id, event_type, envelope)
-            RETURNING id, event_type
+                {p("event.envelope", "jsonb[]")}, {p("event.created_at", "timestamptz[]")})
+                AS e(id, event_type, envelope, created_at)
+            RETURNING id, event_type, created_at
         ),
         queued_deliveries AS (
             INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, state,
                 next_attempt_at, created_at)
-            SELECT d.id, d.webhook_id, i.id, i.event_type, 'pending', {now}, {now}
+            SELECT d.id, d.webhook_id, i.id, i.event_type, 'pending', i.created_at, i.created_at
             FROM unnest({p("delivery.id", "uuid[]")}, {p("delivery.event_id", "uuid[]")},
                 {p("delivery.webhook_id", "uuid[]")})
                 WITH ORDINALITY AS d(id, event_id, webhook_id, position)

@@ -2,10 +2,11 @@
 
 `context` reads the customer, its webhooks, the recipients' contacts and the template;
 `insert_messages` writes new contacts, the messages, their first status events and the webhook
-events; `charge_sql` counts the messages against today's quota and debits the payer. The charge
-touches the two rows every send of an organization shares (today's counter, the balance), so it
-is the transaction's final statement, sent with the COMMIT: their locks are held only while
-PostgreSQL runs the two.
+events (`insert_many_messages` those of several sends, a group's, in one statement);
+`charge_sql` counts the messages against today's quota and debits the payer. The charge touches
+the two rows every send of an organization shares (today's counter, the balance), so it is the
+transaction's final statement, sent with the COMMIT: their locks are held only while PostgreSQL
+runs the two.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sentd.db.types import Connection
 from sentd.ids import new_id
 from sentd.phones import PhoneInfo
 
-# Columns that differ per message; the rest are the same for every message of one request.
+# Columns that differ per message; the rest are the same for every message of one send.
 _PER_MESSAGE = (
     ("id", "uuid"),
     ("contact_id", "uuid"),
@@ -54,27 +55,47 @@ _SHARED = (
 )
 
 
-def _insert_sql(p: Params) -> str:
-    # jsonb values travel as text: asyncpg would read a JSON list inside an array parameter as
-    # a nested array.
-    arrays = ", ".join(
-        p(f"m.{name}", f"{'text' if cast == 'jsonb' else cast}[]") for name, cast in _PER_MESSAGE
-    )
-    columns = ", ".join(
-        "coalesce(m.contact_id, (SELECT c.id FROM new_contacts c "
-        "WHERE c.phone_e164 = m.phone_e164))"
-        if name == "contact_id"
-        else f"m.{name}::{cast}"
-        for name, cast in _PER_MESSAGE
-    )
-    constants = ", ".join(p(f"s.{name}", cast) for name, cast in _SHARED)
-    names = ", ".join(name for name, _ in _PER_MESSAGE + _SHARED)
+Column = tuple[str, str]  # name, type
+
+
+def _travels_as(cast: str) -> str:
+    """How a value of `cast` travels in an array parameter: jsonb and text[] as JSON text
+    (asyncpg would read a JSON list inside an array as a nested array, and a PostgreSQL array
+    of arrays must be rectangular); the rest as themselves."""
+    return "text" if cast in ("jsonb", "text[]") else cast
+
+
+def _column(name: str, cast: str) -> str:
+    """A message's column of the rows unnested as `m`."""
+    if name == "contact_id":
+        return (
+            "coalesce(m.contact_id, "
+            "(SELECT c.id FROM new_contacts c WHERE c.phone_e164 = m.phone_e164))"
+        )
+    if cast == "text[]":
+        return (
+            f"CASE WHEN m.{name} IS NOT NULL "
+            f"THEN ARRAY(SELECT jsonb_array_elements_text(m.{name}::jsonb)) END"
+        )
+    return f"m.{name}::{cast}"
+
+
+def _insert_sql(p: Params, per_message: tuple[Column, ...]) -> str:
+    """The statement that writes sends: the columns of `per_message` one value per message,
+    the rest one value for every message."""
+    constant = [
+        (name, cast) for name, cast in _PER_MESSAGE + _SHARED if (name, cast) not in per_message
+    ]
+    arrays = ", ".join(p(f"m.{name}", f"{_travels_as(cast)}[]") for name, cast in per_message)
+    columns = ", ".join(_column(name, cast) for name, cast in per_message)
+    constants = "".join(f", {p(f's.{name}', cast)}" for name, cast in constant)
+    names = ", ".join(name for name, _ in per_message + tuple(constant))
     return f"""
         WITH {contacts.insert_many_cte(p)},
         inserted AS (
             INSERT INTO messages ({names})
-            SELECT {columns}, {constants}
-            FROM unnest({arrays}) AS m({", ".join(name for name, _ in _PER_MESSAGE)})
+            SELECT {columns}{constants}
+            FROM unnest({arrays}) AS m({", ".join(name for name, _ in per_message)})
             RETURNING id, status, created_at
         ),
         first_events AS (
@@ -88,8 +109,10 @@ def _insert_sql(p: Params) -> str:
     """
 
 
-_PARAMS = Params()
-_INSERT = _insert_sql(_PARAMS)
+# One send: its shared values once. Several: every value per message.
+_ONE, _MANY = Params(), Params()
+_INSERT_ONE = _insert_sql(_ONE, _PER_MESSAGE)
+_INSERT_MANY = _insert_sql(_MANY, _PER_MESSAGE + _SHARED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,30 +128,54 @@ class MessageWrites:
     new_contacts: tuple[Scope, list[PhoneInfo], list[list[str]]]
     batch: events.EventBatch
 
-    def arguments(self) -> list[Any]:
-        values: dict[str, Any] = {
-            f"m.{name}": [
-                encode_json(m[name]) if cast == "jsonb" else m[name] for m in self.messages
-            ]
-            for name, cast in _PER_MESSAGE
-        }
-        values.update((f"s.{name}", self.shared[name]) for name, _ in _SHARED)
-        values["descriptions"] = self.descriptions
-        values.update(contacts.insert_many_values(*self.new_contacts))
-        values.update(self.batch.values())
-        return _PARAMS.bind(values)
+
+def _travel(value: Any, cast: str) -> Any:
+    if cast not in ("jsonb", "text[]") or value is None:
+        return value
+    return encode_json(value)
+
+
+def _values(sends: list[MessageWrites], per_message: tuple[Column, ...]) -> dict[str, Any]:
+    """The values of `_insert_sql(p, per_message)` writing `sends` (of one customer and mode) in
+    order. A number that several of them add as a new contact becomes one contact."""
+    values: dict[str, Any] = {
+        f"m.{name}": [
+            _travel(m[name] if name in m else w.shared[name], cast)
+            for w in sends
+            for m in w.messages
+        ]
+        for name, cast in per_message
+    }
+    first = sends[0]
+    values.update(
+        (f"s.{name}", first.shared[name])
+        for name, cast in _SHARED
+        if (name, cast) not in per_message
+    )
+    values["descriptions"] = [d for w in sends for d in w.descriptions]
+    scope = first.new_contacts[0]
+    new: dict[str, tuple[PhoneInfo, list[str]]] = {}
+    for w in sends:
+        _, infos, channels = w.new_contacts
+        for info, available in zip(infos, channels, strict=True):
+            new.setdefault(info.e164, (info, available))
+    values.update(
+        contacts.insert_many_values(
+            scope, [info for info, _ in new.values()], [c for _, c in new.values()]
+        )
+    )
+    values.update(events.values_of([w.batch for w in sends]))
+    return values
 
 
 async def insert_messages(conn: Connection, writes: MessageWrites) -> None:
     """Write one send in one statement."""
-    await conn.execute(_INSERT, *writes.arguments())
+    await conn.execute(_INSERT_ONE, *_ONE.bind(_values([writes], _PER_MESSAGE)))
 
 
 async def insert_many_messages(conn: Connection, sends: list[MessageWrites]) -> None:
-    """Write several sends of one customer, one statement each, in one round trip (asyncpg
-    pipelines `executemany`). A number two of them add as a new contact becomes one contact:
-    the second statement finds the first's row (`contacts.insert_many_cte`)."""
-    await conn.executemany(_INSERT, [writes.arguments() for writes in sends])
+    """Write several sends of one customer and mode in one statement, in order."""
+    await conn.execute(_INSERT_MANY, *_MANY.bind(_values(sends, _PER_MESSAGE + _SHARED)))
 
 
 # $1 the customer, $2 the mode, $3 its organization (the numbering of `templates.VISIBLE`),
