@@ -56,22 +56,20 @@ _SHARED = (
 
 
 Column = tuple[str, str]  # name, type
+_AS_JSON = ("jsonb", "text[]")  # types whose values travel as JSON text (`_travels_as`)
 
 
 def _travels_as(cast: str) -> str:
     """How a value of `cast` travels in an array parameter: jsonb and text[] as JSON text
     (asyncpg would read a JSON list inside an array as a nested array, and a PostgreSQL array
     of arrays must be rectangular); the rest as themselves."""
-    return "text" if cast in ("jsonb", "text[]") else cast
+    return "text" if cast in _AS_JSON else cast
 
 
 def _column(name: str, cast: str) -> str:
     """A message's column of the rows unnested as `m`."""
-    if name == "contact_id":
-        return (
-            "coalesce(m.contact_id, "
-            "(SELECT c.id FROM new_contacts c WHERE c.phone_e164 = m.phone_e164))"
-        )
+    if name == "contact_id":  # a new number's: its row in `new_contacts`, joined as `c`
+        return "coalesce(m.contact_id, c.id)"
     if cast == "text[]":
         return (
             f"CASE WHEN m.{name} IS NOT NULL "
@@ -96,6 +94,7 @@ def _insert_sql(p: Params, per_message: tuple[Column, ...]) -> str:
             INSERT INTO messages ({names})
             SELECT {columns}{constants}
             FROM unnest({arrays}) AS m({", ".join(name for name, _ in per_message)})
+            LEFT JOIN new_contacts c ON c.phone_e164 = m.phone_e164
             RETURNING id, status, created_at
         ),
         first_events AS (
@@ -130,22 +129,27 @@ class MessageWrites:
 
 
 def _travel(value: Any, cast: str) -> Any:
-    if cast not in ("jsonb", "text[]") or value is None:
-        return value
-    return encode_json(value)
+    return encode_json(value) if cast in _AS_JSON and value is not None else value
+
+
+def _per_message(sends: list[MessageWrites], name: str, cast: str) -> list[Any]:
+    """Column `name` of every message of `sends`, as it travels (a send's shared value
+    encoded once and repeated for each of its messages)."""
+    column: list[Any] = []
+    for w in sends:
+        if name in w.shared:
+            column += [_travel(w.shared[name], cast)] * len(w.messages)
+        elif cast in _AS_JSON:
+            column += [_travel(m[name], cast) for m in w.messages]
+        else:
+            column += [m[name] for m in w.messages]
+    return column
 
 
 def _values(sends: list[MessageWrites], per_message: tuple[Column, ...]) -> dict[str, Any]:
     """The values of `_insert_sql(p, per_message)` writing `sends` (of one customer and mode) in
     order. A number that several of them add as a new contact becomes one contact."""
-    values: dict[str, Any] = {
-        f"m.{name}": [
-            _travel(m[name] if name in m else w.shared[name], cast)
-            for w in sends
-            for m in w.messages
-        ]
-        for name, cast in per_message
-    }
+    values = {f"m.{name}": _per_message(sends, name, cast) for name, cast in per_message}
     first = sends[0]
     values.update(
         (f"s.{name}", first.shared[name])
