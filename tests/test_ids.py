@@ -1,11 +1,14 @@
-"""Identifiers: request ids and key secrets are letters and digits, evenly drawn."""
+"""Identifiers: request ids and key secrets are letters and digits, evenly drawn; row ids are
+time-ordered."""
 
 from __future__ import annotations
 
 import collections
 import string
+import time
+import uuid
 
-from sentd.ids import incoming_request_id, new_request_id, random_token
+from sentd.ids import incoming_request_id, new_id, new_request_id, random_token
 
 ALPHABET = string.ascii_letters + string.digits
 
@@ -29,3 +32,21 @@ def test_request_ids_differ_and_are_accepted_back() -> None:
     ids = {new_request_id() for _ in range(1_000)}
     assert len(ids) == 1_000
     assert all(incoming_request_id(i) == i for i in ids)
+
+
+def test_row_ids_are_version_7_in_the_order_they_were_made() -> None:
+    before = time.time_ns() // 1_000_000
+    ids = [new_id() for _ in range(2_000)]
+    after = time.time_ns() // 1_000_000
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert len(set(ids)) == len(ids)
+    stamps = [i.int >> 80 for i in ids]  # the first 48 bits: milliseconds since the epoch
+    assert before <= stamps[0] and stamps[-1] <= after
+    assert stamps == sorted(stamps)
+    # The 74 other bits are random: each of them is set in some id and clear in another.
+    random_bits = [(i.int >> 64 & 0xFFF) << 62 | i.int & ((1 << 62) - 1) for i in ids]
+    assert all(
+        any(bits >> n & 1 for bits in random_bits)
+        and not all(bits >> n & 1 for bits in random_bits)
+        for n in range(74)
+    )

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import string
+import time
 import uuid
 
 _ALPHABET = string.ascii_letters + string.digits
 
 
 def new_id() -> uuid.UUID:
-    return uuid.uuid4()
+    """A row's id: a version 7 UUID (RFC 9562), the milliseconds since the epoch followed by 74
+    random bits. Ids made one after the other sort together, so a new row's id lands at the
+    end of its primary key's index (and of the indexes that start with another row's id)
+    instead of on a random page of it: with random ids, every insert touched a page of each
+    such index that had likely left the buffer cache, and wrote it whole to the WAL after
+    each checkpoint. What the id tells of its row, the time it was made, the API already
+    says (`created_at`); 74 random bits keep it unguessable."""
+    random_bits = int.from_bytes(os.urandom(10)) >> 6  # 74 bits
+    return uuid.UUID(
+        int=(time.time_ns() // 1_000_000) << 80
+        | 0x7 << 76  # version
+        | (random_bits >> 62) << 64  # 12 random bits
+        | 0b10 << 62  # variant
+        | random_bits & _LOW_62
+    )
+
+
+_LOW_62 = (1 << 62) - 1
 
 
 # Random bytes below this map onto the alphabet evenly (4 × 62); the rest are drawn again.
