@@ -10,6 +10,7 @@ import time
 import uuid
 
 _ALPHABET = string.ascii_letters + string.digits
+_LOW_62 = (1 << 62) - 1
 
 
 def new_id() -> uuid.UUID:
@@ -28,9 +29,6 @@ def new_id() -> uuid.UUID:
         | 0b10 << 62  # variant
         | random_bits & _LOW_62
     )
-
-
-_LOW_62 = (1 << 62) - 1
 
 
 # Random bytes below this map onto the alphabet evenly (4 × 62); the rest are drawn again.

@@ -78,16 +78,13 @@ def _column(name: str, cast: str) -> str:
     return f"m.{name}::{cast}"
 
 
-def _insert_sql(p: Params, per_message: tuple[Column, ...]) -> str:
+def _insert_sql(p: Params, per_message: tuple[Column, ...], constant: tuple[Column, ...]) -> str:
     """The statement that writes sends: the columns of `per_message` one value per message,
-    the rest one value for every message."""
-    constant = [
-        (name, cast) for name, cast in _PER_MESSAGE + _SHARED if (name, cast) not in per_message
-    ]
+    those of `constant` one value for every message."""
     arrays = ", ".join(p(f"m.{name}", f"{_travels_as(cast)}[]") for name, cast in per_message)
     columns = ", ".join(_column(name, cast) for name, cast in per_message)
     constants = "".join(f", {p(f's.{name}', cast)}" for name, cast in constant)
-    names = ", ".join(name for name, _ in per_message + tuple(constant))
+    names = ", ".join(name for name, _ in per_message + constant)
     return f"""
         WITH {contacts.insert_many_cte(p)},
         inserted AS (
@@ -108,10 +105,38 @@ def _insert_sql(p: Params, per_message: tuple[Column, ...]) -> str:
     """
 
 
-# One send: its shared values once. Several: every value per message.
-_ONE, _MANY = Params(), Params()
-_INSERT_ONE = _insert_sql(_ONE, _PER_MESSAGE)
-_INSERT_MANY = _insert_sql(_MANY, _PER_MESSAGE + _SHARED)
+class _Insert:
+    """The statement that writes sends with the columns of `per_message` one value per message
+    and the other shared columns one value for all (a single send's)."""
+
+    def __init__(self, per_message: tuple[Column, ...]) -> None:
+        self.per_message = per_message
+        self.constant = tuple(column for column in _SHARED if column not in per_message)
+        self.params = Params()
+        self.sql = _insert_sql(self.params, per_message, self.constant)
+
+    async def run(self, conn: Connection, sends: list[MessageWrites]) -> None:
+        await conn.execute(self.sql, *self.params.bind(self._values(sends)))
+
+    def _values(self, sends: list[MessageWrites]) -> dict[str, Any]:
+        """The statement's values writing `sends` (of one customer and mode) in order. A number
+        that several of them add as a new contact becomes one contact."""
+        values = {f"m.{name}": _per_message(sends, name, cast) for name, cast in self.per_message}
+        first = sends[0]
+        values.update((f"s.{name}", first.shared[name]) for name, _ in self.constant)
+        values["descriptions"] = [d for w in sends for d in w.descriptions]
+        new: dict[str, tuple[PhoneInfo, list[str]]] = {}
+        for w in sends:
+            _, infos, channels = w.new_contacts
+            for info, available in zip(infos, channels, strict=True):
+                new.setdefault(info.e164, (info, available))
+        values.update(
+            contacts.insert_many_values(
+                first.new_contacts[0], [i for i, _ in new.values()], [c for _, c in new.values()]
+            )
+        )
+        values.update(events.values_of([w.batch for w in sends]))
+        return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,40 +171,19 @@ def _per_message(sends: list[MessageWrites], name: str, cast: str) -> list[Any]:
     return column
 
 
-def _values(sends: list[MessageWrites], per_message: tuple[Column, ...]) -> dict[str, Any]:
-    """The values of `_insert_sql(p, per_message)` writing `sends` (of one customer and mode) in
-    order. A number that several of them add as a new contact becomes one contact."""
-    values = {f"m.{name}": _per_message(sends, name, cast) for name, cast in per_message}
-    first = sends[0]
-    values.update(
-        (f"s.{name}", first.shared[name])
-        for name, cast in _SHARED
-        if (name, cast) not in per_message
-    )
-    values["descriptions"] = [d for w in sends for d in w.descriptions]
-    scope = first.new_contacts[0]
-    new: dict[str, tuple[PhoneInfo, list[str]]] = {}
-    for w in sends:
-        _, infos, channels = w.new_contacts
-        for info, available in zip(infos, channels, strict=True):
-            new.setdefault(info.e164, (info, available))
-    values.update(
-        contacts.insert_many_values(
-            scope, [info for info, _ in new.values()], [c for _, c in new.values()]
-        )
-    )
-    values.update(events.values_of([w.batch for w in sends]))
-    return values
+# One send: its shared values once. Several (a group): every value per message.
+_INSERT_ONE = _Insert(_PER_MESSAGE)
+_INSERT_MANY = _Insert(_PER_MESSAGE + _SHARED)
 
 
 async def insert_messages(conn: Connection, writes: MessageWrites) -> None:
     """Write one send in one statement."""
-    await conn.execute(_INSERT_ONE, *_ONE.bind(_values([writes], _PER_MESSAGE)))
+    await _INSERT_ONE.run(conn, [writes])
 
 
 async def insert_many_messages(conn: Connection, sends: list[MessageWrites]) -> None:
     """Write several sends of one customer and mode in one statement, in order."""
-    await conn.execute(_INSERT_MANY, *_MANY.bind(_values(sends, _PER_MESSAGE + _SHARED)))
+    await _INSERT_MANY.run(conn, sends)
 
 
 # $1 the customer, $2 the mode, $3 its organization (the numbering of `templates.VISIBLE`),
