@@ -3,7 +3,7 @@ memory otherwise (per process). The Redis connections are ours, so shutdown clos
 
 Every use of Redis goes through `call()`: it is bounded by `SENTD_REDIS_TIMEOUT_MS` and guarded by
 a circuit breaker (`breaker.py`), so a frozen or lost Redis costs a request at most that timeout
-once, and nothing while the breaker is open. A `BatchedScript` bounds its own pipelines instead
+once, and nothing while the breaker is open. A `BatchedScript` bounds its own calls instead
 (one deadline per round trip rather than one per run: a timer per run was ~2 % of a send's
 time), so its runs are called with `bounded=True`.
 """
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import redis.asyncio
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 from sentd.guards.breaker import CircuitBreaker
 
@@ -100,23 +100,53 @@ class LimiterStorage:
             await self._pool.disconnect()
 
 
+# Runs a script (spliced in as `run`'s body) once per run given: ARGV[1] is the number of runs,
+# then per run its key count, its argument count and its arguments; KEYS are every run's keys in
+# order. Returns per run {1, its result} or {0, its error's message}: an error (raised, or
+# returned as `redis.error_reply`) is that run's own, and the runs after it go on.
+_EACH_RUN = """
+local function run(KEYS, ARGV)
+{script}
+end
+local results, at, key_at = {}, 2, 1
+for i = 1, tonumber(ARGV[1]) do
+    local keys, args = {}, {}
+    local key_count, arg_count = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+    for j = 1, key_count do keys[j] = KEYS[key_at + j - 1] end
+    for j = 1, arg_count do args[j] = ARGV[at + 1 + j] end
+    key_at, at = key_at + key_count, at + 2 + arg_count
+    local ok, result = pcall(run, keys, args)
+    if type(result) == 'table' and result.err then
+        results[i] = {0, result.err}
+    elseif not ok then
+        results[i] = {0, tostring(result)}
+    else
+        results[i] = {1, result}
+    end
+end
+return results
+"""
+
+
 class BatchedScript:
-    """A Lua script whose concurrent runs share a round trip: the runs asked while one pipeline
-    is on the wire go together in the next (`EVALSHA` each, in the order asked; Redis runs each
-    script atomically, so a run sees exactly what it would alone). Each caller gets its own
-    result or error. A run that finds the script gone (Redis restarted or flushed) loads it and
-    runs again; nothing else is retried.
+    """A Lua script whose concurrent runs share a round trip: the runs asked while one call is on
+    the wire go together in the next, as one call of the script wrapped to run once per run
+    (`_EACH_RUN`), in the order asked. Redis runs that call atomically, so a run sees exactly
+    what it would alone, the runs before it included. Each caller gets its own result or error.
+    A call that finds the script gone (Redis restarted or flushed) loads it and calls again
+    (nothing had run); nothing else is retried. One call instead of a pipeline of one command
+    per run: redis-py's cost per command was most of a run's time in the API process.
 
     Each round trip has `timeout_s`. One that fails or times out fails the runs waiting for the
     next too, at the same moment, without sending them: a frozen Redis costs each caller at most
-    that timeout. (A run asked while a slow but answering pipeline is on the wire waits for it,
-    then for its own: at most twice the timeout.)"""
+    that timeout. (A run asked while a slow but answering call is on the wire waits for it, then
+    for its own: at most twice the timeout.)"""
 
     def __init__(self, client: redis.asyncio.Redis, source: str, *, timeout_s: float) -> None:
         self._client = client
-        self._source = source
+        self._source = _EACH_RUN.replace("{script}", source)
         self._timeout_s = timeout_s
-        self._sha = hashlib.sha1(source.encode()).hexdigest()
+        self._sha = hashlib.sha1(self._source.encode()).hexdigest()
         self._waiting: list[tuple[Sequence[Any], Sequence[Any], asyncio.Future[Any]]] = []
         self._sender: asyncio.Task[None] | None = None
 
@@ -148,18 +178,23 @@ class BatchedScript:
             self._sender = None
 
     async def _run(self, runs: list[tuple[Sequence[Any], Sequence[Any]]]) -> list[Any]:
-        outcomes = await self._pipeline(runs)
-        missing = [n for n, outcome in enumerate(outcomes) if isinstance(outcome, NoScriptError)]
-        if missing:
+        keys: list[Any] = []
+        args: list[Any] = [len(runs)]
+        for run_keys, run_args in runs:
+            keys += run_keys
+            args += (len(run_keys), len(run_args), *run_args)
+        try:
+            replies = await self._client.evalsha(self._sha, len(keys), *keys, *args)
+        except NoScriptError:
             await self._client.script_load(self._source)
-            again = await self._pipeline([runs[n] for n in missing])
-            for n, outcome in zip(missing, again, strict=True):
-                outcomes[n] = outcome
-        return outcomes
+            replies = await self._client.evalsha(self._sha, len(keys), *keys, *args)
+        return [_outcome(reply) for reply in replies]
 
-    async def _pipeline(self, runs: list[tuple[Sequence[Any], Sequence[Any]]]) -> list[Any]:
-        async with self._client.pipeline(transaction=False) as pipe:
-            for keys, args in runs:
-                pipe.evalsha(self._sha, len(keys), *keys, *args)
-            outcomes: list[Any] = await pipe.execute(raise_on_error=False)
-        return outcomes
+
+def _outcome(reply: list[Any]) -> Any:
+    """A run's result, or its error as the ResponseError it would have been alone. (Lua's nil
+    ends a table, so a run that returned nothing leaves {1}.)"""
+    if reply[0] == 0:
+        message = reply[1]
+        return ResponseError(message.decode() if isinstance(message, bytes) else str(message))
+    return reply[1] if len(reply) > 1 else None
