@@ -14,7 +14,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from sentd.api.validation import api_error_from
 from sentd.channels import available_channels
-from sentd.phones import E164, InvalidPhoneNumber, describe, looks_like_e164, normalize_e164
+from sentd.phones import (
+    _LINE_TYPES,
+    E164,
+    InvalidPhoneNumber,
+    describe,
+    looks_like_e164,
+    normalize_e164,
+)
 
 REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 TYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
@@ -73,7 +80,54 @@ def test_what_describe_derives_is_what_the_library_computes() -> None:
         assert info.national == phonenumbers.format_number(number, fmt.NATIONAL)
         assert info.rfc3966 == phonenumbers.format_number(number, fmt.RFC3966), e164
         assert info.region_code == phonenumbers.region_code_for_number(number)
+        assert info.line_type == _LINE_TYPES.get(phonenumbers.number_type(number), "unknown")
         assert info.carrier_name == (carrier.name_for_number(number, "en") or None), e164
+
+
+# Numbers near the valid ones: each example with its last digits replaced, or one digit more
+# or less, for the codes a region shares (+1, +7, +44, ...) and a few others.
+_SHARED_CODES = [c for c, r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items() if len(r) > 1]
+
+
+@given(
+    st.sampled_from(EVERY_EXAMPLE),
+    st.text(alphabet="0123456789", min_size=0, max_size=5),
+    st.integers(min_value=-1, max_value=1),
+)
+def test_validity_region_and_type_are_the_librarys(example: str, tail: str, change: int) -> None:
+    """`describe` matches a number's type against the metadata once; the library's
+    `is_valid_number`, `region_code_for_number` and `number_type` decide the same."""
+    digits = example[1:]
+    keep = max(2, len(digits) - len(tail) + min(change, 0))
+    text = "+" + (digits[:keep] + tail + ("7" if change > 0 else ""))[:15]
+    _same_as_the_library(text)
+
+
+@given(
+    st.sampled_from(_SHARED_CODES),
+    st.text(alphabet="0123456789", min_size=4, max_size=12),
+)
+def test_random_numbers_of_shared_codes_are_decided_as_the_library_does(
+    code: int, national: str
+) -> None:
+    _same_as_the_library(f"+{code}{national}"[:16])
+
+
+def _same_as_the_library(text: str) -> None:
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        with pytest.raises(InvalidPhoneNumber):
+            describe(text)
+        return
+    canonical = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == text
+    if not looks_like_e164(text) or not canonical or not phonenumbers.is_valid_number(number):
+        with pytest.raises(InvalidPhoneNumber):
+            describe(text)
+        return
+    info = describe(text)
+    assert info.region_code == phonenumbers.region_code_for_number(number), text
+    assert info.line_type == _LINE_TYPES.get(phonenumbers.number_type(number), "unknown"), text
 
 
 @given(st.text(max_size=30))

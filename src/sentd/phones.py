@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, carrier
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumberType, carrier
+from phonenumbers.phonenumberutil import _number_type_helper, national_significant_number
 from pydantic import AfterValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -32,22 +33,48 @@ def parse_e164(value: str) -> phonenumbers.PhoneNumber:
     return _parse(value)[0]
 
 
-def _parse(value: str) -> tuple[phonenumbers.PhoneNumber, str]:
-    """The parsed number and its region. `is_valid_number` is validity for the number's region;
-    the region is found once here and kept (for +1, finding it tries each NANP region)."""
+def _parse(value: str) -> tuple[phonenumbers.PhoneNumber, str, int]:
+    """The parsed number, its region and its type (`PhoneNumberType`)."""
     if not _E164_SHAPE.fullmatch(value):
         raise InvalidPhoneNumber("Use E.164: '+', the country code and the number, digits only")
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneNumber("Not a phone number") from exc
-    region = phonenumbers.region_code_for_number(number)
-    if region is None or not phonenumbers.is_valid_number_for_region(number, region):
+    national = national_significant_number(number)
+    region, kind = _region_and_type(number.country_code or 0, national)
+    if region is None or kind == PhoneNumberType.UNKNOWN:
         raise InvalidPhoneNumber("Not a valid number for its country")
-    canonical = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    canonical = f"+{number.country_code}{national}"  # the library's E.164 format
     if canonical != value:  # e.g. a national prefix kept after the country code: +1 1 201…
         raise InvalidPhoneNumber(f"Not in E.164 form; did you mean {canonical}?")
-    return number, region
+    return number, region, kind
+
+
+def _region_and_type(country_code: int, national: str) -> tuple[str | None, int]:
+    """What `region_code_for_number`, `is_valid_number_for_region` (valid: the type is known)
+    and `number_type` decide, with the number's type matched against the metadata once: the
+    three of them match it up to four times for a +1 number (the region is the first of the
+    code's regions whose leading digits or types the number matches). tests/test_phones.py
+    compares both answers with the library's for every example number and random ones."""
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    if not regions:
+        return None, PhoneNumberType.UNKNOWN
+    if len(regions) == 1:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, regions[0])
+        if metadata is None:
+            return regions[0], PhoneNumberType.UNKNOWN
+        return regions[0], _number_type_helper(national, metadata)
+    for region in regions:
+        metadata = PhoneMetadata.metadata_for_region(region, None)
+        if metadata is None:
+            continue
+        if metadata.leading_digits is not None:
+            if re.match(metadata.leading_digits, national):
+                return region, _number_type_helper(national, metadata)
+        elif (kind := _number_type_helper(national, metadata)) != PhoneNumberType.UNKNOWN:
+            return region, kind
+    return None, PhoneNumberType.UNKNOWN
 
 
 def normalize_e164(value: str) -> str:
@@ -124,12 +151,11 @@ def describe(value: str) -> PhoneInfo:
     looked up only for the types that have one), and the RFC 3966 form, which is the
     international form's groups joined by dashes (tests/test_phones.py compares each with the
     library's own answer for every region's example numbers)."""
-    number, region = _parse(value)
+    number, region, number_type = _parse(value)
     fmt = phonenumbers.PhoneNumberFormat
     country_code = str(number.country_code)
     international = phonenumbers.format_number(number, fmt.INTERNATIONAL)
     groups = _NON_DIGITS.sub("-", international.removeprefix(f"+{country_code} ")).lstrip("-")
-    number_type = phonenumbers.number_type(number)
     carrier_name = (
         carrier.name_for_valid_number(number, "en") if number_type in _CARRIER_TYPES else None
     )
