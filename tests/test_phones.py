@@ -84,8 +84,8 @@ def test_what_describe_derives_is_what_the_library_computes() -> None:
         assert info.carrier_name == (carrier.name_for_number(number, "en") or None), e164
 
 
-# Numbers near the valid ones: each example with its last digits replaced, or one digit more
-# or less, for the codes a region shares (+1, +7, +44, ...) and a few others.
+# Numbers near the valid ones (every example with its last digits replaced, and one digit more
+# or fewer) and random numbers of the codes several regions share (+1, +7, +44, ...).
 _SHARED_CODES = [c for c, r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items() if len(r) > 1]
 
 
