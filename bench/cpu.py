@@ -1,0 +1,151 @@
+"""Where the CPU of an accepted send goes: the API process, PostgreSQL, Redis and the load
+generator, per accepted message, under wrk's load.
+
+    .venv/bin/python -m bench.cpu                  # single sends, one API process
+    .venv/bin/python -m bench.cpu batch 2          # 100-recipient sends, `--workers 2`
+
+What runs: a fresh database on the external PostgreSQL (BENCH_DATABASE_URL's server), Redis,
+`sentd serve --no-worker` and wrk (-t2, BENCH_CONNECTIONS, BENCH_DURATION seconds after a 3 s
+warm-up). Over the middle of the load (the first 2 s and the last 3 s left out), each group's
+CPU time (user + system, children included) is read from /proc through psutil: PostgreSQL's
+postmaster and the backends open once the warm-up is over (the pool's), Redis, the API process
+and its workers, wrk. Also each API process's main thread (the event loop; with `--workers`, the
+supervisor's is idle): the share of the time it ran and the share it waited for a core
+(`/proc/<pid>/schedstat`). An event loop short of 100 % busy while nothing else is saturated
+waits on PostgreSQL or Redis; one with a long run-queue wait is starved by the others on the
+same cores.
+
+Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from typing import Any
+
+import psutil
+
+from bench.run import (
+    BIN,
+    REDIS_URL,
+    cli,
+    free_port,
+    fresh_database,
+    prepare_sentd,
+    process,
+    say,
+    sentd_env,
+    wrk,
+)
+from bench.run import DURATION as DURATION_S
+
+SKIP_START_S = 2.0
+SKIP_END_S = 3.0
+
+
+def _groups(api_pid: int) -> dict[str, list[psutil.Process]]:
+    api = psutil.Process(api_pid)
+    groups: dict[str, list[psutil.Process]] = {
+        "api": [api, *api.children(recursive=True)],
+        "postgres": [],
+        "redis": [],
+        "wrk": [],
+    }
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        name = proc.info["name"] or ""
+        command = " ".join(proc.info["cmdline"] or [])
+        if name.startswith("postgres") or command.startswith("postgres:"):
+            groups["postgres"].append(proc)
+        elif name.startswith("redis-server"):
+            groups["redis"].append(proc)
+        elif name == "wrk":
+            groups["wrk"].append(proc)
+    return groups
+
+
+def _cpu_s(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:  # gone meanwhile: its time is lost, not counted twice
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _schedstat(procs: list[psutil.Process]) -> dict[int, tuple[float, float]]:
+    """Per process, the seconds its main thread ran and waited for a core since it started."""
+    seconds: dict[int, tuple[float, float]] = {}
+    for proc in procs:
+        try:
+            with open(f"/proc/{proc.pid}/schedstat") as stat:
+                ran, waited, _ = stat.read().split()
+        except OSError:
+            continue
+        seconds[proc.pid] = int(ran) / 1e9, int(waited) / 1e9
+    return seconds
+
+
+def measure(kind: str, api_workers: int) -> dict[str, Any]:
+    if DURATION_S <= SKIP_START_S + SKIP_END_S + 1:
+        raise SystemExit(f"BENCH_DURATION must be over {SKIP_START_S + SKIP_END_S + 1:.0f} s")
+    database = fresh_database("sentd_bench_cpu")
+    env = sentd_env(SENTD_DATABASE_URL=database, SENTD_REDIS_URL=REDIS_URL)
+    cli(env, "migrate")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    args = [str(BIN / "sentd"), "serve", "--port", str(port), "--no-worker"]
+    if api_workers > 1:
+        args += ["--workers", str(api_workers)]
+    with process(args, env, f"{base}/health/ready") as api:
+        bench_env = prepare_sentd(env, base)
+        url = f"{base}/v3/messages"
+        wrk(url, kind, bench_env, 3)
+        say(f"{kind}: {DURATION_S} s of wrk load, {api_workers} API process(es)")
+        result: dict[str, Any] = {}
+        load = threading.Thread(target=lambda: result.update(wrk(url, kind, bench_env, DURATION_S)))
+        load.start()
+        time.sleep(SKIP_START_S)
+        groups = _groups(api.pid)
+        before = {name: _cpu_s(procs) for name, procs in groups.items()}
+        sched_before, started = _schedstat(groups["api"]), time.monotonic()
+        time.sleep(DURATION_S - SKIP_START_S - SKIP_END_S)
+        after = {name: _cpu_s(procs) for name, procs in groups.items()}
+        sched_after, seconds = _schedstat(groups["api"]), time.monotonic() - started
+        load.join()
+    per_request = 100 if kind == "batch" else 1
+    messages = result["ok_per_s"] * per_request * seconds
+    return {
+        "kind": kind,
+        "api_workers": api_workers,
+        "messages_per_s": round(result["ok_per_s"] * per_request),
+        "p99_ms": result["p99_ms"],
+        "cpu_ms_per_message": {
+            name: round(1000 * (after[name] - before[name]) / messages, 4) for name in groups
+        },
+        "cores_busy": {name: round((after[name] - before[name]) / seconds, 2) for name in groups},
+        "api_event_loops": [
+            {
+                "running": round((sched_after[pid][0] - ran) / seconds, 2),
+                "waiting_for_a_core": round((sched_after[pid][1] - waited) / seconds, 2),
+            }
+            for pid, (ran, waited) in sched_before.items()
+            if pid in sched_after and sched_after[pid][0] - ran > 0.01 * seconds
+        ],
+    }
+
+
+def main() -> None:
+    kind = sys.argv[1] if len(sys.argv) > 1 else "single"
+    api_workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    if kind not in ("single", "batch"):
+        raise SystemExit("usage: python -m bench.cpu [single|batch] [API processes]")
+    print(json.dumps(measure(kind, api_workers), indent=2))
+
+
+if __name__ == "__main__":
+    main()
