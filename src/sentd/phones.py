@@ -28,11 +28,6 @@ class InvalidPhoneNumber(ValueError):
     pass
 
 
-def parse_e164(value: str) -> phonenumbers.PhoneNumber:
-    """The parsed number; InvalidPhoneNumber when `value` is not a valid E.164 number."""
-    return _parse(value)[0]
-
-
 def _parse(value: str) -> tuple[phonenumbers.PhoneNumber, str, int]:
     """The parsed number, its region and its type (`PhoneNumberType`)."""
     if not _E164_SHAPE.fullmatch(value):
@@ -78,7 +73,10 @@ def _region_and_type(country_code: int, national: str) -> tuple[str | None, int]
 
 
 def normalize_e164(value: str) -> str:
-    return phonenumbers.format_number(parse_e164(value), phonenumbers.PhoneNumberFormat.E164)
+    """`value` when it is a valid number in E.164 form, InvalidPhoneNumber otherwise (`_parse`
+    accepts only the canonical form, so there is nothing to reformat)."""
+    _parse(value)
+    return value
 
 
 def _validate(value: str) -> str:
