@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 
 from tests import databases
-from tests.conftest import OPERATOR, build_app
+from tests.conftest import IN_CI, OPERATOR, build_app
 from tests.contract import assert_error, assert_ok
 from tests.factories import make_org, make_profile, set_limits
 from tests.live_server import LiveServer
@@ -136,6 +141,57 @@ def test_limits_are_shared_by_processes_through_redis(database_url: str, redis_u
     finally:
         first.stop()
         second.stop()
+
+
+@pytest.fixture
+def redis_socket() -> Iterator[Path]:
+    """A Redis of its own listening on a Unix socket only (`redis-server` on PATH: required in
+    CI, skipped with a reason elsewhere)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if IN_CI:
+            pytest.fail("CI needs redis-server on PATH")
+        pytest.skip("redis-server is not on PATH")
+    with tempfile.TemporaryDirectory(dir="/tmp") as directory:  # a socket's path is short
+        socket = Path(directory) / "redis.sock"
+        args = ["--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no"]
+        server = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while not socket.exists():
+                assert server.poll() is None, "redis-server exited"
+                assert time.monotonic() < deadline, "redis-server did not open its socket"
+                time.sleep(0.05)
+            yield socket
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def test_limits_are_counted_in_a_redis_on_a_unix_socket(
+    database_url: str, redis_socket: Path
+) -> None:
+    """SENTD_REDIS_URL=unix:///path: the counters live in that Redis (a co-located Redis
+    without TCP), and the API refuses what they refuse."""
+    server = LiveServer(build_app(database_url, redis_url=f"unix://{redis_socket}")).start()
+    try:
+        org = make_org(server)
+        set_limits(server, org, requests_per_minute=2)
+        with httpx.Client(base_url=server.base_url) as client:
+            assert_ok(me(client, org.live_key))
+            assert_ok(me(client, org.live_key))
+            assert_error(me(client, org.live_key), "BUSINESS_002")
+            status = assert_ok(client.get("/status", headers=OPERATOR))
+            assert status["components"]["redis"]["status"] == "ok"
+        keys = subprocess.run(
+            ["redis-cli", "-s", str(redis_socket), "--scan"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert keys, "nothing was counted in the Redis of the socket"
+    finally:
+        server.stop()
 
 
 def test_a_restart_does_not_count_processes_that_died_before_it(

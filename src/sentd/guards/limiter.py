@@ -28,6 +28,15 @@ class CountersUnavailable(Exception):
     """The shared counters could not be used; the caller fails open."""
 
 
+def _limits_uri(redis_url: str) -> str:
+    """`redis_url` as the `limits` library names a Redis storage (it only picks the storage
+    kind: the connections are the pool's). A Unix socket is `unix://` to redis-py and
+    `redis+unix://` to `limits`."""
+    if redis_url.startswith("unix://"):
+        return "async+redis+" + redis_url
+    return "async+" + redis_url
+
+
 class LimiterStorage:
     def __init__(
         self, redis_url: str | None, *, timeout_s: float = 0.2, cooldown_s: float = 5.0
@@ -43,7 +52,7 @@ class LimiterStorage:
                 socket_connect_timeout=timeout_s,
             )
             options: dict[str, Any] = {"connection_pool": self._pool}
-            self.storage = RedisStorage("async+" + redis_url, implementation="redispy", **options)
+            self.storage = RedisStorage(_limits_uri(redis_url), implementation="redispy", **options)
         else:
             self.storage = MemoryStorage()
 
