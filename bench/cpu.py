@@ -3,6 +3,7 @@ generator, per accepted message, under wrk's load.
 
     .venv/bin/python -m bench.cpu                  # single sends, one API process
     .venv/bin/python -m bench.cpu batch 2          # 100-recipient sends, `--workers 2`
+    .venv/bin/python -m bench.cpu end-to-end 600   # the sustained bench's stack at 600 msg/s
 
 What runs: a fresh database on the external PostgreSQL (BENCH_DATABASE_URL's server), Redis,
 `sentd serve --no-worker` and wrk (-t2, BENCH_CONNECTIONS, BENCH_DURATION seconds after a 3 s
@@ -15,6 +16,12 @@ supervisor's is idle): the share of the time it ran and the share it waited for 
 waits on PostgreSQL or Redis; one with a long run-queue wait is starved by the others on the
 same cores.
 
+`end-to-end RATE`: the sustained bench's stack instead (`bench.sustained.end_to_end`: the API, a
+`sentd worker`, the webhook receiver; BENCH_SUSTAINED_* settings) under its open-loop generator
+at RATE msg/s for BENCH_DURATION seconds, per offered message: what each of them, PostgreSQL,
+Redis and the generator spend to accept, dispatch and deliver a message's webhooks. Below the
+rate that holds, the split says what each part would need to give for a higher one.
+
 Prints one JSON document.
 """
 
@@ -24,6 +31,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psutil
@@ -41,15 +49,20 @@ from bench.run import (
     wrk,
 )
 from bench.run import DURATION as DURATION_S
+from bench.sustained import end_to_end, run_generator
 
 SKIP_START_S = 2.0
 SKIP_END_S = 3.0
 
 
-def _groups(api_pid: int) -> dict[str, list[psutil.Process]]:
+def _groups(api_pid: int, **more: list[psutil.Process]) -> dict[str, list[psutil.Process]]:
+    """The processes of each group: the API (with its workers), `more` as given, PostgreSQL,
+    Redis, and the load generator running (wrk, or the sustained bench's); a group of none is
+    left out."""
     api = psutil.Process(api_pid)
     groups: dict[str, list[psutil.Process]] = {
         "api": [api, *api.children(recursive=True)],
+        **more,
         "postgres": [],
         "redis": [],
         "wrk": [],
@@ -63,7 +76,9 @@ def _groups(api_pid: int) -> dict[str, list[psutil.Process]]:
             groups["redis"].append(proc)
         elif name == "wrk":
             groups["wrk"].append(proc)
-    return groups
+        elif "bench.sustained generate" in command:
+            groups.setdefault("generator", []).append(proc)
+    return {name: procs for name, procs in groups.items() if procs}
 
 
 def _cpu_s(procs: list[psutil.Process]) -> float:
@@ -90,9 +105,51 @@ def _schedstat(procs: list[psutil.Process]) -> dict[int, tuple[float, float]]:
     return seconds
 
 
-def measure(kind: str, api_workers: int) -> dict[str, Any]:
+def _over_the_load(
+    groups: Callable[[], dict[str, list[psutil.Process]]],
+) -> tuple[dict[str, float], dict[int, tuple[float, float]], float]:
+    """While a load runs: each group's CPU seconds over its middle (SKIP_START_S after it
+    started to SKIP_END_S before it ends), each API main thread's (ran, waited) seconds, and
+    how long the middle lasted."""
+    time.sleep(SKIP_START_S)
+    found = groups()
+    before = {name: _cpu_s(procs) for name, procs in found.items()}
+    sched_before, started = _schedstat(found["api"]), time.monotonic()
+    time.sleep(DURATION_S - SKIP_START_S - SKIP_END_S)
+    after = {name: _cpu_s(procs) for name, procs in found.items()}
+    sched_after, seconds = _schedstat(found["api"]), time.monotonic() - started
+    cpu = {name: after[name] - before[name] for name in found}
+    sched = {
+        pid: (sched_after[pid][0] - ran, sched_after[pid][1] - waited)
+        for pid, (ran, waited) in sched_before.items()
+        if pid in sched_after
+    }
+    return cpu, sched, seconds
+
+
+def _split(
+    cpu: dict[str, float], sched: dict[int, tuple[float, float]], seconds: float, messages: float
+) -> dict[str, Any]:
+    return {
+        "cpu_ms_per_message": {
+            name: round(1000 * used / messages, 4) for name, used in cpu.items()
+        },
+        "cores_busy": {name: round(used / seconds, 2) for name, used in cpu.items()},
+        "api_event_loops": [
+            {"running": round(ran / seconds, 2), "waiting_for_a_core": round(waited / seconds, 2)}
+            for ran, waited in sched.values()
+            if ran > 0.01 * seconds
+        ],
+    }
+
+
+def _check_duration() -> None:
     if DURATION_S <= SKIP_START_S + SKIP_END_S + 1:
         raise SystemExit(f"BENCH_DURATION must be over {SKIP_START_S + SKIP_END_S + 1:.0f} s")
+
+
+def measure(kind: str, api_workers: int) -> dict[str, Any]:
+    _check_duration()
     database = fresh_database("sentd_bench_cpu")
     env = sentd_env(SENTD_DATABASE_URL=database, SENTD_REDIS_URL=REDIS_URL)
     cli(env, "migrate")
@@ -109,41 +166,57 @@ def measure(kind: str, api_workers: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         load = threading.Thread(target=lambda: result.update(wrk(url, kind, bench_env, DURATION_S)))
         load.start()
-        time.sleep(SKIP_START_S)
-        groups = _groups(api.pid)
-        before = {name: _cpu_s(procs) for name, procs in groups.items()}
-        sched_before, started = _schedstat(groups["api"]), time.monotonic()
-        time.sleep(DURATION_S - SKIP_START_S - SKIP_END_S)
-        after = {name: _cpu_s(procs) for name, procs in groups.items()}
-        sched_after, seconds = _schedstat(groups["api"]), time.monotonic() - started
+        cpu, sched, seconds = _over_the_load(lambda: _groups(api.pid))
         load.join()
     per_request = 100 if kind == "batch" else 1
-    messages = result["ok_per_s"] * per_request * seconds
     return {
         "kind": kind,
         "api_workers": api_workers,
         "messages_per_s": round(result["ok_per_s"] * per_request),
         "p99_ms": result["p99_ms"],
-        "cpu_ms_per_message": {
-            name: round(1000 * (after[name] - before[name]) / messages, 4) for name in groups
-        },
-        "cores_busy": {name: round((after[name] - before[name]) / seconds, 2) for name in groups},
-        "api_event_loops": [
-            {
-                "running": round((sched_after[pid][0] - ran) / seconds, 2),
-                "waiting_for_a_core": round((sched_after[pid][1] - waited) / seconds, 2),
-            }
-            for pid, (ran, waited) in sched_before.items()
-            if pid in sched_after and sched_after[pid][0] - ran > 0.01 * seconds
-        ],
+        **_split(cpu, sched, seconds, result["ok_per_s"] * per_request * seconds),
+    }
+
+
+def measure_end_to_end(rate: float) -> dict[str, Any]:
+    """The sustained bench's setup (`bench.sustained.end_to_end`) under its open-loop generator
+    at `rate` for BENCH_DURATION seconds: CPU per offered message of every process, the worker,
+    the webhook receiver and the generator among them."""
+    _check_duration()
+    with end_to_end("sentd_bench_cpu") as sentd:
+        run_generator(sentd.url, sentd.bench, min(rate, 200.0), 5)  # warm-up
+        say(f"end to end: {DURATION_S} s at {rate:,.0f} msg/s offered")
+        result: dict[str, Any] = {}
+        load = threading.Thread(
+            target=lambda: result.update(run_generator(sentd.url, sentd.bench, rate, DURATION_S))
+        )
+        load.start()
+        more = {
+            "worker": [psutil.Process(sentd.worker.pid)],
+            "receiver": [psutil.Process(sentd.receiver.pid)],
+        }
+        cpu, sched, seconds = _over_the_load(lambda: _groups(sentd.api.pid, **more))
+        load.join()
+    return {
+        "kind": "end-to-end",
+        "offered_per_s": rate,
+        "accepted_per_s": round(result["ok_per_s"]),
+        "p99_ms": result["p99_ms"],
+        **_split(cpu, sched, seconds, rate * seconds),
     }
 
 
 def main() -> None:
     kind = sys.argv[1] if len(sys.argv) > 1 else "single"
+    if kind == "end-to-end":
+        rate = float(sys.argv[2]) if len(sys.argv) > 2 else 500.0
+        print(json.dumps(measure_end_to_end(rate), indent=2))
+        return
     api_workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     if kind not in ("single", "batch"):
-        raise SystemExit("usage: python -m bench.cpu [single|batch] [API processes]")
+        raise SystemExit(
+            "usage: python -m bench.cpu [single|batch] [API processes] | end-to-end [msg/s]"
+        )
     print(json.dumps(measure(kind, api_workers), indent=2))
 
 

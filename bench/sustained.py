@@ -60,6 +60,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -413,6 +414,57 @@ def search(url: str, bench: dict[str, str], backlog: Backlog) -> tuple[float, li
 # -- processes ------------------------------------------------------------------------------------
 
 
+@dataclass
+class EndToEnd:
+    """sentd running end to end: its API and worker processes, the webhook receiver, the demo
+    organization (`bench`: API_KEY, TEMPLATE_ID, ORG) and its database's URL."""
+
+    api: subprocess.Popen[bytes]
+    worker: subprocess.Popen[bytes]
+    receiver: subprocess.Popen[bytes]
+    bench: dict[str, str]
+    database: str
+    url: str  # POST /v3/messages
+
+
+@contextmanager
+def end_to_end(database_name: str) -> Iterator[EndToEnd]:
+    """A fresh database, `sentd serve --no-worker` (API_WORKERS processes) and `sentd worker`
+    (pinned to CPUS), and the receiver subscribed to each message's EVENTS."""
+    database = fresh_database(database_name)
+    env = sentd_env(
+        SENTD_DATABASE_URL=database, SENTD_REDIS_URL=REDIS_URL, SENTD_WEBHOOK_ALLOW_PRIVATE="true"
+    )
+    cli(env, "migrate")
+    api_port, hook_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{api_port}"
+    api_args = pinned(
+        [
+            *(str(BIN / "sentd"), "serve", "--port", str(api_port), "--no-worker"),
+            *(("--workers", str(API_WORKERS)) if API_WORKERS > 1 else ()),
+        ]
+    )
+    receiver_env = os.environ | {"PYTHONPATH": str(ROOT)}
+    with (
+        process(receiver_command(hook_port), receiver_env, None) as receiver,
+        process(api_args, env, f"{base}/health/ready") as api,
+    ):
+        bench = prepare_sentd(env, base)
+        hook: dict[str, Any] = {
+            "display_name": "bench",
+            "endpoint_url": f"http://127.0.0.1:{hook_port}/",
+            "event_types": ["messages"],
+        }
+        if EVENTS != "all":
+            hook["event_filters"] = {"message": EVENTS.split(",")}
+        answer = httpx.post(
+            f"{base}/v3/webhooks", json=hook, headers={"x-api-key": bench["API_KEY"]}
+        )
+        answer.raise_for_status()
+        with process(pinned([str(BIN / "sentd"), "worker"]), env, None) as worker:
+            yield EndToEnd(api, worker, receiver, bench, database, f"{base}/v3/messages")
+
+
 def pinned(args: list[str]) -> list[str]:
     """Pin to CPUS when the machine has more cores than those (on 2 cores every process shares
     them anyway)."""
@@ -482,20 +534,6 @@ def main() -> None:
 
         print(json.dumps(uvloop.run(generate(url, key, template_id, rate, seconds))))
         return
-    database = fresh_database("sentd_bench_sustained")
-    env = sentd_env(
-        SENTD_DATABASE_URL=database, SENTD_REDIS_URL=REDIS_URL, SENTD_WEBHOOK_ALLOW_PRIVATE="true"
-    )
-    cli(env, "migrate")
-    api_port, hook_port = free_port(), free_port()
-    base = f"http://127.0.0.1:{api_port}"
-    receiver = receiver_command(hook_port)
-    api_args = pinned(
-        [
-            *(str(BIN / "sentd"), "serve", "--port", str(api_port), "--no-worker"),
-            *(("--workers", str(API_WORKERS)) if API_WORKERS > 1 else ()),
-        ]
-    )
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": {"cores": os.cpu_count(), "load_avg_at_start": os.getloadavg()},
@@ -515,25 +553,11 @@ def main() -> None:
         },
     }
     with ExitStack() as stack:
-        stack.enter_context(process(receiver, os.environ | {"PYTHONPATH": str(ROOT)}, None))
-        api = stack.enter_context(process(api_args, env, f"{base}/health/ready"))
-        bench = prepare_sentd(env, base)
-        hook: dict[str, Any] = {
-            "display_name": "bench",
-            "endpoint_url": f"http://127.0.0.1:{hook_port}/",
-            "event_types": ["messages"],
-        }
-        if EVENTS != "all":
-            hook["event_filters"] = {"message": EVENTS.split(",")}
-        answer = httpx.post(
-            f"{base}/v3/webhooks", json=hook, headers={"x-api-key": bench["API_KEY"]}
-        )
-        answer.raise_for_status()
-        stack.enter_context(process(pinned([str(BIN / "sentd"), "worker"]), env, None))
+        sentd = stack.enter_context(end_to_end("sentd_bench_sustained"))
+        api, bench, url = sentd.api, sentd.bench, sentd.url
         has_peer = stack.enter_context(peer())
         peers = [peer_accept("before")] if has_peer else []
-        backlog = Backlog(database)
-        url = f"{base}/v3/messages"
+        backlog = Backlog(sentd.database)
         say(f"warm-up: 5 s at {START_RATE:,.0f} msg/s")
         run_generator(url, bench, START_RATE, 5)
         drain(backlog)
