@@ -16,8 +16,9 @@ recipient, a template, SMS — the same body as wrk's `single` (`bench/post.lua`
 
 * wrk2 (wrk with a constant rate, `-R`; its latency is corrected for coordinated omission) when
   BENCH_WRK2 names its executable. It is not packaged: build it from its public repository
-  (`git clone https://github.com/giltene/wrk2 && make` needs a C compiler and OpenSSL's
-  headers). It spends ~0.06 ms of CPU a request — about what wrk spends on the peer.
+  (`git clone https://github.com/giltene/wrk2 && make -C wrk2` needs a C compiler and OpenSSL's
+  headers; then `BENCH_WRK2=$PWD/wrk2/wrk`). It spends ~0.06 ms of CPU a request — about what
+  wrk spends on the peer.
 * otherwise `generate` below (asyncio and aiohttp in a process of its own, open loop: a request
   starts at its time whatever the answers), which spends ~0.35 ms of CPU a request on the same
   2 cores as sentd: ~15 % of the machine at the rates that hold. Its figures are lower for that.
