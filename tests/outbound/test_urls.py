@@ -16,7 +16,9 @@ from sentd.outbound.urls import InvalidUrl, NotHttpUrl, normalize_url
         ("HTTPS://Example.COM:443", "https://example.com/"),
         ("http://example.com:8080/x?a=1&b=%2F", "http://example.com:8080/x?a=1&b=%2F"),
         ("https://example.com/100%?x=50%", "https://example.com/100%25?x=50%25"),
-        ("https://[::FFFF:127.0.0.1]/x", "https://[::ffff:7f00:1]/x"),
+        ("https://[::FFFF:127.0.0.1]/x", "https://[::ffff:127.0.0.1]/x"),
+        ("https://[0:0:0:0:0:ffff:7f00:1]/x", "https://[::ffff:127.0.0.1]/x"),
+        ("https://[2001:DB8:0:0:0:0:0:1]:8443/x", "https://[2001:db8::1]:8443/x"),
         ("  https://example.com/hook  ", "https://example.com/hook"),
     ],
 )

@@ -40,9 +40,13 @@ class NotHttpUrl(InvalidUrl):
 def _host(raw: str) -> str:
     if raw.startswith("["):
         try:
-            return f"[{ipaddress.IPv6Address(raw[1:-1]).compressed}]"
+            address = ipaddress.IPv6Address(raw[1:-1])
         except ValueError as exc:
             raise InvalidUrl(f"{raw} is not an IPv6 address") from exc
+        # RFC 5952 §5: an IPv4-mapped address ends in dotted IPv4. Python 3.13 writes it so;
+        # earlier versions wrote two hex groups, so the form is chosen here, not left to them.
+        mapped = address.ipv4_mapped
+        return f"[::ffff:{mapped}]" if mapped is not None else f"[{address.compressed}]"
     host = raw.rstrip(".").lower() if raw != "." else ""
     if not host:
         raise NotHttpUrl("The URL has no host")
