@@ -7,7 +7,7 @@
 # Untested: it was written on a machine without a Docker engine (see docs/deployment.md).
 
 # --- build: install sentd and its pinned dependencies into a virtual environment ---------------
-FROM python:3.13-slim AS build
+FROM python:3.11-slim AS build
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -20,7 +20,7 @@ COPY src ./src
 RUN /opt/sentd/bin/pip install .
 
 # --- runtime -------------------------------------------------------------------------------------
-FROM python:3.13-slim
+FROM python:3.11-slim
 
 ENV PATH=/opt/sentd/bin:$PATH \
     PYTHONUNBUFFERED=1 \

@@ -1,7 +1,5 @@
 # sentd — the two commands: `make run` and `make test`.
-# The newest Python sentd is tested on when this machine has it (3.13 spends less CPU a request
-# than 3.11: BENCHMARKS.md), else python3 (3.11 at least). `make PYTHON=python3.11 …` overrides.
-PYTHON ?= $(firstword $(foreach p,python3.13 python3.12 python3,$(shell command -v $(p) 2>/dev/null)))
+PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
