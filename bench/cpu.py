@@ -17,10 +17,11 @@ waits on PostgreSQL or Redis; one with a long run-queue wait is starved by the o
 same cores.
 
 `end-to-end RATE`: the sustained bench's stack instead (`bench.sustained.end_to_end`: the API, a
-`sentd worker`, the webhook receiver; BENCH_SUSTAINED_* settings) under its open-loop generator
-at RATE msg/s for BENCH_DURATION seconds, per offered message: what each of them, PostgreSQL,
-Redis and the generator spend to accept, dispatch and deliver a message's webhooks. Below the
-rate that holds, the split says what each part would need to give for a higher one.
+`sentd worker`, the webhook receiver; BENCH_SUSTAINED_* settings) under its generator (wrk2 when
+BENCH_WRK2 names it, counted as wrk) at RATE msg/s for BENCH_DURATION seconds, per offered
+message: what each of them, PostgreSQL, Redis and the generator spend to accept, dispatch and
+deliver a message's webhooks. Below the rate that holds, the split says what each part would
+need to give for a higher one.
 
 Prints one JSON document.
 """
@@ -179,8 +180,8 @@ def measure(kind: str, api_workers: int) -> dict[str, Any]:
 
 
 def measure_end_to_end(rate: float) -> dict[str, Any]:
-    """The sustained bench's setup (`bench.sustained.end_to_end`) under its open-loop generator
-    at `rate` for BENCH_DURATION seconds: CPU per offered message of every process, the worker,
+    """The sustained bench's setup (`bench.sustained.end_to_end`) under its generator at `rate`
+    for BENCH_DURATION seconds: CPU per offered message of every process, the worker,
     the webhook receiver and the generator among them."""
     _check_duration()
     with end_to_end("sentd_bench_cpu") as sentd:
