@@ -218,12 +218,24 @@ class RssSampler:
         self._stop.set()
 
 
-def wrk(url: str, kind: str, env: dict[str, str], duration: int) -> dict[str, Any]:
+def wrk(
+    url: str,
+    kind: str,
+    env: dict[str, str],
+    duration: float,
+    *,
+    binary: str = "wrk",
+    connections: int = CONNECTIONS,
+    rate: float | None = None,
+) -> dict[str, Any]:
+    """wrk's run of bench/post.lua's `kind` requests (wrk2's at a constant `rate` when given
+    with its `binary`): RESULT's figures and `ok_per_s`."""
     args = [
-        "wrk",
+        binary,
         "-t2",
-        f"-c{CONNECTIONS}",
-        f"-d{duration}s",
+        f"-c{connections}",
+        f"-d{duration:g}s",
+        *((f"-R{rate:g}",) if rate is not None else ()),
         "--timeout",
         "10s",
         "--latency",

@@ -233,19 +233,7 @@ def run_wrk2(
 ) -> dict[str, Any]:
     """wrk2 at `rate` for `seconds`, its figures named as `generate` names them. wrk2 counts
     the answers that came back within its run: they are the ones in time."""
-    args = [binary, "-t2", f"-c{GEN_CONNECTIONS}", f"-d{seconds:g}s", f"-R{rate:g}", "--latency"]
-    args += ["-s", str(ROOT / "bench" / "post.lua"), url]
-    out = subprocess.run(
-        args,
-        env=os.environ | bench | {"BODY_KIND": "single"},
-        capture_output=True,
-        text=True,
-        timeout=seconds + 120,
-    )
-    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk2 failed:\n{out.stdout}\n{out.stderr}")
-    run: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    run = wrk(url, "single", bench, seconds, binary=binary, connections=GEN_CONNECTIONS, rate=rate)
     return {
         "offered_per_s": rate,
         "seconds": seconds,
