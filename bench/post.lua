@@ -1,7 +1,8 @@
--- wrk script: POST a JSON body to every request. BODY_KIND chooses what:
+-- wrk script: the request each BODY_KIND sends (a JSON body POSTed, but for `get`):
 --   floor  a small JSON document
 --   single one recipient, a template message (TEMPLATE_ID), SMS
 --   batch  BATCH recipients (default 100), the same template
+--   get    no body: a GET of the URL as given (the peer's /send carries its message in the query)
 -- Recipients are random US numbers that avoid the simulator's magic suffixes (0001-0005).
 local key = os.getenv("API_KEY") or ""
 local template = os.getenv("TEMPLATE_ID") or ""
@@ -23,6 +24,7 @@ end
 
 request = function()
   local body
+  if kind == "get" then return wrk.format("GET") end
   if kind == "floor" then body = '{"to":["' .. number() .. '"],"text":"floor"}'
   elseif kind == "batch" then body = message(batch)
   else body = message(1) end

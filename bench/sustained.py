@@ -47,8 +47,11 @@ second: maximum, and the slope (MB/min) of a line fitted over the soak after its
 
 The peer: when Jasmin is set up (`../shared/bench/jasmin/`, see bench/run.py), its accept rate
 (wrk -c32, bench.sh) is measured before the search and after the soak, and the highest held rate
-is reported as a ratio to their median. A Jasmin already listening on :1401 is used as it is
-(neither started nor stopped).
+is reported as a ratio to their median (issue 16's figure). With wrk2, the peer's own end to end
+is searched last, the same way (BENCH_SUSTAINED_PEER=0: not): its `/send` at a fixed rate, its
+backlog being what was offered and not yet handed to its SMSC simulator; sentd's held rate is
+reported as a ratio to that too. `python -m bench.sustained peer` runs that search alone. A
+Jasmin already listening on :1401 is used as it is (neither started nor stopped).
 
 Prints progress, then one JSON document; writes bench/results/<date>-sustained.json.
 """
@@ -56,6 +59,7 @@ Prints progress, then one JSON document; writes bench/results/<date>-sustained.j
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -67,7 +71,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,6 +84,7 @@ import psycopg
 from bench.run import (
     BIN,
     CONNECTIONS,
+    JASMIN_RUN_DIR,
     REDIS_URL,
     ROOT,
     cli,
@@ -117,6 +122,13 @@ ACCEPTED_SHARE = 0.97  # of the offered requests, answered 2xx in time, for a ra
 GRACE_S = 1.0  # "in time": answered by the end of the window and this much after
 P99_LIMIT_MS = float(os.environ.get("BENCH_SUSTAINED_P99_MS", "1000"))
 JASMIN_PORT = 1401
+JASMIN_SEND_URL = (  # what the peer's own bench.sh sends
+    f"http://127.0.0.1:{JASMIN_PORT}/send?username=bench&password=benchpw"
+    "&to=21698000000&from=BENCH&content=benchmark%20message"
+)
+# The peer's own end to end (its accept and its hand-over to the SMSC) is searched too, with
+# wrk2 (BENCH_WRK2) as the generator; 0: not.
+PEER_SUSTAINED = os.environ.get("BENCH_SUSTAINED_PEER", "1") == "1"
 
 BACKLOG_SQL = """
     SELECT
@@ -229,11 +241,12 @@ def run_generator(url: str, bench: dict[str, str], rate: float, seconds: float) 
 
 
 def run_wrk2(
-    binary: str, url: str, bench: dict[str, str], rate: float, seconds: float
+    binary: str, url: str, bench: dict[str, str], rate: float, seconds: float, kind: str = "single"
 ) -> dict[str, Any]:
-    """wrk2 at `rate` for `seconds`, its figures named as `generate` names them. wrk2 counts
-    the answers that came back within its run: they are the ones in time."""
-    run = wrk(url, "single", bench, seconds, binary=binary, connections=GEN_CONNECTIONS, rate=rate)
+    """wrk2 at `rate` for `seconds` (bench/post.lua's `kind` requests), its figures named as
+    `generate` names them. wrk2 counts the answers that came back within its run: they are the
+    ones in time."""
+    run = wrk(url, kind, bench, seconds, binary=binary, connections=GEN_CONNECTIONS, rate=rate)
     return {
         "offered_per_s": rate,
         "seconds": seconds,
@@ -372,6 +385,23 @@ def window(url: str, bench: dict[str, str], backlog: Backlog, rate: float) -> di
     load = run_generator(url, bench, rate, WINDOW_S)
     end = backlog.now()
     trend = backlog_trend(backlog.between(start + (end - start) / 4, end))
+    reasons = verdict(load, trend, rate)
+    drained_s = drain(backlog)
+    result = load | {"backlog": trend, "held": not reasons, "why_not": reasons}
+    result["drain_s"] = drained_s
+    say(
+        f"{rate:,.0f} msg/s offered: {load['ok_per_s']:,.0f} accepted/s, p50 {load['p50_ms']} ms, "
+        f"p99 {load['p99_ms']} ms, backlog slope {trend['slope_per_s']}/s "
+        f"(queued {trend['queued_slope_per_s']}, receipts {trend['receipts_slope_per_s']}, "
+        f"deliveries {trend['deliveries_slope_per_s']}), max {trend['max']}; "
+        f"drained in {drained_s:.0f} s → "
+        + ("HELD" if not reasons else "not held: " + "; ".join(reasons))
+    )
+    return result
+
+
+def verdict(load: dict[str, Any], trend: dict[str, Any], rate: float) -> list[str]:
+    """Why a window at `rate` did not hold (nothing when it held), for sentd and the peer alike."""
     allowed = max(TOLERANCE * rate, 2.0)
     reasons = []
     if load["ok_in_time"] < ACCEPTED_SHARE * load["requests"]:
@@ -385,18 +415,7 @@ def window(url: str, bench: dict[str, str], backlog: Backlog, rate: float) -> di
             f"backlog grew {trend['slope_per_s']:.1f}/s (allowed {allowed:.1f}/s) "
             f"to {trend['end_level']}"
         )
-    drained_s = drain(backlog)
-    result = load | {"backlog": trend, "held": not reasons, "why_not": reasons}
-    result["drain_s"] = drained_s
-    say(
-        f"{rate:,.0f} msg/s offered: {load['ok_per_s']:,.0f} accepted/s, p50 {load['p50_ms']} ms, "
-        f"p99 {load['p99_ms']} ms, backlog slope {trend['slope_per_s']}/s "
-        f"(queued {trend['queued_slope_per_s']}, receipts {trend['receipts_slope_per_s']}, "
-        f"deliveries {trend['deliveries_slope_per_s']}), max {trend['max']}; "
-        f"drained in {drained_s:.0f} s → "
-        + ("HELD" if not reasons else "not held: " + "; ".join(reasons))
-    )
-    return result
+    return reasons
 
 
 def drain(backlog: Backlog) -> float:
@@ -412,7 +431,8 @@ def drain(backlog: Backlog) -> float:
     return drained
 
 
-def search(url: str, bench: dict[str, str], backlog: Backlog) -> tuple[float, list[dict[str, Any]]]:
+def search(window: Callable[[float], dict[str, Any]]) -> tuple[float, list[dict[str, Any]]]:
+    """The highest rate at which `window(rate)` held, and every window run to find it."""
     windows: list[dict[str, Any]] = []
 
     def holds(rate: float) -> bool:
@@ -421,7 +441,7 @@ def search(url: str, bench: dict[str, str], backlog: Backlog) -> tuple[float, li
         for attempt in range(2 if CONFIRM else 1):
             if attempt:
                 say(f"{rate:,.0f} msg/s: once more, to confirm")
-            result = window(url, bench, backlog, rate)
+            result = window(rate)
             windows.append(result)
             if result["held"]:
                 return True
@@ -538,6 +558,88 @@ def peer_accept(label: str) -> dict[str, Any]:
     return result
 
 
+class SmscCount:
+    """How many messages the peer has handed to its SMSC simulator (which rewrites the count in
+    its stats file every 0.5 s), sampled every half second: (seconds since start, count)."""
+
+    def __init__(self) -> None:
+        self.path = JASMIN_RUN_DIR / "smsc.stats"
+        self.samples: list[tuple[float, int]] = []
+        self.started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        while not self.samples and self._thread.is_alive() and self.now() < 10:
+            time.sleep(0.1)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            # (a read that catches the file while it is rewritten is skipped)
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                self.samples.append((self.now(), int(self.path.read_text().split()[0])))
+            self._stop.wait(0.5)
+
+    def now(self) -> float:
+        return time.monotonic() - self.started
+
+    def latest(self) -> int:
+        return self.samples[-1][1] if self.samples else 0
+
+    def still(self) -> float:
+        """Wait until the count has not moved for 3 s (DRAIN_MAX_S at most): the peer's queue
+        is empty. Returns the seconds waited."""
+        started = time.monotonic()
+        last, since = self.latest(), time.monotonic()
+        while time.monotonic() - since < 3.0 and time.monotonic() - started < DRAIN_MAX_S:
+            time.sleep(0.5)
+            if self.latest() != last:
+                last, since = self.latest(), time.monotonic()
+        return time.monotonic() - started
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def peer_window(smsc: SmscCount, rate: float) -> dict[str, Any]:
+    """One window of the peer's own end to end at `rate`: its `/send` under wrk2, judged as
+    sentd's windows are. Its backlog is what was offered and not yet handed to the SMSC (the
+    generator offers `rate` a second from the window's start)."""
+    assert WRK2
+    start, handed = smsc.now(), smsc.latest()
+    load = run_wrk2(WRK2, JASMIN_SEND_URL, {}, rate, WINDOW_S, kind="get")
+    end, handed_in_time = smsc.now(), smsc.latest() - handed
+    backlog = [
+        (at, rate * (at - start) - (count - handed))
+        for at, count in smsc.samples
+        if start + (end - start) / 4 <= at <= end
+    ]
+    trend = {
+        "slope_per_s": round(theil_sen(backlog), 2),
+        "max": round(max((level for _, level in backlog), default=0)),
+        "end_level": round(statistics.median(level for _, level in backlog[-3:])) if backlog else 0,
+    }
+    reasons = verdict(load, trend, rate)
+    drained_s = smsc.still()
+    say(
+        f"peer, {rate:,.0f} msg/s offered: {load['ok_per_s']:,.0f} accepted/s, "
+        f"p99 {load['p99_ms']} ms, handed to the SMSC {handed_in_time / (end - start):,.0f}/s, "
+        f"backlog slope {trend['slope_per_s']}/s; drained in "
+        f"{drained_s:.0f} s → " + ("HELD" if not reasons else "not held: " + "; ".join(reasons))
+    )
+    return load | {"backlog": trend, "held": not reasons, "why_not": reasons, "drain_s": drained_s}
+
+
+def peer_sustained() -> tuple[float, list[dict[str, Any]]]:
+    """The peer's own sustained end to end, searched as sentd's is."""
+    smsc = SmscCount()
+    try:
+        say("peer's own end to end: the same search, its /send under wrk2")
+        return search(lambda rate: peer_window(smsc, rate))
+    finally:
+        smsc.stop()
+
+
 def soak(
     url: str, bench: dict[str, str], backlog: Backlog, api_pid: int, rate: float
 ) -> dict[str, Any]:
@@ -569,6 +671,13 @@ def main() -> None:
 
         print(json.dumps(uvloop.run(generate(url, key, template_id, rate, seconds))))
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "peer":
+        with peer() as has_peer:
+            if not (has_peer and WRK2):
+                sys.exit("the peer's end to end needs the peer set up and BENCH_WRK2")
+            held, windows = peer_sustained()
+        print(json.dumps({"peer_sustained_per_s": held, "peer_windows": windows}, indent=2))
+        return
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": {"cores": os.cpu_count(), "load_avg_at_start": os.getloadavg()},
@@ -597,27 +706,34 @@ def main() -> None:
         say(f"warm-up: 5 s at {START_RATE:,.0f} msg/s")
         run_generator(url, bench, START_RATE, 5)
         drain(backlog)
-        held, windows = search(url, bench, backlog)
+        held, windows = search(lambda rate: window(url, bench, backlog, rate))
         say(f"highest rate that held: {held:,.0f} msg/s")
         soaked = soak(url, bench, backlog, api.pid, held or START_RATE) if SOAK_S else None
         if has_peer:
             peers.append(peer_accept("after"))
         backlog.stop()
+        peer_held, peer_windows = 0.0, list[dict[str, Any]]()
+        if has_peer and WRK2 and PEER_SUSTAINED:
+            peer_held, peer_windows = peer_sustained()
+            say(f"the peer's highest rate that held: {peer_held:,.0f} msg/s")
     peer_rate = statistics.median(p["ok_per_s"] for p in peers) if peers else None
     report |= {
         "sustained_messages_per_s": held,
         "peer_accept_per_s": peer_rate,
         "ratio_to_peer": round(held / peer_rate, 3) if peer_rate else None,
+        "peer_sustained_per_s": peer_held or None,
+        "ratio_to_peer_sustained": round(held / peer_held, 3) if peer_held else None,
         "windows": windows,
         "soak": soaked,
         "peer": peers,
+        "peer_windows": peer_windows,
     }
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     out = results / f"{report['date']}-sustained.json"
     out.write_text(json.dumps(report, indent=2))
     say(f"wrote {out}")
-    summary = {k: v for k, v in report.items() if k not in ("windows", "peer")}
+    summary = {k: v for k, v in report.items() if k not in ("windows", "peer", "peer_windows")}
     print(json.dumps(summary, indent=2))
 
 
