@@ -10,8 +10,8 @@ messages through one worker process) and webhooks (their 20,000 `message.sent` e
 by one worker process), memory (peak RSS; with BENCH_SOAK_S, RSS
 after one minute versus at the end of the soak), and the peer: Jasmin's `GET /send` and sentd's
 accept measured in interleaved rounds (peer, sentd, peer, sentd, ...) with each round's ratio,
-when the peer is set up (`../shared/bench/jasmin/setup.sh`). Writes bench/results/<date>.json
-and BENCHMARKS.md.
+when the peer is set up (`../shared/bench/jasmin/setup.sh`; a Jasmin already listening on :1401
+is used as it is). Writes bench/results/<date>.json and BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -535,8 +535,23 @@ def jasmin_run() -> dict[str, Any]:
     }
 
 
+JASMIN_PORT = 1401
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 @contextmanager
 def jasmin_running() -> Iterator[None]:
+    """Jasmin, started for the block and stopped after it; one already listening on its port
+    is used as it is (neither started nor stopped)."""
+    if listening(JASMIN_PORT):
+        say(f"peer: using the Jasmin already listening on :{JASMIN_PORT}")
+        yield
+        return
     env = os.environ | {"JASMIN_QUIET": "1", "JASMIN_RUN_DIR": str(JASMIN_RUN_DIR)}
     subprocess.run(["bash", str(JASMIN_DIR / "start.sh")], env=env, check=True, timeout=300)
     try:

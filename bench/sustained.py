@@ -64,7 +64,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -84,6 +83,7 @@ import psycopg
 from bench.run import (
     BIN,
     CONNECTIONS,
+    JASMIN_PORT,
     JASMIN_RUN_DIR,
     REDIS_URL,
     ROOT,
@@ -121,7 +121,6 @@ MAX_OUTSTANDING = 4000  # requests in flight the generator allows before it coun
 ACCEPTED_SHARE = 0.97  # of the offered requests, answered 2xx in time, for a rate to hold
 GRACE_S = 1.0  # "in time": answered by the end of the window and this much after
 P99_LIMIT_MS = float(os.environ.get("BENCH_SUSTAINED_P99_MS", "1000"))
-JASMIN_PORT = 1401
 JASMIN_SEND_URL = (  # what the peer's own bench.sh sends
     f"http://127.0.0.1:{JASMIN_PORT}/send?username=bench&password=benchpw"
     "&to=21698000000&from=BENCH&content=benchmark%20message"
@@ -528,22 +527,13 @@ def pinned(args: list[str]) -> list[str]:
     return args
 
 
-def listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 @contextmanager
 def peer() -> Iterator[bool]:
-    """Jasmin for the ratio, when set up: one already running is used as it is."""
+    """Jasmin for the ratio, when set up."""
     why_not = peer_ready()
     if why_not:
         say(f"peer skipped: {why_not}")
         yield False
-    elif listening(JASMIN_PORT):
-        say("peer: using the Jasmin already listening on :1401")
-        yield True
     else:
         with jasmin_running():
             yield True
