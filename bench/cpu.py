@@ -4,6 +4,7 @@ generator, per accepted message, under wrk's load.
     .venv/bin/python -m bench.cpu                  # single sends, one API process
     .venv/bin/python -m bench.cpu batch 2          # 100-recipient sends, `--workers 2`
     .venv/bin/python -m bench.cpu end-to-end 600   # the sustained bench's stack at 600 msg/s
+    .venv/bin/python -m bench.cpu peer             # the peer (Jasmin's /send), for comparison
 
 What runs: a fresh database on the external PostgreSQL (BENCH_DATABASE_URL's server), Redis,
 `sentd serve --no-worker` and wrk (-t2, BENCH_CONNECTIONS, BENCH_DURATION seconds after a 3 s
@@ -39,10 +40,14 @@ import psutil
 
 from bench.run import (
     BIN,
+    JASMIN_RUN_DIR,
+    JASMIN_SEND_URL,
     REDIS_URL,
     cli,
     free_port,
     fresh_database,
+    jasmin_running,
+    peer_ready,
     prepare_sentd,
     process,
     say,
@@ -56,13 +61,14 @@ SKIP_START_S = 2.0
 SKIP_END_S = 3.0
 
 
-def _groups(api_pid: int, **more: list[psutil.Process]) -> dict[str, list[psutil.Process]]:
-    """The processes of each group: the API (with its workers), `more` as given, PostgreSQL,
-    Redis, and the load generator running (wrk, or the sustained bench's); a group of none is
-    left out."""
-    api = psutil.Process(api_pid)
+def _groups(main: tuple[str, int], **more: list[psutil.Process]) -> dict[str, list[psutil.Process]]:
+    """The processes of each group: the measured server `main` (name, pid; with its children:
+    the API's workers), `more` as given, PostgreSQL, Redis, and the load generator running (wrk,
+    or the sustained bench's); a group of none is left out."""
+    name, pid = main
+    server = psutil.Process(pid)
     groups: dict[str, list[psutil.Process]] = {
-        "api": [api, *api.children(recursive=True)],
+        name: [server, *server.children(recursive=True)],
         **more,
         "postgres": [],
         "redis": [],
@@ -107,18 +113,18 @@ def _schedstat(procs: list[psutil.Process]) -> dict[int, tuple[float, float]]:
 
 
 def _over_the_load(
-    groups: Callable[[], dict[str, list[psutil.Process]]],
+    groups: Callable[[], dict[str, list[psutil.Process]]], main: str = "api"
 ) -> tuple[dict[str, float], dict[int, tuple[float, float]], float]:
     """While a load runs: each group's CPU seconds over its middle (SKIP_START_S after it
-    started to SKIP_END_S before it ends), each API main thread's (ran, waited) seconds, and
-    how long the middle lasted."""
+    started to SKIP_END_S before it ends), the (ran, waited) seconds of the main thread of each
+    process of the `main` group, and how long the middle lasted."""
     time.sleep(SKIP_START_S)
     found = groups()
     before = {name: _cpu_s(procs) for name, procs in found.items()}
-    sched_before, started = _schedstat(found["api"]), time.monotonic()
+    sched_before, started = _schedstat(found[main]), time.monotonic()
     time.sleep(DURATION_S - SKIP_START_S - SKIP_END_S)
     after = {name: _cpu_s(procs) for name, procs in found.items()}
-    sched_after, seconds = _schedstat(found["api"]), time.monotonic() - started
+    sched_after, seconds = _schedstat(found[main]), time.monotonic() - started
     cpu = {name: after[name] - before[name] for name in found}
     sched = {
         pid: (sched_after[pid][0] - ran, sched_after[pid][1] - waited)
@@ -129,14 +135,18 @@ def _over_the_load(
 
 
 def _split(
-    cpu: dict[str, float], sched: dict[int, tuple[float, float]], seconds: float, messages: float
+    cpu: dict[str, float],
+    sched: dict[int, tuple[float, float]],
+    seconds: float,
+    messages: float,
+    main: str = "api",
 ) -> dict[str, Any]:
     return {
         "cpu_ms_per_message": {
             name: round(1000 * used / messages, 4) for name, used in cpu.items()
         },
         "cores_busy": {name: round(used / seconds, 2) for name, used in cpu.items()},
-        "api_event_loops": [
+        f"{main}_event_loops": [
             {"running": round(ran / seconds, 2), "waiting_for_a_core": round(waited / seconds, 2)}
             for ran, waited in sched.values()
             if ran > 0.01 * seconds
@@ -167,7 +177,7 @@ def measure(kind: str, api_workers: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         load = threading.Thread(target=lambda: result.update(wrk(url, kind, bench_env, DURATION_S)))
         load.start()
-        cpu, sched, seconds = _over_the_load(lambda: _groups(api.pid))
+        cpu, sched, seconds = _over_the_load(lambda: _groups(("api", api.pid)))
         load.join()
     per_request = 100 if kind == "batch" else 1
     return {
@@ -196,7 +206,7 @@ def measure_end_to_end(rate: float) -> dict[str, Any]:
             "worker": [psutil.Process(sentd.worker.pid)],
             "receiver": [psutil.Process(sentd.receiver.pid)],
         }
-        cpu, sched, seconds = _over_the_load(lambda: _groups(sentd.api.pid, **more))
+        cpu, sched, seconds = _over_the_load(lambda: _groups(("api", sentd.api.pid), **more))
         load.join()
     return {
         "kind": "end-to-end",
@@ -207,8 +217,44 @@ def measure_end_to_end(rate: float) -> dict[str, Any]:
     }
 
 
+def measure_peer() -> dict[str, Any]:
+    """The peer's `/send` under wrk (the peer rounds' shape, BENCH_DURATION seconds after a 3 s
+    warm-up): CPU per accepted request of `jasmind` (its main thread is its one Twisted
+    reactor), RabbitMQ, the peer's Redis and SMSC simulator, and wrk. What the peer hands to
+    its SMSC meanwhile counts too; it hands little while the load lasts (BENCHMARKS.md)."""
+    _check_duration()
+    why_not = peer_ready()
+    if why_not:
+        raise SystemExit(f"the peer cannot be measured: {why_not}")
+    with jasmin_running():
+        pids = dict(
+            line.split() for line in (JASMIN_RUN_DIR / "pids").read_text().splitlines() if line
+        )
+        rabbitmq = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "beam.smp"]
+        more = {"rabbitmq": rabbitmq, "smsc_sim": [psutil.Process(int(pids["smsc_sim"]))]}
+        wrk(JASMIN_SEND_URL, "get", {}, 3)
+        say(f"peer: {DURATION_S} s of wrk load on Jasmin's /send")
+        result: dict[str, Any] = {}
+        load = threading.Thread(
+            target=lambda: result.update(wrk(JASMIN_SEND_URL, "get", {}, DURATION_S))
+        )
+        load.start()
+        jasmind = ("jasmind", int(pids["jasmind"]))
+        cpu, sched, seconds = _over_the_load(lambda: _groups(jasmind, **more), "jasmind")
+        load.join()
+    return {
+        "kind": "peer",
+        "requests_per_s": round(result["ok_per_s"]),
+        "p99_ms": result["p99_ms"],
+        **_split(cpu, sched, seconds, result["ok_per_s"] * seconds, "jasmind"),
+    }
+
+
 def main() -> None:
     kind = sys.argv[1] if len(sys.argv) > 1 else "single"
+    if kind == "peer":
+        print(json.dumps(measure_peer(), indent=2))
+        return
     if kind == "end-to-end":
         rate = float(sys.argv[2]) if len(sys.argv) > 2 else 500.0
         print(json.dumps(measure_end_to_end(rate), indent=2))
@@ -216,7 +262,7 @@ def main() -> None:
     api_workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     if kind not in ("single", "batch"):
         raise SystemExit(
-            "usage: python -m bench.cpu [single|batch] [API processes] | end-to-end [msg/s]"
+            "usage: python -m bench.cpu [single|batch] [API processes] | end-to-end [msg/s] | peer"
         )
     print(json.dumps(measure(kind, api_workers), indent=2))
 

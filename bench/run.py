@@ -536,6 +536,10 @@ def jasmin_run() -> dict[str, Any]:
 
 
 JASMIN_PORT = 1401
+JASMIN_SEND_URL = (  # what the peer's own bench.sh sends
+    f"http://127.0.0.1:{JASMIN_PORT}/send?username=bench&password=benchpw"
+    "&to=21698000000&from=BENCH&content=benchmark%20message"
+)
 
 
 def listening(port: int) -> bool:

@@ -83,8 +83,8 @@ import psycopg
 from bench.run import (
     BIN,
     CONNECTIONS,
-    JASMIN_PORT,
     JASMIN_RUN_DIR,
+    JASMIN_SEND_URL,
     REDIS_URL,
     ROOT,
     cli,
@@ -121,10 +121,6 @@ MAX_OUTSTANDING = 4000  # requests in flight the generator allows before it coun
 ACCEPTED_SHARE = 0.97  # of the offered requests, answered 2xx in time, for a rate to hold
 GRACE_S = 1.0  # "in time": answered by the end of the window and this much after
 P99_LIMIT_MS = float(os.environ.get("BENCH_SUSTAINED_P99_MS", "1000"))
-JASMIN_SEND_URL = (  # what the peer's own bench.sh sends
-    f"http://127.0.0.1:{JASMIN_PORT}/send?username=bench&password=benchpw"
-    "&to=21698000000&from=BENCH&content=benchmark%20message"
-)
 # The peer's own end to end (its accept and its hand-over to the SMSC) is searched too, with
 # wrk2 (BENCH_WRK2) as the generator; 0: not.
 PEER_SUSTAINED = os.environ.get("BENCH_SUSTAINED_PEER", "1") == "1"
