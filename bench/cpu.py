@@ -24,6 +24,9 @@ message: what each of them, PostgreSQL, Redis and the generator spend to accept,
 deliver a message's webhooks. Below the rate that holds, the split says what each part would
 need to give for a higher one.
 
+`peer`: the same split for the peer (`measure_peer`): Jasmin's `/send` under the same wrk,
+started as bench/run.py starts it (or the one already listening).
+
 Prints one JSON document.
 """
 
