@@ -683,6 +683,7 @@ def main() -> None:
             "peer_connections": CONNECTIONS,
         },
     }
+    peer_windows: list[dict[str, Any]]
     with ExitStack() as stack:
         sentd = stack.enter_context(end_to_end("sentd_bench_sustained"))
         api, bench, url = sentd.api, sentd.bench, sentd.url
@@ -698,7 +699,7 @@ def main() -> None:
         if has_peer:
             peers.append(peer_accept("after"))
         backlog.stop()
-        peer_held, peer_windows = 0.0, list[dict[str, Any]]()
+        peer_held, peer_windows = 0.0, []
         if has_peer and WRK2 and PEER_SUSTAINED:
             peer_held, peer_windows = peer_sustained()
             say(f"the peer's highest rate that held: {peer_held:,.0f} msg/s")
