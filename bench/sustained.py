@@ -261,38 +261,62 @@ def run_wrk2(
 # -- what is measured while the load runs ---------------------------------------------------------
 
 
-class Backlog:
-    """The due work, sampled every second: (seconds since start, queued, receipts, deliveries)."""
+class Sampler:
+    """Readings taken on a thread of its own every `EVERY_S` seconds until `stop()`, each kept
+    in `samples` with the seconds since the sampler started (`now()`). A subclass says how to
+    read (`_read`: a sample, or None to skip this one) and, if reading needs one, what to hold
+    open meanwhile (`_held`)."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.samples: list[tuple[float, int, int, int]] = []
+    EVERY_S = 1.0
+
+    def __init__(self) -> None:
+        self.samples: list[Any] = []
         self.started = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    def _held(self) -> contextlib.AbstractContextManager[Any]:
+        return contextlib.nullcontext()
+
+    def _read(self, held: Any) -> Any:
+        raise NotImplementedError
+
     def _run(self) -> None:
-        with psycopg.connect(self.url, autocommit=True) as conn:
+        with self._held() as held:
             while not self._stop.is_set():
-                row = conn.execute(BACKLOG_SQL).fetchone()
-                if row:
-                    at = time.monotonic() - self.started
-                    self.samples.append((at, int(row[0]), int(row[1]), int(row[2])))
-                self._stop.wait(1.0)
+                sample = self._read(held)
+                if sample is not None:
+                    self.samples.append(sample)
+                self._stop.wait(self.EVERY_S)
 
     def now(self) -> float:
         return time.monotonic() - self.started
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class Backlog(Sampler):
+    """The due work, sampled every second: (seconds since start, queued, receipts, deliveries)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__()
+
+    def _held(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.url, autocommit=True)
+
+    def _read(self, conn: psycopg.Connection[Any]) -> tuple[float, int, int, int] | None:
+        row = conn.execute(BACKLOG_SQL).fetchone()
+        return (self.now(), int(row[0]), int(row[1]), int(row[2])) if row else None
 
     def latest(self) -> int:
         return sum(self.samples[-1][1:]) if self.samples else 0
 
     def between(self, start: float, end: float) -> list[tuple[float, int, int, int]]:
         return [s for s in self.samples if start <= s[0] <= end]
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 def theil_sen(points: list[tuple[float, float]]) -> float:
@@ -382,17 +406,18 @@ def window(url: str, bench: dict[str, str], backlog: Backlog, rate: float) -> di
     trend = backlog_trend(backlog.between(start + (end - start) / 4, end))
     reasons = verdict(load, trend, rate)
     drained_s = drain(backlog)
-    result = load | {"backlog": trend, "held": not reasons, "why_not": reasons}
-    result["drain_s"] = drained_s
     say(
         f"{rate:,.0f} msg/s offered: {load['ok_per_s']:,.0f} accepted/s, p50 {load['p50_ms']} ms, "
         f"p99 {load['p99_ms']} ms, backlog slope {trend['slope_per_s']}/s "
         f"(queued {trend['queued_slope_per_s']}, receipts {trend['receipts_slope_per_s']}, "
         f"deliveries {trend['deliveries_slope_per_s']}), max {trend['max']}; "
-        f"drained in {drained_s:.0f} s → "
-        + ("HELD" if not reasons else "not held: " + "; ".join(reasons))
+        f"drained in {drained_s:.0f} s → {ruling(reasons)}"
     )
-    return result
+    return load | {"backlog": trend, "held": not reasons, "why_not": reasons, "drain_s": drained_s}
+
+
+def ruling(reasons: list[str]) -> str:
+    return "HELD" if not reasons else "not held: " + "; ".join(reasons)
 
 
 def verdict(load: dict[str, Any], trend: dict[str, Any], rate: float) -> list[str]:
@@ -544,32 +569,26 @@ def peer_accept(label: str) -> dict[str, Any]:
     return result
 
 
-class SmscCount:
+class SmscCount(Sampler):
     """How many messages the peer has handed to its SMSC simulator (which rewrites the count in
     its stats file every 0.5 s), sampled every half second: (seconds since start, count)."""
 
+    EVERY_S = 0.5
+
     def __init__(self) -> None:
         self.path = JASMIN_RUN_DIR / "smsc.stats"
-        self.samples: list[tuple[float, int]] = []
-        self.started = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        super().__init__()
         while not self.samples and self._thread.is_alive() and self.now() < 10:
             time.sleep(0.1)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            # (a read that catches the file while it is rewritten is skipped)
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                self.samples.append((self.now(), int(self.path.read_text().split()[0])))
-            self._stop.wait(0.5)
-
-    def now(self) -> float:
-        return time.monotonic() - self.started
+    def _read(self, _: None) -> tuple[float, int] | None:
+        try:
+            return self.now(), int(self.path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):  # caught while it was being rewritten
+            return None
 
     def latest(self) -> int:
-        return self.samples[-1][1] if self.samples else 0
+        return int(self.samples[-1][1]) if self.samples else 0
 
     def still(self) -> float:
         """Wait until the count has not moved for 3 s (DRAIN_MAX_S at most): the peer's queue
@@ -581,10 +600,6 @@ class SmscCount:
             if self.latest() != last:
                 last, since = self.latest(), time.monotonic()
         return time.monotonic() - started
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 def peer_window(smsc: SmscCount, rate: float) -> dict[str, Any]:
@@ -611,7 +626,7 @@ def peer_window(smsc: SmscCount, rate: float) -> dict[str, Any]:
         f"peer, {rate:,.0f} msg/s offered: {load['ok_per_s']:,.0f} accepted/s, "
         f"p99 {load['p99_ms']} ms, handed to the SMSC {handed_in_time / (end - start):,.0f}/s, "
         f"backlog slope {trend['slope_per_s']}/s; drained in "
-        f"{drained_s:.0f} s → " + ("HELD" if not reasons else "not held: " + "; ".join(reasons))
+        f"{drained_s:.0f} s → {ruling(reasons)}"
     )
     return load | {"backlog": trend, "held": not reasons, "why_not": reasons, "drain_s": drained_s}
 
